@@ -1,0 +1,98 @@
+// callcommander: the Call Commander app for store tablets and office desktops.
+//
+//   callcommander [--server wss://host:port/ws] [--ca-cert FILE] [--screenshot FILE]
+
+#include "app/core/connectionsettings.h"
+#include "app/net/serverconnection.h"
+#include "callcommander/version.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QQmlApplicationEngine>
+#include <QQuickStyle>
+#include <QQuickWindow>
+#include <QSslCertificate>
+#include <QTimer>
+#include <QtQml/QQmlExtensionPlugin>
+
+#include <cstdio>
+
+Q_IMPORT_QML_PLUGIN(CallCommanderCorePlugin)
+Q_IMPORT_QML_PLUGIN(CallCommanderUiPlugin)
+
+int main(int argc, char* argv[]) {
+    // QApplication rather than QGuiApplication: Qt Charts' ChartView needs it.
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("CallCommander"));
+    QApplication::setApplicationName(QStringLiteral("callcommander"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Call Commander"));
+    QApplication::setApplicationVersion(QString::fromLatin1(cc::kVersion));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Call Commander: one phone system for every store"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption serverOption(QStringLiteral("server"),
+                                          QStringLiteral("Server address (wss://host:port/ws)."),
+                                          QStringLiteral("url"));
+    const QCommandLineOption caOption(
+        QStringLiteral("ca-cert"),
+        QStringLiteral("PEM file of certificate authorities to trust besides the system's."),
+        QStringLiteral("file"));
+    const QCommandLineOption screenshotOption(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a picture of the window after start-up, then quit."),
+        QStringLiteral("file"));
+    parser.addOptions({serverOption, caOption, screenshotOption});
+    parser.process(app);
+
+    cc::app::ConnectionSettings settings;
+    if (parser.isSet(serverOption)) {
+        settings.setServerUrl(QUrl(parser.value(serverOption)));
+    }
+    if (parser.isSet(caOption)) {
+        settings.setCaCertificateFile(QDir::current().absoluteFilePath(parser.value(caOption)));
+    }
+
+    cc::app::ServerConnection connection;
+    connection.setUrl(settings.serverUrl());
+    connection.setDeviceId(settings.deviceId());
+    if (const QString caFile = settings.caCertificateFile(); !caFile.isEmpty()) {
+        // Read once, before the event loop starts; a missing file is reported, not fatal.
+        const auto cas = QSslCertificate::fromPath(caFile, QSsl::Pem);
+        if (cas.isEmpty()) {
+            std::fprintf(stderr, "callcommander: no certificates in %s\n", qPrintable(caFile));
+        }
+        connection.setExtraCaCertificates(cas);
+    }
+    // Remember an address once it worked.
+    QObject::connect(&connection, &cc::app::ServerConnection::welcomed, &connection,
+                     [&] { settings.setServerUrl(connection.url()); });
+    cc::app::ServerConnection::setSingleton(&connection);
+
+    QQuickStyle::setStyle(QStringLiteral("Material"));
+    QQmlApplicationEngine engine;
+    engine.addImportPath(QStringLiteral("qrc:/")); // Qt 6.4 keeps our static modules there
+    QObject::connect(
+        &engine, &QQmlApplicationEngine::objectCreationFailed, &app,
+        [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
+    engine.load(QUrl(QStringLiteral("qrc:/CallCommander/Ui/Main.qml")));
+    if (engine.rootObjects().isEmpty()) {
+        return 1;
+    }
+    connection.connectToServer();
+
+    if (parser.isSet(screenshotOption)) {
+        const QString file = parser.value(screenshotOption);
+        // Long enough for the first connection attempt to settle on loopback.
+        QTimer::singleShot(2500, &app, [&engine, file] {
+            auto* window = qobject_cast<QQuickWindow*>(engine.rootObjects().constFirst());
+            const bool saved = window != nullptr && window->grabWindow().save(file);
+            std::fprintf(stderr, saved ? "saved %s\n" : "could not save %s\n", qPrintable(file));
+            QCoreApplication::exit(saved ? 0 : 1);
+        });
+    }
+    return QApplication::exec();
+}

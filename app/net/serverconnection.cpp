@@ -1,0 +1,318 @@
+#include "app/net/serverconnection.h"
+
+#include "callcommander/version.h"
+#include "shared/protocol/envelope.h"
+
+#include <QJSEngine>
+#include <QNetworkRequest>
+#include <QPointer>
+#include <QQmlEngine>
+#include <QRandomGenerator>
+#include <QSslConfiguration>
+
+namespace cc::app {
+namespace {
+
+constexpr auto kHelloTimeout = std::chrono::seconds(10);
+constexpr auto kKeepAliveInterval = std::chrono::seconds(15);
+constexpr qint64 kMaxIncomingMessage = 16 * 1024 * 1024;
+
+QPointer<ServerConnection> g_singleton; // NOLINT: the QML singleton instance, owned by main()
+
+QString describeClose(QWebSocketProtocol::CloseCode code, const QString& reason) {
+    const QString text = reason.isEmpty() ? QString() : QStringLiteral(": ") + reason;
+    switch (static_cast<int>(code)) {
+    case protocol::kCloseGoingAway:
+        return QObject::tr("The server is restarting") + text;
+    case protocol::kCloseTooBig:
+        return QObject::tr("The server refused a message that was too large") + text;
+    case protocol::kCloseTryAgainLater:
+        return QObject::tr("The server is busy") + text;
+    default:
+        return QObject::tr("The server closed the connection (%1)%2")
+            .arg(static_cast<int>(code))
+            .arg(text);
+    }
+}
+
+} // namespace
+
+ServerConnection::ServerConnection(QObject* parent)
+    : QObject(parent)
+    , m_policy([] { return QRandomGenerator::global()->generateDouble(); }) {
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, &ServerConnection::open);
+    m_countdown.setInterval(std::chrono::seconds(1));
+    connect(&m_countdown, &QTimer::timeout, this, &ServerConnection::retryInSecondsChanged);
+    m_helloTimeout.setSingleShot(true);
+    m_helloTimeout.setInterval(kHelloTimeout);
+    connect(&m_helloTimeout, &QTimer::timeout, this, [this] {
+        setLastError(tr("The server did not answer the greeting in time"));
+        if (m_socket) {
+            m_socket->abort();
+        }
+    });
+    m_keepAlive.setInterval(kKeepAliveInterval);
+    connect(&m_keepAlive, &QTimer::timeout, this, [this] {
+        if (!m_socket) {
+            return;
+        }
+        if (m_awaitingPong) {
+            // No answer to the last ping: the link is gone even if TCP has not noticed yet.
+            setLastError(tr("The connection stopped responding"));
+            m_socket->abort();
+            return;
+        }
+        m_awaitingPong = true;
+        m_socket->ping();
+    });
+}
+
+ServerConnection::~ServerConnection() {
+    if (m_socket) {
+        m_socket->disconnect(this);
+        m_socket->abort();
+    }
+}
+
+ServerConnection* ServerConnection::create(QQmlEngine* /*qmlEngine*/, QJSEngine* jsEngine) {
+    if (!g_singleton) {
+        // No instance from main() (a QML test, a tool): one owned by the engine.
+        auto* instance = new ServerConnection(jsEngine);
+        QJSEngine::setObjectOwnership(instance, QJSEngine::CppOwnership);
+        return instance;
+    }
+    QJSEngine::setObjectOwnership(g_singleton, QJSEngine::CppOwnership);
+    return g_singleton;
+}
+
+void ServerConnection::setSingleton(ServerConnection* instance) {
+    g_singleton = instance;
+}
+
+QString ServerConnection::clientVersion() {
+    return QString::fromLatin1(kVersion);
+}
+
+void ServerConnection::setUrl(const QUrl& url) {
+    if (url == m_url) {
+        return;
+    }
+    m_url = url;
+    Q_EMIT urlChanged();
+}
+
+int ServerConnection::retryInSeconds() const {
+    if (!m_retryTimer.isActive()) {
+        return 0;
+    }
+    return (m_retryTimer.remainingTime() + 999) / 1000;
+}
+
+void ServerConnection::setExtraCaCertificates(const QList<QSslCertificate>& certificates) {
+    m_extraCas = certificates;
+}
+
+void ServerConnection::connectToServer() {
+    if (m_url.scheme() != QLatin1String("wss") || m_url.host().isEmpty()) {
+        setLastError(tr("The server address must look like wss://host:port/ws"));
+        setState(State::Offline);
+        return;
+    }
+    m_wanted = true;
+    m_policy.reset();
+    m_retryTimer.stop();
+    setState(State::Connecting);
+    open();
+}
+
+void ServerConnection::disconnectFromServer() {
+    m_wanted = false;
+    m_retryTimer.stop();
+    m_countdown.stop();
+    resetSocket();
+    setState(State::Offline);
+    Q_EMIT retryInSecondsChanged();
+}
+
+void ServerConnection::retryNow() {
+    if (!m_wanted || m_state == State::Connected) {
+        return;
+    }
+    m_retryTimer.stop();
+    open();
+}
+
+void ServerConnection::open() {
+    m_countdown.stop();
+    Q_EMIT retryInSecondsChanged();
+    resetSocket();
+    m_socket = std::make_unique<QWebSocket>(QString(), QWebSocketProtocol::VersionLatest);
+    m_socket->setMaxAllowedIncomingMessageSize(kMaxIncomingMessage);
+    QWebSocket* socket = m_socket.get();
+    connect(socket, &QWebSocket::connected, this, &ServerConnection::onConnected);
+    connect(socket, &QWebSocket::disconnected, this, &ServerConnection::onDisconnected);
+    // Qt 6.4 overloads error() (getter and signal); 6.5 renames the signal errorOccurred.
+    connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            &ServerConnection::onSocketError);
+    connect(socket, &QWebSocket::sslErrors, this, &ServerConnection::onSslErrors);
+    connect(socket, &QWebSocket::textMessageReceived, this, &ServerConnection::onTextMessage);
+    connect(socket, &QWebSocket::pong, this, &ServerConnection::onPong);
+
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setProtocol(QSsl::TlsV1_2OrLater);
+    if (!m_extraCas.isEmpty()) {
+        tls.addCaCertificates(m_extraCas);
+    }
+    socket->setSslConfiguration(tls);
+    QNetworkRequest request(m_url);
+    request.setTransferTimeout(static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(kHelloTimeout).count()));
+    socket->open(request);
+}
+
+void ServerConnection::resetSocket() {
+    m_helloTimeout.stop();
+    m_keepAlive.stop();
+    m_awaitingPong = false;
+    m_sslErrorReported = false;
+    if (m_socket) {
+        m_socket->disconnect(this);
+        m_socket->abort();
+        // Deleted from the event loop: we may be inside one of its signal handlers.
+        m_socket.release()->deleteLater();
+    }
+}
+
+void ServerConnection::onConnected() {
+    sendHello();
+    m_helloTimeout.start();
+    m_keepAlive.start();
+}
+
+void ServerConnection::sendHello() {
+    protocol::Hello hello;
+    hello.client = "callcommander";
+    hello.clientVersion = kVersion;
+    hello.deviceId = m_deviceId.toStdString();
+    const std::string text = protocol::encode(
+        protocol::Envelope{protocol::kMaxProtocolVersion, "hello", std::move(hello)});
+    m_socket->sendTextMessage(QString::fromStdString(text));
+}
+
+void ServerConnection::onTextMessage(const QString& message) {
+    const QByteArray utf8 = message.toUtf8();
+    auto decoded =
+        protocol::decode(std::string_view(utf8.constData(), static_cast<std::size_t>(utf8.size())));
+    if (!decoded) {
+        setLastError(tr("The server sent something this app does not understand: %1")
+                         .arg(QString::fromStdString(decoded.error().message)));
+        return;
+    }
+    const auto& body = decoded.value().body;
+    if (const auto* welcome = std::get_if<protocol::Welcome>(&body)) {
+        m_helloTimeout.stop();
+        m_serverVersion = QString::fromStdString(welcome->serverVersion);
+        m_serverNode = QString::fromStdString(welcome->node);
+        m_protocolVersion = welcome->protocol;
+        m_policy.reset();
+        setLastError({});
+        setState(State::Connected);
+        Q_EMIT welcomed();
+        Q_EMIT retryInSecondsChanged();
+        return;
+    }
+    if (const auto* error = std::get_if<protocol::Error>(&body)) {
+        const QString text = QString::fromStdString(error->message);
+        if (error->code == protocol::ErrorCode::UnsupportedVersion) {
+            giveUp(tr("This app is too old or too new for the server (%1). Update the app.")
+                       .arg(text));
+            return;
+        }
+        setLastError(text);
+    }
+}
+
+void ServerConnection::onPong(quint64 /*elapsedMs*/) {
+    m_awaitingPong = false;
+}
+
+void ServerConnection::onSslErrors(const QList<QSslError>& errors) {
+    // Never ignored: a certificate we cannot verify means we may not be talking to our server.
+    m_sslErrorReported = true;
+    QStringList texts;
+    for (const auto& e : errors) {
+        texts << e.errorString();
+    }
+    setLastError(
+        tr("The server's certificate is not trusted: %1").arg(texts.join(QStringLiteral("; "))));
+}
+
+void ServerConnection::onSocketError(QAbstractSocket::SocketError error) {
+    if (!(error == QAbstractSocket::SslHandshakeFailedError && m_sslErrorReported)) {
+        setLastError(m_socket ? m_socket->errorString() : tr("Network error"));
+    }
+    // Some failures (refused, host not found) end without a disconnected() signal.
+    if (m_socket && m_socket->state() == QAbstractSocket::UnconnectedState) {
+        onDisconnected();
+    }
+}
+
+void ServerConnection::onDisconnected() {
+    if (!m_socket) {
+        return;
+    }
+    const auto code = m_socket->closeCode();
+    const QString reason = m_socket->closeReason();
+    const bool wasWelcomed = m_state == State::Connected;
+    resetSocket();
+    if (code != QWebSocketProtocol::CloseCodeNormal &&
+        code != QWebSocketProtocol::CloseCodeAbnormalDisconnection) {
+        if (static_cast<int>(code) == protocol::kCloseUnsupportedVersion) {
+            giveUp(tr("This app version is not supported by the server. Update the app."));
+            return;
+        }
+        setLastError(describeClose(code, reason));
+    } else if (wasWelcomed && m_lastError.isEmpty()) {
+        setLastError(tr("Lost the connection to the server"));
+    }
+    if (!m_wanted) {
+        setState(State::Offline);
+        return;
+    }
+    scheduleReconnect();
+}
+
+void ServerConnection::scheduleReconnect() {
+    setState(State::Reconnecting);
+    m_retryTimer.start(m_policy.nextDelay());
+    m_countdown.start();
+    Q_EMIT retryInSecondsChanged();
+}
+
+void ServerConnection::giveUp(const QString& reason) {
+    m_wanted = false;
+    m_retryTimer.stop();
+    m_countdown.stop();
+    resetSocket();
+    setLastError(reason);
+    setState(State::Offline);
+}
+
+void ServerConnection::setState(State state) {
+    if (state == m_state) {
+        return;
+    }
+    m_state = state;
+    Q_EMIT stateChanged();
+}
+
+void ServerConnection::setLastError(const QString& error) {
+    if (error == m_lastError) {
+        return;
+    }
+    m_lastError = error;
+    Q_EMIT lastErrorChanged();
+}
+
+} // namespace cc::app

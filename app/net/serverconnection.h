@@ -1,0 +1,115 @@
+#pragma once
+
+#include "app/core/reconnectpolicy.h"
+
+#include <QObject>
+#include <QSslCertificate>
+#include <QTimer>
+#include <QUrl>
+#include <QWebSocket>
+#include <QtQml/qqmlregistration.h>
+
+#include <memory>
+
+class QQmlEngine;
+class QJSEngine;
+
+namespace cc::app {
+
+// The app's one connection to its server: a secure WebSocket that says hello with the protocol
+// versions this build speaks, keeps itself alive, and reconnects with backoff when the network
+// or the server goes away. Everything is asynchronous on the GUI thread's event loop; nothing
+// here waits. QML sees it as the singleton `ServerConnection`.
+class ServerConnection : public QObject {
+    Q_OBJECT
+    QML_ELEMENT
+    QML_SINGLETON
+
+    Q_PROPERTY(QUrl url READ url WRITE setUrl NOTIFY urlChanged)
+    Q_PROPERTY(State state READ state NOTIFY stateChanged)
+    Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
+    Q_PROPERTY(QString serverVersion READ serverVersion NOTIFY welcomed)
+    Q_PROPERTY(QString serverNode READ serverNode NOTIFY welcomed)
+    Q_PROPERTY(int protocolVersion READ protocolVersion NOTIFY welcomed)
+    Q_PROPERTY(int retryInSeconds READ retryInSeconds NOTIFY retryInSecondsChanged)
+    Q_PROPERTY(int failedAttempts READ failedAttempts NOTIFY retryInSecondsChanged)
+    Q_PROPERTY(QString clientVersion READ clientVersion CONSTANT)
+
+public:
+    enum class State {
+        Offline,      // not connected and not trying (never started, signed out, or refused)
+        Connecting,   // first attempt in progress
+        Connected,    // the server welcomed us
+        Reconnecting, // lost or failed; waiting to try again, or trying
+    };
+    Q_ENUM(State)
+
+    explicit ServerConnection(QObject* parent = nullptr);
+    ~ServerConnection() override;
+
+    // The instance QML gets; main() makes it and hands it over with setSingleton().
+    static ServerConnection* create(QQmlEngine* qmlEngine, QJSEngine* jsEngine);
+    static void setSingleton(ServerConnection* instance);
+
+    QUrl url() const { return m_url; }
+    void setUrl(const QUrl& url);
+    State state() const { return m_state; }
+    QString lastError() const { return m_lastError; }
+    QString serverVersion() const { return m_serverVersion; }
+    QString serverNode() const { return m_serverNode; }
+    int protocolVersion() const { return m_protocolVersion; }
+    int retryInSeconds() const;
+    int failedAttempts() const { return m_policy.attempts(); }
+    static QString clientVersion();
+
+    // Certificate authorities trusted in addition to the system's (a development CA, or a
+    // company CA for an on-premises server). Loaded by the caller, not read from disk here.
+    void setExtraCaCertificates(const QList<QSslCertificate>& certificates);
+    void setDeviceId(const QString& deviceId) { m_deviceId = deviceId; }
+
+    Q_INVOKABLE void connectToServer();
+    Q_INVOKABLE void disconnectFromServer();
+    Q_INVOKABLE void retryNow();
+
+Q_SIGNALS:
+    void urlChanged();
+    void stateChanged();
+    void lastErrorChanged();
+    void welcomed();
+    void retryInSecondsChanged();
+
+private:
+    void open();
+    void onConnected();
+    void onDisconnected();
+    void onSocketError(QAbstractSocket::SocketError error);
+    void onSslErrors(const QList<QSslError>& errors);
+    void onTextMessage(const QString& message);
+    void onPong(quint64 elapsedMs);
+    void sendHello();
+    void scheduleReconnect();
+    void giveUp(const QString& reason);
+    void setState(State state);
+    void setLastError(const QString& error);
+    void resetSocket();
+
+    std::unique_ptr<QWebSocket> m_socket;
+    QUrl m_url;
+    QString m_deviceId;
+    QList<QSslCertificate> m_extraCas;
+    State m_state = State::Offline;
+    bool m_wanted = false; // the user wants to be connected
+    QString m_lastError;
+    QString m_serverVersion;
+    QString m_serverNode;
+    int m_protocolVersion = 0;
+    ReconnectPolicy m_policy;
+    QTimer m_retryTimer;   // fires the next attempt
+    QTimer m_countdown;    // updates retryInSeconds once a second
+    QTimer m_helloTimeout; // the server must answer hello in time
+    QTimer m_keepAlive;    // pings the server; a missing pong means a dead link
+    bool m_awaitingPong = false;
+    bool m_sslErrorReported = false;
+};
+
+} // namespace cc::app

@@ -1,0 +1,56 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Controls.Material
+import CallCommander.Core
+import CallCommander.Ui
+
+ApplicationWindow {
+    id: window
+
+    width: 1024
+    height: 720
+    minimumWidth: 360
+    minimumHeight: 480
+    visible: true
+    title: qsTr("Call Commander")
+
+    Material.theme: Material.Light
+    Material.primary: "#1f3a5f"
+    Material.accent: Material.Teal
+
+    header: ConnectionBanner {
+        connectionState: ServerConnection.state
+        retryInSeconds: ServerConnection.retryInSeconds
+        serverNode: ServerConnection.serverNode
+        onRetryRequested: ServerConnection.retryNow()
+    }
+
+    StackView {
+        id: stack
+
+        anchors.fill: parent
+        initialItem: ConnectPage {
+            onConnectRequested: ServerConnection.connectToServer()
+        }
+    }
+
+    Component {
+        id: statusPage
+
+        StatusPage {
+            onDisconnectRequested: {
+                ServerConnection.disconnectFromServer()
+                stack.pop(null)
+            }
+        }
+    }
+
+    Connections {
+        target: ServerConnection
+
+        function onWelcomed() {
+            if (stack.depth === 1)
+                stack.push(statusPage)
+        }
+    }
+}

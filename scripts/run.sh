@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Sets up and runs Call Commander on this machine: packages, build, a project-local PostgreSQL
+# with demo data, a development TLS certificate, the server, and the app pointed at it.
+#
+#   scripts/run.sh          set up (idempotent), start the server, launch the app
+#   scripts/run.sh stop     stop the server and the PostgreSQL cluster
+#   scripts/run.sh status   show what is running
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+PRESET=release
+PG_PORT=${CALLCOMMANDER_DEV_PG_PORT:-55432}
+SERVER_PORT=${CALLCOMMANDER_DEV_PORT:-8443}
+PID_FILE="$CC_LOCAL/server.pid"
+SERVER_LOG="$CC_LOCAL/logs/server.log"
+SERVER_BIN="$CC_ROOT/build/$PRESET/server/callcommander-server"
+APP_BIN="$CC_ROOT/build/$PRESET/app/main/callcommander"
+SERVER_URL="wss://127.0.0.1:$SERVER_PORT/ws"
+
+server_running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+
+stop_all() {
+    if server_running; then
+        say "Stopping the server"
+        local pid
+        pid=$(cat "$PID_FILE")
+        kill -TERM "$pid"
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$PID_FILE"
+    say "Stopping PostgreSQL"
+    cc_pg_stop dev
+    echo "    stopped"
+}
+
+case "${1:-up}" in
+stop) stop_all; exit 0 ;;
+status)
+    server_running && echo "server: running (pid $(cat "$PID_FILE"), $SERVER_URL)" || echo "server: stopped"
+    as_pg "$PG_BIN/pg_ctl" -D "$(cc_pg_root dev)/data" status >/dev/null 2>&1 \
+        && echo "postgresql: running (127.0.0.1:$PG_PORT)" || echo "postgresql: stopped"
+    exit 0 ;;
+up) ;;
+*) die "usage: scripts/run.sh [stop|status]" ;;
+esac
+
+start=$SECONDS
+cc_install_packages
+cc_build "$PRESET"
+cc_pg_start dev "$PG_PORT"
+cc_dev_certs
+
+umask 077 # the config holds the database password
+cat >"$CC_LOCAL/server.conf" <<CONF
+# Written by scripts/run.sh for local development.
+listen.address = 127.0.0.1
+listen.port = $SERVER_PORT
+tls.cert = $CC_LOCAL/tls/server.pem
+tls.key = $CC_LOCAL/tls/server.key
+db.conninfo = $CC_PG_CONNINFO
+log.level = info
+CONF
+umask 022
+
+say "Applying migrations"
+"$SERVER_BIN" --config "$CC_LOCAL/server.conf" migrate 2>&1 | sed 's/^/    /'
+say "Loading demo data (Northwind Outfitters: 12 stores in 3 regions)"
+psql "$CC_PG_CONNINFO" -v ON_ERROR_STOP=1 -q -f "$CC_ROOT/tools/demo/demo-data.sql" | sed 's/^/    /'
+
+if server_running; then
+    say "Restarting the server"
+    kill -TERM "$(cat "$PID_FILE")"
+    for _ in $(seq 1 100); do server_running || break; sleep 0.1; done
+fi
+say "Starting the server on https://127.0.0.1:$SERVER_PORT (log: ${SERVER_LOG#"$CC_ROOT"/})"
+mkdir -p "$(dirname "$SERVER_LOG")"
+nohup "$SERVER_BIN" --config "$CC_LOCAL/server.conf" >>"$SERVER_LOG" 2>&1 </dev/null &
+echo $! >"$PID_FILE"
+ready=""
+for _ in $(seq 1 100); do
+    if curl -fsS --cacert "$CC_LOCAL/tls/ca.pem" "https://127.0.0.1:$SERVER_PORT/readyz" >/dev/null 2>&1; then
+        ready=yes; break
+    fi
+    server_running || break
+    sleep 0.1
+done
+[ -n "$ready" ] || { tail -n 20 "$SERVER_LOG" >&2; die "the server did not become ready"; }
+echo "    ready: $(curl -fsS --cacert "$CC_LOCAL/tls/ca.pem" "https://127.0.0.1:$SERVER_PORT/readyz")"
+echo "    set up in $((SECONDS - start)) s"
+
+APP_ARGS=(--server "$SERVER_URL" --ca-cert "$CC_LOCAL/tls/ca.pem")
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+    cat <<MSG
+
+No display here, so the app was not opened. The server keeps running. To use the app:
+  on a machine with a display:   $APP_BIN ${APP_ARGS[*]}
+  in a virtual display:          xvfb-run -a $APP_BIN ${APP_ARGS[*]}
+  headless, saving a screenshot: QT_QPA_PLATFORM=offscreen $APP_BIN ${APP_ARGS[*]} --screenshot app.png
+Stop everything with: scripts/run.sh stop
+MSG
+    exit 0
+fi
+say "Launching the app (close it to return; the server keeps running until scripts/run.sh stop)"
+"$APP_BIN" "${APP_ARGS[@]}"

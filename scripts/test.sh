@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: packages, a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer, a throwaway project-local PostgreSQL cluster, then ctest.
+#
+#   scripts/test.sh [extra ctest arguments, e.g. -R server]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+PRESET=${CALLCOMMANDER_TEST_PRESET:-asan}
+PG_PORT=${CALLCOMMANDER_TEST_PG_PORT:-55433}
+
+start=$SECONDS
+cc_install_packages
+cc_build "$PRESET"
+cc_pg_start test "$PG_PORT"
+trap 'cc_pg_stop test' EXIT
+
+# Tests create (and drop) their own databases through this role; see tests/README.md.
+export CALLCOMMANDER_TEST_PG="${CC_PG_CONNINFO/dbname=callcommander/dbname=postgres}"
+say "Running the tests (ctest --preset $PRESET)"
+status=0
+ctest --preset "$PRESET" "$@" || status=$?
+echo "    tests finished in $((SECONDS - start)) s in all"
+exit $status

@@ -1,0 +1,117 @@
+// callcommander-server: the Call Commander server node.
+//
+//   callcommander-server [--config FILE] [serve]   run the node (migrations applied on start)
+//   callcommander-server [--config FILE] migrate   apply pending migrations and exit
+//   callcommander-server [--config FILE] check-config
+//   callcommander-server --version | --help
+
+#include "callcommander/version.h"
+#include "server/db/migrations.h"
+#include "server/net/server.h"
+#include "server/ops/config.h"
+#include "server/ops/log.h"
+
+#include <pqxx/pqxx>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace cc::server;
+
+constexpr const char* kUsage =
+    R"(Usage: callcommander-server [--config FILE] [COMMAND]
+
+Commands:
+  serve         run the server (default); applies pending migrations on start
+  migrate       apply pending database migrations and exit
+  check-config  validate the configuration and exit
+  version       print the version and exit
+
+Every setting can also come from the environment: CALLCOMMANDER_<KEY> with dots as
+underscores, e.g. CALLCOMMANDER_DB_CONNINFO, CALLCOMMANDER_LISTEN_PORT.
+See packaging/callcommander-server.conf for every key.
+)";
+
+int runMigrate(const ops::Config& config) {
+    try {
+        pqxx::connection conn(config.dbConninfo);
+        const auto applied = db::applyMigrations(conn, db::embeddedMigrations());
+        const auto status = db::migrationStatus(conn, db::embeddedMigrations());
+        log::info("db", "schema at version " + std::to_string(status.appliedVersion) + " (" +
+                            std::to_string(applied) + " migrations applied)");
+        return EXIT_SUCCESS;
+    } catch (const std::exception& e) {
+        log::error("db", std::string("migration failed: ") + e.what());
+        return EXIT_FAILURE;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::optional<std::string> configPath;
+    std::string command = "serve";
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--help" || a == "-h" || a == "help") {
+            std::cout << kUsage;
+            return EXIT_SUCCESS;
+        }
+        if (a == "--version" || a == "version") {
+            std::cout << "callcommander-server " << cc::kVersion << "\n";
+            return EXIT_SUCCESS;
+        }
+        if (a == "--config" || a == "-c") {
+            if (i + 1 >= args.size()) {
+                std::cerr << "--config needs a file name\n";
+                return 2;
+            }
+            configPath = args[++i];
+        } else if (a == "serve" || a == "migrate" || a == "check-config") {
+            command = a;
+        } else {
+            std::cerr << "unknown argument: " << a << "\n\n" << kUsage;
+            return 2;
+        }
+    }
+
+    auto loaded = ops::loadConfig(configPath, ops::processEnvironment());
+    if (!loaded) {
+        std::cerr << "callcommander-server: configuration error: " << loaded.error().message
+                  << "\n";
+        return 2;
+    }
+    const ops::Config& config = loaded.value();
+    log::configure(config.logLevel, config.logFormat);
+    for (const auto& warning : config.warnings) {
+        log::warn("config", warning);
+    }
+
+    if (command == "check-config") {
+        std::cout << "configuration OK (database: " << ops::redactConninfo(config.dbConninfo)
+                  << ")\n";
+        return EXIT_SUCCESS;
+    }
+    if (command == "migrate") {
+        return runMigrate(config);
+    }
+
+    log::info("server", std::string("callcommander-server ") + cc::kVersion + " starting; " +
+                            "database " + ops::redactConninfo(config.dbConninfo));
+    try {
+        net::Server server(config);
+        server.listen();
+        server.run(/*handleSignals=*/true);
+    } catch (const std::exception& e) {
+        log::error("server", e.what());
+        return EXIT_FAILURE;
+    }
+    return EXIT_SUCCESS;
+}

@@ -1,0 +1,251 @@
+#include "callcommander/version.h"
+#include "server/db/database.h"
+#include "server/db/migrations.h"
+#include "server/net/sessions.h"
+#include "server/ops/config.h"
+#include "server/ops/log.h"
+#include "server/ops/readiness.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+namespace cc::server::net {
+namespace {
+
+constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+constexpr auto kReadyzTimeout = std::chrono::seconds(3);
+
+Response makeResponse(const Request& req, http::status status, const boost::json::object& body) {
+    Response res{status, req.version()};
+    res.set(http::field::server, std::string("callcommander-server/") + kVersion);
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.set(http::field::strict_transport_security, "max-age=31536000");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.keep_alive(req.keep_alive());
+    if (req.method() != http::verb::head) {
+        res.body() = boost::json::serialize(body);
+    }
+    res.prepare_payload();
+    return res;
+}
+
+Response errorResponse(const Request& req, http::status status, std::string_view message) {
+    return makeResponse(req, status, {{"error", message}});
+}
+
+} // namespace
+
+HttpSession::HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls,
+                         beast::flat_buffer&& buffer)
+    : m_ctx(ctx)
+    , m_stream(beast::tcp_stream(std::move(socket)), tls)
+    , m_executor(m_stream.get_executor())
+    , m_buffer(std::move(buffer)) {}
+
+HttpSession::~HttpSession() {
+    m_ctx.sessions.remove(this);
+}
+
+void HttpSession::start() {
+    m_ctx.sessions.add(shared_from_this());
+    beast::get_lowest_layer(m_stream).expires_after(m_ctx.config.handshakeTimeout);
+    // The detector already read the start of the ClientHello into m_buffer: hand it over.
+    m_stream.async_handshake(
+        ssl::stream_base::server, m_buffer.data(),
+        beast::bind_front_handler(&HttpSession::onHandshake, shared_from_this()));
+}
+
+void HttpSession::shutdown() {
+    asio::post(m_executor, [self = shared_from_this()] {
+        if (self->m_handedOver) {
+            return;
+        }
+        self->m_closing = true;
+        if (!self->m_busy) {
+            // Waiting for the next request on a kept-alive connection: stop waiting.
+            beast::get_lowest_layer(self->m_stream).cancel();
+        }
+    });
+}
+
+void HttpSession::onHandshake(error_code ec, std::size_t used) {
+    if (ec) {
+        log::debug("net", "TLS handshake failed: " + ec.message());
+        return;
+    }
+    m_buffer.consume(used);
+    doRead();
+}
+
+void HttpSession::doRead() {
+    if (m_closing) {
+        doClose();
+        return;
+    }
+    m_parser.emplace();
+    m_parser->header_limit(kMaxHeaderBytes);
+    m_parser->body_limit(m_ctx.config.httpMaxBodyBytes);
+    beast::get_lowest_layer(m_stream).expires_after(m_ctx.config.idleTimeout);
+    http::async_read(m_stream, m_buffer, *m_parser,
+                     beast::bind_front_handler(&HttpSession::onRead, shared_from_this()));
+}
+
+void HttpSession::onRead(error_code ec, std::size_t /*bytes*/) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout) {
+        doClose();
+        return;
+    }
+    if (ec) {
+        Request bad;
+        bad.version(11);
+        bad.keep_alive(false);
+        m_busy = true;
+        const bool tooLarge = ec == http::error::body_limit || ec == http::error::header_limit;
+        send(errorResponse(bad,
+                           tooLarge ? http::status::payload_too_large : http::status::bad_request,
+                           tooLarge ? "request too large" : "malformed HTTP request"));
+        return;
+    }
+    m_busy = true;
+    route(m_parser->release());
+}
+
+void HttpSession::route(Request&& req) {
+    const std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+
+    if (websocket::is_upgrade(req)) {
+        if (path != "/ws") {
+            send(errorResponse(req, http::status::not_found, "WebSocket endpoint is /ws"));
+            return;
+        }
+        if (m_ctx.stopping) {
+            send(errorResponse(req, http::status::service_unavailable, "server is stopping"));
+            return;
+        }
+        // The WebSocket session takes the TLS stream over; this HTTP session ends here.
+        beast::get_lowest_layer(m_stream).expires_never();
+        m_busy = false;
+        m_handedOver = true;
+        std::make_shared<WsSession>(m_ctx, std::move(m_stream))->run(std::move(req));
+        return;
+    }
+    if (path != "/healthz" && path != "/readyz") {
+        send(errorResponse(req, http::status::not_found, "no such endpoint"));
+        return;
+    }
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+        auto res = errorResponse(req, http::status::method_not_allowed, "use GET");
+        res.set(http::field::allow, "GET, HEAD");
+        send(std::move(res));
+        return;
+    }
+    if (path == "/healthz") {
+        // Alive: the process answers. Says nothing about the database (that is /readyz).
+        send(makeResponse(req, http::status::ok,
+                          {{"status", "ok"}, {"node", m_ctx.node}, {"version", kVersion}}));
+        return;
+    }
+    readyz(req);
+}
+
+void HttpSession::readyz(const Request& req) {
+    if (m_ctx.stopping) {
+        send(makeResponse(req, http::status::service_unavailable,
+                          {{"status", "stopping"}, {"node", m_ctx.node}}));
+        return;
+    }
+    if (!m_ctx.readiness.migrated()) {
+        send(makeResponse(req, http::status::service_unavailable,
+                          {{"status", "not_ready"},
+                           {"node", m_ctx.node},
+                           {"reason", m_ctx.readiness.problem()}}));
+        return;
+    }
+    // Ask the database now: ready means it answers and has our schema, not that it did once.
+    struct Pending {
+        Request req;
+        std::atomic<bool> answered{false};
+        asio::steady_timer timer;
+        Pending(Request r, const asio::any_io_executor& ex)
+            : req(std::move(r))
+            , timer(ex) {}
+    };
+    auto pending = std::make_shared<Pending>(req, m_executor);
+    auto self = shared_from_this();
+    auto answer = [self, pending](http::status status, boost::json::object body) {
+        if (pending->answered.exchange(true)) {
+            return;
+        }
+        asio::dispatch(self->m_executor, [self, pending, status, body = std::move(body)] {
+            pending->timer.cancel();
+            self->send(makeResponse(pending->req, status, body));
+        });
+    };
+    pending->timer.expires_after(kReadyzTimeout);
+    pending->timer.async_wait([answer, node = m_ctx.node](error_code ec) {
+        if (!ec) {
+            answer(http::status::service_unavailable,
+                   {{"status", "not_ready"}, {"node", node}, {"reason", "database timed out"}});
+        }
+    });
+    const int expected = db::embeddedMigrations().back().version;
+    m_ctx.database.submit(
+        [answer, expected, node = m_ctx.node](pqxx::connection& conn) {
+            pqxx::read_transaction txn(conn);
+            const int applied =
+                txn.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
+            if (applied < expected) {
+                answer(http::status::service_unavailable,
+                       {{"status", "not_ready"},
+                        {"node", node},
+                        {"reason", "schema version " + std::to_string(applied) + ", expected " +
+                                       std::to_string(expected)}});
+                return;
+            }
+            answer(http::status::ok,
+                   {{"status", "ready"}, {"node", node}, {"schemaVersion", applied}});
+        },
+        [answer, node = m_ctx.node](const std::string& reason) {
+            log::warn("readyz", reason);
+            answer(http::status::service_unavailable,
+                   {{"status", "not_ready"}, {"node", node}, {"reason", "database unavailable"}});
+        });
+}
+
+void HttpSession::send(Response&& res) {
+    const bool keepAlive = res.keep_alive() && !m_closing;
+    res.keep_alive(keepAlive);
+    m_response = std::make_shared<Response>(std::move(res));
+    beast::get_lowest_layer(m_stream).expires_after(m_ctx.config.idleTimeout);
+    http::async_write(
+        m_stream, *m_response,
+        beast::bind_front_handler(&HttpSession::onWrite, shared_from_this(), keepAlive));
+}
+
+void HttpSession::onWrite(bool keepAlive, error_code ec, std::size_t /*bytes*/) {
+    m_response.reset();
+    m_busy = false;
+    if (ec) {
+        log::debug("net", "HTTP write failed: " + ec.message());
+        return;
+    }
+    if (!keepAlive) {
+        doClose();
+        return;
+    }
+    doRead();
+}
+
+void HttpSession::doClose() {
+    beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(3));
+    m_stream.async_shutdown([self = shared_from_this()](error_code) {
+        beast::get_lowest_layer(self->m_stream).close();
+    });
+}
+
+} // namespace cc::server::net

@@ -1,0 +1,127 @@
+#pragma once
+
+// Private to server/net: what the listener hands to sessions, and the session types.
+
+#include "server/net/beast.h"
+#include "server/net/client_protocol.h"
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cc::server {
+namespace db {
+class Database;
+}
+namespace ops {
+struct Config;
+class Readiness;
+} // namespace ops
+} // namespace cc::server
+
+namespace cc::server::net {
+
+// Anything the graceful shutdown must close.
+class Closable {
+public:
+    virtual ~Closable() = default;
+    virtual void shutdown() = 0; // thread-safe; posts to the session's strand
+};
+
+class SessionRegistry {
+public:
+    void add(const std::shared_ptr<Closable>& session);
+    void remove(const Closable* session);
+    std::vector<std::shared_ptr<Closable>> snapshot() const;
+    std::size_t size() const;
+
+private:
+    mutable std::mutex m_mutex;
+    std::unordered_map<const Closable*, std::weak_ptr<Closable>> m_sessions;
+};
+
+// Shared by every session of one node; outlives them all.
+struct NodeContext {
+    const ops::Config& config;
+    db::Database& database;
+    ops::Readiness& readiness;
+    SessionRegistry& sessions;
+    std::string node;
+    std::atomic<bool> stopping{false};
+};
+
+using Response = http::response<http::string_body>;
+using Request = http::request<http::string_body>;
+
+// A TLS connection speaking HTTP/1.1: health endpoints, and the upgrade to a WebSocket.
+class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
+public:
+    HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls,
+                beast::flat_buffer&& buffer);
+    ~HttpSession() override;
+    void start();
+    void shutdown() override;
+
+private:
+    void onHandshake(error_code ec, std::size_t used);
+    void doRead();
+    void onRead(error_code ec, std::size_t bytes);
+    void route(Request&& req);
+    void readyz(const Request& req);
+    void send(Response&& res);
+    void onWrite(bool keepAlive, error_code ec, std::size_t bytes);
+    void doClose();
+
+    NodeContext& m_ctx;
+    TlsStream m_stream;
+    asio::any_io_executor m_executor; // the connection's strand; outlives a handed-over stream
+    beast::flat_buffer m_buffer;
+    std::optional<http::request_parser<http::string_body>> m_parser;
+    std::shared_ptr<Response> m_response; // kept alive while being written
+    bool m_busy = false;                  // a request is being answered
+    bool m_closing = false;
+    bool m_handedOver = false; // the stream now belongs to a WsSession
+};
+
+// A secure WebSocket client, from its upgrade request to its close.
+class WsSession : public Closable, public std::enable_shared_from_this<WsSession> {
+public:
+    WsSession(NodeContext& ctx, TlsStream&& stream);
+    ~WsSession() override;
+    void run(Request&& upgrade);
+    void shutdown() override;
+    // Queues a message for this client; thread-safe. A client whose queue outgrows the
+    // configured limit is closed rather than allowed to hold the server's memory.
+    void send(std::shared_ptr<const std::string> message);
+
+private:
+    void onAccept(error_code ec);
+    void doRead();
+    void onRead(error_code ec, std::size_t bytes);
+    void apply(ProtocolOutcome&& outcome);
+    void enqueue(std::shared_ptr<const std::string> message);
+    void doWrite();
+    void onWrite(error_code ec, std::size_t bytes);
+    void closeWith(websocket::close_reason reason);
+    void doClose();
+
+    NodeContext& m_ctx;
+    websocket::stream<TlsStream> m_ws;
+    beast::flat_buffer m_buffer;
+    asio::steady_timer m_helloTimer;
+    ClientProtocol m_protocol;
+    std::deque<std::shared_ptr<const std::string>> m_queue;
+    std::size_t m_queuedBytes = 0;
+    bool m_writing = false;
+    bool m_accepted = false; // the upgrade is complete; before that, a close waits for it
+    std::optional<websocket::close_reason> m_pendingClose;
+    bool m_closing = false;
+    std::string m_peer;
+};
+
+} // namespace cc::server::net

@@ -1,0 +1,207 @@
+#include "callcommander/version.h"
+#include "server/net/sessions.h"
+#include "server/ops/config.h"
+#include "server/ops/log.h"
+#include "shared/protocol/envelope.h"
+
+#include <boost/asio/post.hpp>
+
+namespace cc::server::net {
+namespace {
+
+std::int64_t nowMs() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string peerOf(TlsStream& stream) {
+    error_code ec;
+    const auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
+    return ec ? std::string("unknown peer")
+              : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+} // namespace
+
+WsSession::WsSession(NodeContext& ctx, TlsStream&& stream)
+    : m_ctx(ctx)
+    , m_ws(std::move(stream))
+    , m_helloTimer(m_ws.get_executor())
+    , m_protocol(ClientProtocol::Identity{ctx.node, kVersion}, nowMs)
+    , m_peer(peerOf(m_ws.next_layer())) {}
+
+WsSession::~WsSession() {
+    m_ctx.sessions.remove(this);
+}
+
+void WsSession::run(Request&& upgrade) {
+    m_ctx.sessions.add(shared_from_this());
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = m_ctx.config.handshakeTimeout;
+    timeouts.idle_timeout = m_ctx.config.idleTimeout;
+    timeouts.keep_alive_pings = true; // a ping at half the idle time finds dead peers
+    m_ws.set_option(timeouts);
+    m_ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(http::field::server, std::string("callcommander-server/") + kVersion);
+    }));
+    m_ws.read_message_max(m_ctx.config.wsMaxMessageBytes);
+    m_ws.async_accept(upgrade, beast::bind_front_handler(&WsSession::onAccept, shared_from_this()));
+}
+
+void WsSession::onAccept(error_code ec) {
+    if (ec) {
+        log::debug("ws", m_peer + ": upgrade failed: " + ec.message());
+        return;
+    }
+    log::debug("ws", m_peer + ": connected");
+    m_accepted = true;
+    if (m_pendingClose) {
+        doClose(); // shutdown began during the upgrade
+        return;
+    }
+    // A client has the handshake timeout to say hello; silence after that is not a client.
+    m_helloTimer.expires_after(m_ctx.config.handshakeTimeout);
+    m_helloTimer.async_wait([weak = weak_from_this()](error_code timerEc) {
+        auto self = weak.lock();
+        if (timerEc || !self || self->m_protocol.greeted()) {
+            return;
+        }
+        self->apply(ProtocolOutcome{
+            {protocol::encode(protocol::makeError(protocol::ErrorCode::ProtocolViolation,
+                                                  "no hello received in time"))},
+            protocol::kClosePolicy,
+            "no hello received in time"});
+    });
+    doRead();
+}
+
+void WsSession::shutdown() {
+    asio::post(m_ws.get_executor(), [self = shared_from_this()] {
+        self->closeWith({websocket::close_code::going_away, "server shutting down"});
+    });
+}
+
+void WsSession::send(std::shared_ptr<const std::string> message) {
+    asio::post(m_ws.get_executor(), [self = shared_from_this(), message = std::move(message)] {
+        self->enqueue(message);
+    });
+}
+
+void WsSession::doRead() {
+    m_ws.async_read(m_buffer, beast::bind_front_handler(&WsSession::onRead, shared_from_this()));
+}
+
+void WsSession::onRead(error_code ec, std::size_t /*bytes*/) {
+    if (ec) {
+        m_helloTimer.cancel();
+        if (ec == websocket::error::message_too_big) {
+            // Beast has already sent close 1009 (message too big) to the client.
+            log::warn("ws", m_peer + ": closed: message over " +
+                                std::to_string(m_ctx.config.wsMaxMessageBytes) + " bytes");
+        } else if (ec != websocket::error::closed && ec != asio::error::operation_aborted) {
+            log::debug("ws", m_peer + ": read ended: " + ec.message());
+        }
+        return;
+    }
+    if (m_closing) {
+        return;
+    }
+    ProtocolOutcome outcome;
+    if (m_ws.got_text()) {
+        const auto data = m_buffer.cdata();
+        outcome =
+            m_protocol.onText(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    } else {
+        outcome = m_protocol.onBinary();
+    }
+    m_buffer.consume(m_buffer.size());
+    if (m_protocol.greeted()) {
+        m_helloTimer.cancel();
+    }
+    if (outcome.closeCode) {
+        log::info("ws", m_peer + ": closing (" + std::to_string(*outcome.closeCode) +
+                            "): " + outcome.closeReason);
+    }
+    const bool closing = outcome.closeCode.has_value();
+    apply(std::move(outcome));
+    if (!closing) {
+        doRead();
+    }
+}
+
+void WsSession::apply(ProtocolOutcome&& outcome) {
+    for (auto& reply : outcome.replies) {
+        enqueue(std::make_shared<const std::string>(std::move(reply)));
+    }
+    if (outcome.closeCode) {
+        closeWith({static_cast<websocket::close_code>(*outcome.closeCode), outcome.closeReason});
+    }
+}
+
+void WsSession::enqueue(std::shared_ptr<const std::string> message) {
+    if (m_closing || m_pendingClose) {
+        return;
+    }
+    if (m_queuedBytes + message->size() > m_ctx.config.wsMaxQueueBytes) {
+        log::warn("ws", m_peer + ": closed: client reads too slowly (" +
+                            std::to_string(m_queuedBytes) + " bytes queued)");
+        m_queue.clear();
+        m_queuedBytes = 0;
+        closeWith({websocket::close_code::try_again_later, "client too slow"});
+        return;
+    }
+    m_queuedBytes += message->size();
+    m_queue.push_back(std::move(message));
+    if (!m_writing) {
+        doWrite();
+    }
+}
+
+void WsSession::doWrite() {
+    m_writing = true;
+    m_ws.text(true);
+    m_ws.async_write(asio::buffer(*m_queue.front()),
+                     beast::bind_front_handler(&WsSession::onWrite, shared_from_this()));
+}
+
+void WsSession::onWrite(error_code ec, std::size_t /*bytes*/) {
+    m_writing = false;
+    if (ec) {
+        log::debug("ws", m_peer + ": write failed: " + ec.message());
+        m_queue.clear();
+        m_queuedBytes = 0;
+        return;
+    }
+    m_queuedBytes -= m_queue.front()->size();
+    m_queue.pop_front();
+    if (!m_queue.empty()) {
+        doWrite();
+    } else if (m_pendingClose) {
+        doClose();
+    }
+}
+
+void WsSession::closeWith(websocket::close_reason reason) {
+    if (m_closing || m_pendingClose) {
+        return;
+    }
+    m_pendingClose = std::move(reason);
+    if (m_accepted && !m_writing) {
+        doClose(); // otherwise after the queued replies are written
+    }
+}
+
+void WsSession::doClose() {
+    if (m_closing || !m_ws.is_open()) {
+        return;
+    }
+    m_closing = true;
+    m_helloTimer.cancel();
+    m_ws.async_close(*m_pendingClose, [self = shared_from_this()](error_code ec) {
+        if (ec && ec != asio::error::operation_aborted) {
+            log::debug("ws", self->m_peer + ": close failed: " + ec.message());
+        }
+    });
+}
+
+} // namespace cc::server::net

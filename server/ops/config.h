@@ -1,0 +1,67 @@
+#pragma once
+
+#include "shared/util/result.h"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cc::server::ops {
+
+enum class LogLevel { Debug, Info, Warn, Error };
+enum class LogFormat { Text, Json };
+
+// Everything the server reads from its config file (`key = value` lines, '#' comments) and from
+// the environment. Every key has an environment override: upper-case, dots and dashes become
+// underscores, prefixed with CALLCOMMANDER_ (db.conninfo -> CALLCOMMANDER_DB_CONNINFO).
+// The environment wins over the file; the file wins over the defaults below.
+struct Config {
+    std::string listenAddress = "127.0.0.1";
+    std::uint16_t listenPort = 8443; // 0 picks a free port (tests); the log says which
+    std::string tlsCertFile;
+    std::string tlsKeyFile;
+
+    std::string dbConninfo; // libpq connection string; may hold a password, never logged
+    std::size_t dbPoolSize = 4;
+    std::size_t dbMaxQueue = 10'000;
+
+    std::size_t ioThreads = 2;
+    std::string nodeName; // defaults to host name and pid
+
+    std::size_t wsMaxMessageBytes = 256 * 1024;    // one incoming WebSocket message
+    std::size_t wsMaxQueueBytes = 8 * 1024 * 1024; // a client slower than this is closed
+    std::size_t httpMaxBodyBytes = 64 * 1024;
+    std::chrono::seconds handshakeTimeout{10};
+    std::chrono::seconds idleTimeout{60};
+    std::chrono::seconds shutdownGrace{5};
+
+    LogLevel logLevel = LogLevel::Info;
+    LogFormat logFormat = LogFormat::Text;
+
+    std::vector<std::string> warnings; // things worth a log line once logging is set up
+};
+
+struct ConfigError {
+    std::string message; // names the file and line or the variable, and what was expected
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// Reads the process environment's CALLCOMMANDER_* variables.
+Environment processEnvironment();
+
+// Parses config text (the content of a file named `origin`) and applies `env` on top.
+Result<Config, ConfigError> parseConfig(const std::string& text, const std::string& origin,
+                                        const Environment& env);
+
+// Loads the file at `path` (if given; missing file is an error) and applies `env`.
+Result<Config, ConfigError> loadConfig(const std::optional<std::string>& path,
+                                       const Environment& env);
+
+// A connection string fit for a log line: password values replaced by "***".
+std::string redactConninfo(const std::string& conninfo);
+
+} // namespace cc::server::ops

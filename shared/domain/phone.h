@@ -1,0 +1,21 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cc::domain {
+
+// Phone numbers are stored and compared in E.164 ("+14155550123"): the dialled number finds the
+// store, the caller's number finds the customer, whatever way a person typed either.
+//
+// `defaultCountryCode` (digits, no '+') applies to numbers written in national form: "1" reads
+// "(415) 555-0123" as +14155550123; "44" reads "020 7946 0018" as +442079460018 (the trunk
+// prefix 0 is dropped). Returns nothing for input that cannot be a phone number.
+std::optional<std::string> normalizeE164(std::string_view input,
+                                         std::string_view defaultCountryCode = "1");
+
+// The digits of any input, for matching a partly typed number ("555 01" -> "55501").
+std::string phoneDigits(std::string_view input);
+
+} // namespace cc::domain

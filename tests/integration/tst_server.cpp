@@ -1,0 +1,308 @@
+// The real callcommander-server against the test PostgreSQL cluster, spoken to over real TLS
+// sockets: health endpoints, the versioned hello, what it refuses, graceful shutdown, and the
+// app's ServerConnection going online, reconnecting and coming back.
+
+#include "app/net/serverconnection.h"
+#include "server/db/migrations.h"
+#include "shared/protocol/envelope.h"
+#include "tests/support/serverprocess.h"
+#include "tests/support/testdatabase.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSignalSpy>
+#include <QSslConfiguration>
+#include <QTcpSocket>
+#include <QTest>
+#include <QWebSocket>
+
+#include <memory>
+#include <optional>
+
+using namespace cc;
+using cc::test::ServerProcess;
+using cc::test::TestDatabase;
+using cc::test::TlsFiles;
+
+namespace {
+
+constexpr int kMaxMessage = 64 * 1024; // configured for the server under test
+
+std::string helloText(int v = 1, int min = 1, int max = 1) {
+    return protocol::encode(
+        protocol::Envelope{v, "t1", protocol::Hello{{min, max}, "tst_server", "0", "device-t"}});
+}
+
+// A raw client that records what the server says and how it closes.
+struct WsProbe {
+    QWebSocket socket;
+    QStringList messages;
+    std::optional<int> closeCode;
+    QString closeReason;
+    bool disconnected = false;
+
+    explicit WsProbe(const QList<QSslCertificate>& ca) {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.addCaCertificates(ca);
+        socket.setSslConfiguration(tls);
+        QObject::connect(&socket, &QWebSocket::textMessageReceived,
+                         [this](const QString& m) { messages << m; });
+        QObject::connect(&socket, &QWebSocket::disconnected, [this] {
+            disconnected = true;
+            closeCode = static_cast<int>(socket.closeCode());
+            closeReason = socket.closeReason();
+        });
+    }
+
+    bool open(const QString& url) {
+        QSignalSpy connected(&socket, &QWebSocket::connected);
+        socket.open(QUrl(url));
+        return connected.wait(5000);
+    }
+
+    bool waitMessages(int n, int ms = 5000) {
+        return QTest::qWaitFor([&] { return messages.size() >= n || disconnected; }, ms) &&
+               messages.size() >= n;
+    }
+
+    bool waitDisconnected(int ms = 5000) {
+        return QTest::qWaitFor([&] { return disconnected; }, ms);
+    }
+
+    protocol::Envelope decoded(int i) const {
+        auto d = protocol::decode(messages.at(i).toStdString());
+        if (!d.ok()) {
+            qFatal("server sent an undecodable message");
+        }
+        return d.value();
+    }
+};
+
+QJsonObject json(const QByteArray& body) {
+    return QJsonDocument::fromJson(body).object();
+}
+
+} // namespace
+
+class TestServer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(m_tmp.isValid());
+        m_tls = TlsFiles::generate(m_tmp.path());
+        m_db = std::make_unique<TestDatabase>();
+        m_server = std::make_unique<ServerProcess>(
+            QString::fromStdString(m_db->conninfo()), m_tls,
+            QMap<QString, QString>{{QStringLiteral("CALLCOMMANDER_WS_MAX_MESSAGE_BYTES"),
+                                    QString::number(kMaxMessage)}});
+        QVERIFY2(m_server->start(), qPrintable(m_server->log()));
+        QVERIFY2(m_server->waitReady(), qPrintable(m_server->log()));
+    }
+
+    void cleanupTestCase() {
+        if (m_server) {
+            QCOMPARE(m_server->terminate(), 0);
+        }
+    }
+
+    void healthAndReadiness() {
+        auto health = test::httpsGet(m_server->baseUrl() + "/healthz", m_tls.ca());
+        QCOMPARE(health.status, 200);
+        QCOMPARE(json(health.body).value("status").toString(), QStringLiteral("ok"));
+        QCOMPARE(json(health.body).value("node").toString(), QStringLiteral("test-node"));
+
+        auto ready = test::httpsGet(m_server->baseUrl() + "/readyz", m_tls.ca());
+        QCOMPARE(ready.status, 200);
+        QCOMPARE(json(ready.body).value("status").toString(), QStringLiteral("ready"));
+        QCOMPARE(json(ready.body).value("schemaVersion").toInt(),
+                 server::db::embeddedMigrations().back().version);
+    }
+
+    void unknownPathIs404() {
+        auto r = test::httpsGet(m_server->baseUrl() + "/nothing-here", m_tls.ca());
+        QCOMPARE(r.status, 404);
+    }
+
+    void helloGetsWelcome() {
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        probe.socket.sendTextMessage(QString::fromStdString(helloText()));
+        QVERIFY(probe.waitMessages(1));
+        const auto env = probe.decoded(0);
+        QCOMPARE(env.id, std::string("t1"));
+        const auto* welcome = std::get_if<protocol::Welcome>(&env.body);
+        QVERIFY(welcome != nullptr);
+        QCOMPARE(welcome->protocol, protocol::kMaxProtocolVersion);
+        QCOMPARE(welcome->node, std::string("test-node"));
+        QVERIFY(welcome->serverTimeMs > 1'600'000'000'000);
+        QVERIFY(!probe.disconnected);
+        probe.socket.close();
+    }
+
+    void plainTextOnTlsPortIsRefused() {
+        QTcpSocket plain;
+        plain.connectToHost(QStringLiteral("127.0.0.1"), m_server->port());
+        QVERIFY(plain.waitForConnected(5000));
+        plain.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        QByteArray answer;
+        (void)QTest::qWaitFor(
+            [&] {
+                plain.waitForReadyRead(100);
+                answer += plain.readAll();
+                return plain.state() == QAbstractSocket::UnconnectedState;
+            },
+            5000);
+        answer += plain.readAll();
+        QVERIFY2(answer.startsWith("HTTP/1.1 400"), answer.constData());
+        QVERIFY2(answer.contains("only TLS"), answer.constData());
+        QCOMPARE(plain.state(), QAbstractSocket::UnconnectedState); // the server hung up
+    }
+
+    void unsupportedVersionIsRefused() {
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        probe.socket.sendTextMessage(QString::fromStdString(helloText(99, 99, 99)));
+        QVERIFY(probe.waitMessages(1));
+        const auto reply = probe.decoded(0);
+        const auto* error = std::get_if<protocol::Error>(&reply.body);
+        QVERIFY(error != nullptr);
+        QVERIFY(error->code == protocol::ErrorCode::UnsupportedVersion);
+        QVERIFY(error->supported.has_value());
+        QVERIFY(probe.waitDisconnected());
+        QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnsupportedVersion));
+    }
+
+    void noCommonVersionInHelloIsRefused() {
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        probe.socket.sendTextMessage(QString::fromStdString(helloText(1, 2, 3)));
+        QVERIFY(probe.waitMessages(1));
+        QVERIFY(std::get<protocol::Error>(probe.decoded(0).body).code ==
+                protocol::ErrorCode::UnsupportedVersion);
+        QVERIFY(probe.waitDisconnected());
+        QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnsupportedVersion));
+    }
+
+    void malformedJsonIsRefused() {
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        probe.socket.sendTextMessage(QStringLiteral("{\"v\":1,\"type\":"));
+        QVERIFY(probe.waitMessages(1));
+        const auto& error = std::get<protocol::Error>(probe.decoded(0).body);
+        QVERIFY(error.code == protocol::ErrorCode::MalformedMessage);
+        QVERIFY(QString::fromStdString(error.message).contains(QStringLiteral("JSON")));
+        QVERIFY(probe.waitDisconnected());
+        QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kCloseMalformed));
+    }
+
+    void oversizedFrameIsRefused() {
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        probe.socket.sendTextMessage(QString::fromStdString(helloText()));
+        QVERIFY(probe.waitMessages(1));
+        probe.socket.sendTextMessage(QString(kMaxMessage + 1024, QLatin1Char('x')));
+        QVERIFY(probe.waitDisconnected());
+        QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kCloseTooBig));
+    }
+
+    void binaryFrameIsRefused() {
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        probe.socket.sendBinaryMessage(QByteArray("\x01\x02\x03", 3));
+        QVERIFY(probe.waitDisconnected());
+        QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kCloseMalformed));
+    }
+
+    void serverSurvivesAllOfThat() {
+        QVERIFY(m_server->running());
+        QCOMPARE(test::httpsGet(m_server->baseUrl() + "/readyz", m_tls.ca()).status, 200);
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        probe.socket.sendTextMessage(QString::fromStdString(helloText()));
+        QVERIFY(probe.waitMessages(1));
+        QVERIFY(std::holds_alternative<protocol::Welcome>(probe.decoded(0).body));
+    }
+
+    void notReadyWithoutDatabase() {
+        // Nothing listens on port 1: the server must still start, be alive, and say not ready.
+        ServerProcess orphan(
+            QStringLiteral("host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2"), m_tls);
+        QVERIFY2(orphan.start(), qPrintable(orphan.log()));
+        QCOMPARE(test::httpsGet(orphan.baseUrl() + "/healthz", m_tls.ca()).status, 200);
+        auto ready = test::httpsGet(orphan.baseUrl() + "/readyz", m_tls.ca());
+        QCOMPARE(ready.status, 503);
+        QCOMPARE(json(ready.body).value("status").toString(), QStringLiteral("not_ready"));
+        QVERIFY(!json(ready.body).value("reason").toString().isEmpty());
+        QCOMPARE(orphan.terminate(), 0);
+    }
+
+    void appConnectsReconnectsAndShutsDownGracefully() {
+        TestDatabase db;
+        ServerProcess node(QString::fromStdString(db.conninfo()), m_tls);
+        QVERIFY2(node.start(), qPrintable(node.log()));
+        QVERIFY2(node.waitReady(), qPrintable(node.log()));
+
+        app::ServerConnection conn;
+        conn.setExtraCaCertificates(m_tls.ca());
+        conn.setDeviceId(QStringLiteral("tablet-1"));
+        conn.setUrl(QUrl(node.wsUrl()));
+        conn.connectToServer();
+        QCOMPARE(conn.state(), app::ServerConnection::State::Connecting);
+        QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Connected, 10000);
+        QCOMPARE(conn.serverNode(), QStringLiteral("test-node"));
+        QCOMPARE(conn.protocolVersion(), protocol::kMaxProtocolVersion);
+
+        // SIGTERM: the server closes the session with "going away" and exits 0.
+        WsProbe watcher(m_tls.ca());
+        QVERIFY(watcher.open(node.wsUrl()));
+        watcher.socket.sendTextMessage(QString::fromStdString(helloText()));
+        QVERIFY(watcher.waitMessages(1));
+        const quint16 port = node.port();
+        QCOMPARE(node.terminate(), 0);
+        QVERIFY(watcher.waitDisconnected());
+        QCOMPARE(watcher.closeCode.value_or(0), static_cast<int>(protocol::kCloseGoingAway));
+        QVERIFY(node.log().contains(QStringLiteral("stopped")));
+
+        QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Reconnecting, 5000);
+        QVERIFY(!conn.lastError().isEmpty());
+
+        // The server comes back on the same port: the app finds it by itself.
+        ServerProcess again(QString::fromStdString(db.conninfo()), m_tls,
+                            {{QStringLiteral("CALLCOMMANDER_LISTEN_PORT"), QString::number(port)}});
+        QVERIFY2(again.start(), qPrintable(again.log()));
+        QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Connected, 20000);
+        QVERIFY(conn.lastError().isEmpty());
+
+        conn.disconnectFromServer();
+        QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
+        QCOMPARE(again.terminate(), 0);
+    }
+
+    void appRefusesAnUntrustedCertificate() {
+        app::ServerConnection conn; // no extra CA: the test CA is not trusted
+        conn.setUrl(QUrl(m_server->wsUrl()));
+        conn.connectToServer();
+        QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Reconnecting, 10000);
+        QVERIFY2(conn.lastError().contains(QStringLiteral("certificate")),
+                 qPrintable(conn.lastError()));
+        conn.disconnectFromServer();
+    }
+
+    void appRefusesPlainWebSocketAddress() {
+        app::ServerConnection conn;
+        conn.setUrl(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_server->port())));
+        conn.connectToServer();
+        QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
+        QVERIFY(conn.lastError().contains(QStringLiteral("wss://")));
+    }
+
+private:
+    QTemporaryDir m_tmp;
+    TlsFiles m_tls;
+    std::unique_ptr<TestDatabase> m_db;
+    std::unique_ptr<ServerProcess> m_server;
+};
+
+QTEST_GUILESS_MAIN(TestServer)
+#include "tst_server.moc"

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+namespace cc::test {
+
+// A throwaway PostgreSQL database on the test cluster (CALLCOMMANDER_TEST_PG, set by
+// scripts/test.sh), created empty and dropped again by the destructor.
+class TestDatabase {
+public:
+    TestDatabase();
+    ~TestDatabase();
+    TestDatabase(const TestDatabase&) = delete;
+    TestDatabase& operator=(const TestDatabase&) = delete;
+
+    const std::string& name() const { return m_name; }
+    std::string conninfo() const; // connects to this database
+
+    // The cluster's maintenance connection string; throws with a clear message when unset.
+    static std::string clusterConninfo();
+
+private:
+    std::string m_name;
+};
+
+} // namespace cc::test
