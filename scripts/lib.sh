@@ -37,13 +37,17 @@ cc_install_packages() {
         "${missing[@]}" >/dev/null
 }
 
-# cc_build PRESET: configure (once) and build; the full log goes to .local/logs.
+# cc_build PRESET [TARGET...]: configure (once) and build (everything, or the targets named);
+# the full log goes to .local/logs.
 cc_build() {
     local preset=$1 log="$CC_LOCAL/logs/build-$1.log"
+    shift
+    local targets=()
+    [ $# -gt 0 ] && targets=(--target "$@")
     mkdir -p "$CC_LOCAL/logs"
     say "Building ($preset preset; log: ${log#"$CC_ROOT"/})"
     local start=$SECONDS
-    if ! { cmake --preset "$preset" && cmake --build --preset "$preset"; } >"$log" 2>&1; then
+    if ! { cmake --preset "$preset" && cmake --build --preset "$preset" "${targets[@]}"; } >"$log" 2>&1; then
         tail -n 60 "$log" >&2
         die "build failed; the whole log is in $log"
     fi
@@ -54,7 +58,8 @@ cc_build() {
 # (it refuses to run as root), and that user must be able to walk into the folder: a clone under
 # a folder closed to others gets a private folder under /var/tmp instead.
 cc_pg_root() {
-    local name=$1 dir="$CC_LOCAL/pg-$name"
+    local name=$1
+    local dir="$CC_LOCAL/pg-$name"
     if [ "$(id -u)" -eq 0 ]; then
         local probe="$CC_ROOT"
         if ! runuser -u postgres -- test -x "$probe" 2>/dev/null; then

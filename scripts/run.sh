@@ -46,7 +46,7 @@ esac
 
 start=$SECONDS
 cc_install_packages
-cc_build "$PRESET"
+cc_build "$PRESET" callcommander callcommander-server
 cc_pg_start dev "$PG_PORT"
 cc_dev_certs
 
@@ -95,7 +95,8 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 No display here, so the app was not opened. The server keeps running. To use the app:
   on a machine with a display:   $APP_BIN ${APP_ARGS[*]}
   in a virtual display:          xvfb-run -a $APP_BIN ${APP_ARGS[*]}
-  headless, saving a screenshot: QT_QPA_PLATFORM=offscreen $APP_BIN ${APP_ARGS[*]} --screenshot app.png
+  a screenshot, no display:      xvfb-run -a $APP_BIN ${APP_ARGS[*]} --screenshot app.png
+  (QT_QPA_PLATFORM=offscreen also runs it, but without OpenGL its buttons draw no background)
 Stop everything with: scripts/run.sh stop
 MSG
     exit 0

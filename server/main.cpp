@@ -38,7 +38,8 @@ underscores, e.g. CALLCOMMANDER_DB_CONNINFO, CALLCOMMANDER_LISTEN_PORT.
 See packaging/callcommander-server.conf for every key.
 )";
 
-int runMigrate(const ops::Config& config) {
+int runMigrate(const ops::Config& config)
+{
     try {
         pqxx::connection conn(config.dbConninfo);
         const auto applied = db::applyMigrations(conn, db::embeddedMigrations());
@@ -54,7 +55,8 @@ int runMigrate(const ops::Config& config) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv)
+{
     std::optional<std::string> configPath;
     std::string command = "serve";
     const std::vector<std::string> args(argv + 1, argv + argc);

@@ -10,24 +10,29 @@ const QString kCaFile = QStringLiteral("connection/caCertificateFile");
 const QString kDeviceId = QStringLiteral("device/id");
 } // namespace
 
-QUrl ConnectionSettings::serverUrl() const {
+QUrl ConnectionSettings::serverUrl() const
+{
     const QUrl url = QSettings().value(kServerUrl).toUrl();
     return url.isValid() && !url.isEmpty() ? url : defaultServerUrl();
 }
 
-void ConnectionSettings::setServerUrl(const QUrl& url) {
+void ConnectionSettings::setServerUrl(const QUrl& url)
+{
     QSettings().setValue(kServerUrl, url);
 }
 
-QString ConnectionSettings::caCertificateFile() const {
+QString ConnectionSettings::caCertificateFile() const
+{
     return QSettings().value(kCaFile).toString();
 }
 
-void ConnectionSettings::setCaCertificateFile(const QString& path) {
+void ConnectionSettings::setCaCertificateFile(const QString& path)
+{
     QSettings().setValue(kCaFile, path);
 }
 
-QString ConnectionSettings::deviceId() {
+QString ConnectionSettings::deviceId()
+{
     QSettings settings;
     QString id = settings.value(kDeviceId).toString();
     if (id.isEmpty()) {

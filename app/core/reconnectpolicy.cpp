@@ -5,14 +5,17 @@
 namespace cc::app {
 
 ReconnectPolicy::ReconnectPolicy(Random random)
-    : ReconnectPolicy(Limits{}, std::move(random)) {}
+    : ReconnectPolicy(Limits{}, std::move(random))
+{}
 
 ReconnectPolicy::ReconnectPolicy(Limits limits, Random random)
     : m_limits(limits)
     , m_random(std::move(random))
-    , m_ceiling(limits.initial) {}
+    , m_ceiling(limits.initial)
+{}
 
-std::chrono::milliseconds ReconnectPolicy::nextDelay() {
+std::chrono::milliseconds ReconnectPolicy::nextDelay()
+{
     const double r = std::clamp(m_random(), 0.0, 1.0);
     const auto drawn = std::chrono::milliseconds(
         static_cast<std::int64_t>(r * static_cast<double>(m_ceiling.count())));
@@ -22,7 +25,8 @@ std::chrono::milliseconds ReconnectPolicy::nextDelay() {
     return delay;
 }
 
-void ReconnectPolicy::reset() {
+void ReconnectPolicy::reset()
+{
     m_attempts = 0;
     m_ceiling = m_limits.initial;
 }

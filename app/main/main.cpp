@@ -9,6 +9,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QIcon>
 #include <QQmlApplicationEngine>
 #include <QQuickStyle>
 #include <QQuickWindow>
@@ -21,13 +22,15 @@
 Q_IMPORT_QML_PLUGIN(CallCommanderCorePlugin)
 Q_IMPORT_QML_PLUGIN(CallCommanderUiPlugin)
 
-int main(int argc, char* argv[]) {
+int main(int argc, char* argv[])
+{
     // QApplication rather than QGuiApplication: Qt Charts' ChartView needs it.
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("CallCommander"));
     QApplication::setApplicationName(QStringLiteral("callcommander"));
     QApplication::setApplicationDisplayName(QStringLiteral("Call Commander"));
     QApplication::setApplicationVersion(QString::fromLatin1(cc::kVersion));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/callcommander.svg")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -56,7 +59,7 @@ int main(int argc, char* argv[]) {
         settings.setCaCertificateFile(QDir::current().absoluteFilePath(parser.value(caOption)));
     }
 
-    cc::app::ServerConnection connection;
+    cc::app::ServerConnection connection(nullptr);
     connection.setUrl(settings.serverUrl());
     connection.setDeviceId(settings.deviceId());
     if (const QString caFile = settings.caCertificateFile(); !caFile.isEmpty()) {

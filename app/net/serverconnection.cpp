@@ -19,7 +19,8 @@ constexpr qint64 kMaxIncomingMessage = 16 * 1024 * 1024;
 
 QPointer<ServerConnection> g_singleton; // NOLINT: the QML singleton instance, owned by main()
 
-QString describeClose(QWebSocketProtocol::CloseCode code, const QString& reason) {
+QString describeClose(QWebSocketProtocol::CloseCode code, const QString& reason)
+{
     const QString text = reason.isEmpty() ? QString() : QStringLiteral(": ") + reason;
     switch (static_cast<int>(code)) {
     case protocol::kCloseGoingAway:
@@ -39,19 +40,16 @@ QString describeClose(QWebSocketProtocol::CloseCode code, const QString& reason)
 
 ServerConnection::ServerConnection(QObject* parent)
     : QObject(parent)
-    , m_policy([] { return QRandomGenerator::global()->generateDouble(); }) {
+    , m_policy([] { return QRandomGenerator::global()->generateDouble(); })
+{
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &ServerConnection::open);
     m_countdown.setInterval(std::chrono::seconds(1));
     connect(&m_countdown, &QTimer::timeout, this, &ServerConnection::retryInSecondsChanged);
     m_helloTimeout.setSingleShot(true);
     m_helloTimeout.setInterval(kHelloTimeout);
-    connect(&m_helloTimeout, &QTimer::timeout, this, [this] {
-        setLastError(tr("The server did not answer the greeting in time"));
-        if (m_socket) {
-            m_socket->abort();
-        }
-    });
+    connect(&m_helloTimeout, &QTimer::timeout, this,
+            [this] { dropConnection(tr("The server did not answer the greeting in time")); });
     m_keepAlive.setInterval(kKeepAliveInterval);
     connect(&m_keepAlive, &QTimer::timeout, this, [this] {
         if (!m_socket) {
@@ -59,8 +57,7 @@ ServerConnection::ServerConnection(QObject* parent)
         }
         if (m_awaitingPong) {
             // No answer to the last ping: the link is gone even if TCP has not noticed yet.
-            setLastError(tr("The connection stopped responding"));
-            m_socket->abort();
+            dropConnection(tr("The connection stopped responding"));
             return;
         }
         m_awaitingPong = true;
@@ -68,14 +65,16 @@ ServerConnection::ServerConnection(QObject* parent)
     });
 }
 
-ServerConnection::~ServerConnection() {
+ServerConnection::~ServerConnection()
+{
     if (m_socket) {
         m_socket->disconnect(this);
         m_socket->abort();
     }
 }
 
-ServerConnection* ServerConnection::create(QQmlEngine* /*qmlEngine*/, QJSEngine* jsEngine) {
+ServerConnection* ServerConnection::create(QQmlEngine* /*qmlEngine*/, QJSEngine* jsEngine)
+{
     if (!g_singleton) {
         // No instance from main() (a QML test, a tool): one owned by the engine.
         auto* instance = new ServerConnection(jsEngine);
@@ -86,15 +85,18 @@ ServerConnection* ServerConnection::create(QQmlEngine* /*qmlEngine*/, QJSEngine*
     return g_singleton;
 }
 
-void ServerConnection::setSingleton(ServerConnection* instance) {
+void ServerConnection::setSingleton(ServerConnection* instance)
+{
     g_singleton = instance;
 }
 
-QString ServerConnection::clientVersion() {
+QString ServerConnection::clientVersion()
+{
     return QString::fromLatin1(kVersion);
 }
 
-void ServerConnection::setUrl(const QUrl& url) {
+void ServerConnection::setUrl(const QUrl& url)
+{
     if (url == m_url) {
         return;
     }
@@ -102,18 +104,21 @@ void ServerConnection::setUrl(const QUrl& url) {
     Q_EMIT urlChanged();
 }
 
-int ServerConnection::retryInSeconds() const {
+int ServerConnection::retryInSeconds() const
+{
     if (!m_retryTimer.isActive()) {
         return 0;
     }
     return (m_retryTimer.remainingTime() + 999) / 1000;
 }
 
-void ServerConnection::setExtraCaCertificates(const QList<QSslCertificate>& certificates) {
+void ServerConnection::setExtraCaCertificates(const QList<QSslCertificate>& certificates)
+{
     m_extraCas = certificates;
 }
 
-void ServerConnection::connectToServer() {
+void ServerConnection::connectToServer()
+{
     if (m_url.scheme() != QLatin1String("wss") || m_url.host().isEmpty()) {
         setLastError(tr("The server address must look like wss://host:port/ws"));
         setState(State::Offline);
@@ -126,7 +131,8 @@ void ServerConnection::connectToServer() {
     open();
 }
 
-void ServerConnection::disconnectFromServer() {
+void ServerConnection::disconnectFromServer()
+{
     m_wanted = false;
     m_retryTimer.stop();
     m_countdown.stop();
@@ -135,7 +141,8 @@ void ServerConnection::disconnectFromServer() {
     Q_EMIT retryInSecondsChanged();
 }
 
-void ServerConnection::retryNow() {
+void ServerConnection::retryNow()
+{
     if (!m_wanted || m_state == State::Connected) {
         return;
     }
@@ -143,7 +150,8 @@ void ServerConnection::retryNow() {
     open();
 }
 
-void ServerConnection::open() {
+void ServerConnection::open()
+{
     m_countdown.stop();
     Q_EMIT retryInSecondsChanged();
     resetSocket();
@@ -171,11 +179,13 @@ void ServerConnection::open() {
     socket->open(request);
 }
 
-void ServerConnection::resetSocket() {
+void ServerConnection::resetSocket()
+{
     m_helloTimeout.stop();
     m_keepAlive.stop();
     m_awaitingPong = false;
     m_sslErrorReported = false;
+    m_dropReason.clear();
     if (m_socket) {
         m_socket->disconnect(this);
         m_socket->abort();
@@ -184,13 +194,15 @@ void ServerConnection::resetSocket() {
     }
 }
 
-void ServerConnection::onConnected() {
+void ServerConnection::onConnected()
+{
     sendHello();
     m_helloTimeout.start();
     m_keepAlive.start();
 }
 
-void ServerConnection::sendHello() {
+void ServerConnection::sendHello()
+{
     protocol::Hello hello;
     hello.client = "callcommander";
     hello.clientVersion = kVersion;
@@ -200,7 +212,8 @@ void ServerConnection::sendHello() {
     m_socket->sendTextMessage(QString::fromStdString(text));
 }
 
-void ServerConnection::onTextMessage(const QString& message) {
+void ServerConnection::onTextMessage(const QString& message)
+{
     const QByteArray utf8 = message.toUtf8();
     auto decoded =
         protocol::decode(std::string_view(utf8.constData(), static_cast<std::size_t>(utf8.size())));
@@ -233,11 +246,13 @@ void ServerConnection::onTextMessage(const QString& message) {
     }
 }
 
-void ServerConnection::onPong(quint64 /*elapsedMs*/) {
+void ServerConnection::onPong(quint64 /*elapsedMs*/)
+{
     m_awaitingPong = false;
 }
 
-void ServerConnection::onSslErrors(const QList<QSslError>& errors) {
+void ServerConnection::onSslErrors(const QList<QSslError>& errors)
+{
     // Never ignored: a certificate we cannot verify means we may not be talking to our server.
     m_sslErrorReported = true;
     QStringList texts;
@@ -248,33 +263,43 @@ void ServerConnection::onSslErrors(const QList<QSslError>& errors) {
         tr("The server's certificate is not trusted: %1").arg(texts.join(QStringLiteral("; "))));
 }
 
-void ServerConnection::onSocketError(QAbstractSocket::SocketError error) {
-    if (!(error == QAbstractSocket::SslHandshakeFailedError && m_sslErrorReported)) {
-        setLastError(m_socket ? m_socket->errorString() : tr("Network error"));
-    }
+void ServerConnection::onSocketError(QAbstractSocket::SocketError /*error*/)
+{
     // Some failures (refused, host not found) end without a disconnected() signal.
     if (m_socket && m_socket->state() == QAbstractSocket::UnconnectedState) {
         onDisconnected();
     }
 }
 
-void ServerConnection::onDisconnected() {
+void ServerConnection::onDisconnected()
+{
     if (!m_socket) {
         return;
     }
     const auto code = m_socket->closeCode();
-    const QString reason = m_socket->closeReason();
     const bool wasWelcomed = m_state == State::Connected;
-    resetSocket();
-    if (code != QWebSocketProtocol::CloseCodeNormal &&
-        code != QWebSocketProtocol::CloseCodeAbnormalDisconnection) {
+    // Say why, in words a person at the counter can act on; keep a certificate problem, which
+    // onSslErrors already described better than the socket can.
+    QString why;
+    if (!m_dropReason.isEmpty()) {
+        why = m_dropReason;
+    } else if (code != QWebSocketProtocol::CloseCodeNormal &&
+               code != QWebSocketProtocol::CloseCodeAbnormalDisconnection) {
         if (static_cast<int>(code) == protocol::kCloseUnsupportedVersion) {
             giveUp(tr("This app version is not supported by the server. Update the app."));
             return;
         }
-        setLastError(describeClose(code, reason));
-    } else if (wasWelcomed && m_lastError.isEmpty()) {
-        setLastError(tr("Lost the connection to the server"));
+        why = describeClose(code, m_socket->closeReason());
+    } else if (m_socket->error() != QAbstractSocket::UnknownSocketError) {
+        why = m_socket->errorString();
+    } else {
+        why = wasWelcomed ? tr("Lost the connection to the server")
+                          : tr("Cannot reach the server at %1").arg(m_url.authority());
+    }
+    const bool keepSslMessage = m_sslErrorReported;
+    resetSocket();
+    if (!keepSslMessage) {
+        setLastError(why);
     }
     if (!m_wanted) {
         setState(State::Offline);
@@ -283,14 +308,26 @@ void ServerConnection::onDisconnected() {
     scheduleReconnect();
 }
 
-void ServerConnection::scheduleReconnect() {
+void ServerConnection::dropConnection(const QString& reason)
+{
+    if (!m_socket) {
+        return;
+    }
+    m_dropReason = reason;
+    m_socket->abort();
+    onDisconnected(); // no-op if abort() already reported the disconnection
+}
+
+void ServerConnection::scheduleReconnect()
+{
     setState(State::Reconnecting);
     m_retryTimer.start(m_policy.nextDelay());
     m_countdown.start();
     Q_EMIT retryInSecondsChanged();
 }
 
-void ServerConnection::giveUp(const QString& reason) {
+void ServerConnection::giveUp(const QString& reason)
+{
     m_wanted = false;
     m_retryTimer.stop();
     m_countdown.stop();
@@ -299,7 +336,8 @@ void ServerConnection::giveUp(const QString& reason) {
     setState(State::Offline);
 }
 
-void ServerConnection::setState(State state) {
+void ServerConnection::setState(State state)
+{
     if (state == m_state) {
         return;
     }
@@ -307,7 +345,8 @@ void ServerConnection::setState(State state) {
     Q_EMIT stateChanged();
 }
 
-void ServerConnection::setLastError(const QString& error) {
+void ServerConnection::setLastError(const QString& error)
+{
     if (error == m_lastError) {
         return;
     }

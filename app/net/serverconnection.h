@@ -44,7 +44,9 @@ public:
     };
     Q_ENUM(State)
 
-    explicit ServerConnection(QObject* parent = nullptr);
+    // No default argument on purpose: Qt 6.4 builds a QML singleton with the default
+    // constructor whenever there is one, ignoring create() below.
+    explicit ServerConnection(QObject* parent);
     ~ServerConnection() override;
 
     // The instance QML gets; main() makes it and hands it over with setSingleton().
@@ -87,6 +89,7 @@ private:
     void onTextMessage(const QString& message);
     void onPong(quint64 elapsedMs);
     void sendHello();
+    void dropConnection(const QString& reason);
     void scheduleReconnect();
     void giveUp(const QString& reason);
     void setState(State state);
@@ -110,6 +113,7 @@ private:
     QTimer m_keepAlive;    // pings the server; a missing pong means a dead link
     bool m_awaitingPong = false;
     bool m_sslErrorReported = false;
+    QString m_dropReason; // why we cut the connection ourselves, if we did
 };
 
 } // namespace cc::app

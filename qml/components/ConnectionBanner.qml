@@ -43,8 +43,10 @@ ToolBar {
     signal retryRequested
 
     implicitHeight: 56
-    Material.background: tone
     Material.foreground: "white"
+    background: Rectangle {
+        color: banner.tone
+    }
 
     Accessible.role: Accessible.StatusBar
     Accessible.name: message

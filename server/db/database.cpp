@@ -8,18 +8,21 @@ namespace cc::server::db {
 
 Database::Database(std::string conninfo, std::size_t workers, std::size_t maxQueue)
     : m_conninfo(std::move(conninfo))
-    , m_maxQueue(maxQueue) {
+    , m_maxQueue(maxQueue)
+{
     m_workers.reserve(workers);
     for (std::size_t i = 0; i < workers; ++i) {
         m_workers.emplace_back([this] { workerLoop(); });
     }
 }
 
-Database::~Database() {
+Database::~Database()
+{
     stop();
 }
 
-void Database::submit(Job job, Failure onFailure) {
+void Database::submit(Job job, Failure onFailure)
+{
     {
         const std::lock_guard lock(m_mutex);
         if (!m_stopping && m_queue.size() < m_maxQueue) {
@@ -31,7 +34,8 @@ void Database::submit(Job job, Failure onFailure) {
     onFailure(m_stopping ? "database is shutting down" : "database queue is full");
 }
 
-void Database::stop() {
+void Database::stop()
+{
     std::deque<Task> abandoned;
     {
         const std::lock_guard lock(m_mutex);
@@ -53,12 +57,14 @@ void Database::stop() {
     m_workers.clear();
 }
 
-std::size_t Database::queued() const {
+std::size_t Database::queued() const
+{
     const std::lock_guard lock(m_mutex);
     return m_queue.size();
 }
 
-void Database::workerLoop() {
+void Database::workerLoop()
+{
     std::unique_ptr<pqxx::connection> conn;
     for (;;) {
         Task task;

@@ -15,7 +15,8 @@ namespace {
 // Any constant shared by all nodes; "callcommander migrations" in ASCII.
 constexpr long long kMigrationLockKey = 0x63636d6967726174LL;
 
-void ensureTable(pqxx::connection& conn) {
+void ensureTable(pqxx::connection& conn)
+{
     pqxx::work txn(conn);
     txn.exec0("CREATE TABLE IF NOT EXISTS schema_migrations ("
               "  version    integer PRIMARY KEY,"
@@ -30,7 +31,8 @@ struct Applied {
     std::string checksum;
 };
 
-std::map<int, Applied> readApplied(pqxx::transaction_base& txn) {
+std::map<int, Applied> readApplied(pqxx::transaction_base& txn)
+{
     std::map<int, Applied> applied;
     for (const auto& row : txn.exec("SELECT version, name, checksum FROM schema_migrations")) {
         applied.emplace(row[0].as<int>(),
@@ -39,7 +41,8 @@ std::map<int, Applied> readApplied(pqxx::transaction_base& txn) {
     return applied;
 }
 
-void checkApplied(const std::map<int, Applied>& applied, std::span<const Migration> migrations) {
+void checkApplied(const std::map<int, Applied>& applied, std::span<const Migration> migrations)
+{
     for (const auto& [version, record] : applied) {
         auto it = std::find_if(migrations.begin(), migrations.end(),
                                [v = version](const Migration& m) { return m.version == v; });
@@ -61,11 +64,13 @@ void checkApplied(const std::map<int, Applied>& applied, std::span<const Migrati
 class AdvisoryLock {
 public:
     explicit AdvisoryLock(pqxx::connection& conn)
-        : m_conn(conn) {
+        : m_conn(conn)
+    {
         pqxx::nontransaction(m_conn).exec1("SELECT pg_advisory_lock(" +
                                            std::to_string(kMigrationLockKey) + ")");
     }
-    ~AdvisoryLock() {
+    ~AdvisoryLock()
+    {
         try {
             pqxx::nontransaction(m_conn).exec1("SELECT pg_advisory_unlock(" +
                                                std::to_string(kMigrationLockKey) + ")");
@@ -82,7 +87,8 @@ private:
 
 } // namespace
 
-std::string sha256Hex(std::string_view text) {
+std::string sha256Hex(std::string_view text)
+{
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
     if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
@@ -98,7 +104,8 @@ std::string sha256Hex(std::string_view text) {
     return out;
 }
 
-std::size_t applyMigrations(pqxx::connection& conn, std::span<const Migration> migrations) {
+std::size_t applyMigrations(pqxx::connection& conn, std::span<const Migration> migrations)
+{
     AdvisoryLock lock(conn);
     ensureTable(conn);
     std::map<int, Applied> applied;
@@ -126,7 +133,8 @@ std::size_t applyMigrations(pqxx::connection& conn, std::span<const Migration> m
     return count;
 }
 
-MigrationStatus migrationStatus(pqxx::connection& conn, std::span<const Migration> migrations) {
+MigrationStatus migrationStatus(pqxx::connection& conn, std::span<const Migration> migrations)
+{
     MigrationStatus status;
     status.latestVersion = migrations.empty() ? 0 : migrations.back().version;
     pqxx::read_transaction txn(conn);

@@ -9,7 +9,8 @@ using protocol::ErrorCode;
 
 constexpr std::size_t kMaxCloseReason = 123;
 
-std::string clip(std::string s) {
+std::string clip(std::string s)
+{
     if (s.size() > kMaxCloseReason) {
         s.resize(kMaxCloseReason);
     }
@@ -18,7 +19,8 @@ std::string clip(std::string s) {
 
 // Answer with an error and close the connection.
 ProtocolOutcome fail(ErrorCode code, std::string message, std::string inReplyTo,
-                     std::uint16_t closeCode) {
+                     std::uint16_t closeCode)
+{
     ProtocolOutcome out;
     out.replies.push_back(
         protocol::encode(protocol::makeError(code, message, std::move(inReplyTo))));
@@ -27,7 +29,8 @@ ProtocolOutcome fail(ErrorCode code, std::string message, std::string inReplyTo,
     return out;
 }
 
-std::uint16_t closeCodeFor(ErrorCode code) {
+std::uint16_t closeCodeFor(ErrorCode code)
+{
     switch (code) {
     case ErrorCode::MalformedMessage:
         return protocol::kCloseMalformed;
@@ -49,14 +52,17 @@ std::uint16_t closeCodeFor(ErrorCode code) {
 
 ClientProtocol::ClientProtocol(Identity identity, Clock clock)
     : m_identity(std::move(identity))
-    , m_clock(std::move(clock)) {}
+    , m_clock(std::move(clock))
+{}
 
-ProtocolOutcome ClientProtocol::onBinary() {
+ProtocolOutcome ClientProtocol::onBinary()
+{
     return fail(ErrorCode::MalformedMessage, "binary frames are not part of this protocol", {},
                 protocol::kCloseMalformed);
 }
 
-ProtocolOutcome ClientProtocol::onText(std::string_view text) {
+ProtocolOutcome ClientProtocol::onText(std::string_view text)
+{
     auto decoded = protocol::decode(text);
     if (!decoded) {
         const auto& e = decoded.error();

@@ -17,7 +17,8 @@ namespace {
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr auto kReadyzTimeout = std::chrono::seconds(3);
 
-Response makeResponse(const Request& req, http::status status, const boost::json::object& body) {
+Response makeResponse(const Request& req, http::status status, const boost::json::object& body)
+{
     Response res{status, req.version()};
     res.set(http::field::server, std::string("callcommander-server/") + kVersion);
     res.set(http::field::content_type, "application/json");
@@ -32,7 +33,8 @@ Response makeResponse(const Request& req, http::status status, const boost::json
     return res;
 }
 
-Response errorResponse(const Request& req, http::status status, std::string_view message) {
+Response errorResponse(const Request& req, http::status status, std::string_view message)
+{
     return makeResponse(req, status, {{"error", message}});
 }
 
@@ -43,13 +45,16 @@ HttpSession::HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& t
     : m_ctx(ctx)
     , m_stream(beast::tcp_stream(std::move(socket)), tls)
     , m_executor(m_stream.get_executor())
-    , m_buffer(std::move(buffer)) {}
+    , m_buffer(std::move(buffer))
+{}
 
-HttpSession::~HttpSession() {
+HttpSession::~HttpSession()
+{
     m_ctx.sessions.remove(this);
 }
 
-void HttpSession::start() {
+void HttpSession::start()
+{
     m_ctx.sessions.add(shared_from_this());
     beast::get_lowest_layer(m_stream).expires_after(m_ctx.config.handshakeTimeout);
     // The detector already read the start of the ClientHello into m_buffer: hand it over.
@@ -58,7 +63,8 @@ void HttpSession::start() {
         beast::bind_front_handler(&HttpSession::onHandshake, shared_from_this()));
 }
 
-void HttpSession::shutdown() {
+void HttpSession::shutdown()
+{
     asio::post(m_executor, [self = shared_from_this()] {
         if (self->m_handedOver) {
             return;
@@ -71,7 +77,8 @@ void HttpSession::shutdown() {
     });
 }
 
-void HttpSession::onHandshake(error_code ec, std::size_t used) {
+void HttpSession::onHandshake(error_code ec, std::size_t used)
+{
     if (ec) {
         log::debug("net", "TLS handshake failed: " + ec.message());
         return;
@@ -80,7 +87,8 @@ void HttpSession::onHandshake(error_code ec, std::size_t used) {
     doRead();
 }
 
-void HttpSession::doRead() {
+void HttpSession::doRead()
+{
     if (m_closing) {
         doClose();
         return;
@@ -93,7 +101,8 @@ void HttpSession::doRead() {
                      beast::bind_front_handler(&HttpSession::onRead, shared_from_this()));
 }
 
-void HttpSession::onRead(error_code ec, std::size_t /*bytes*/) {
+void HttpSession::onRead(error_code ec, std::size_t /*bytes*/)
+{
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
         ec == beast::error::timeout) {
         doClose();
@@ -114,7 +123,8 @@ void HttpSession::onRead(error_code ec, std::size_t /*bytes*/) {
     route(m_parser->release());
 }
 
-void HttpSession::route(Request&& req) {
+void HttpSession::route(Request&& req)
+{
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
 
@@ -153,7 +163,8 @@ void HttpSession::route(Request&& req) {
     readyz(req);
 }
 
-void HttpSession::readyz(const Request& req) {
+void HttpSession::readyz(const Request& req)
+{
     if (m_ctx.stopping) {
         send(makeResponse(req, http::status::service_unavailable,
                           {{"status", "stopping"}, {"node", m_ctx.node}}));
@@ -173,7 +184,8 @@ void HttpSession::readyz(const Request& req) {
         asio::steady_timer timer;
         Pending(Request r, const asio::any_io_executor& ex)
             : req(std::move(r))
-            , timer(ex) {}
+            , timer(ex)
+        {}
     };
     auto pending = std::make_shared<Pending>(req, m_executor);
     auto self = shared_from_this();
@@ -217,7 +229,8 @@ void HttpSession::readyz(const Request& req) {
         });
 }
 
-void HttpSession::send(Response&& res) {
+void HttpSession::send(Response&& res)
+{
     const bool keepAlive = res.keep_alive() && !m_closing;
     res.keep_alive(keepAlive);
     m_response = std::make_shared<Response>(std::move(res));
@@ -227,7 +240,8 @@ void HttpSession::send(Response&& res) {
         beast::bind_front_handler(&HttpSession::onWrite, shared_from_this(), keepAlive));
 }
 
-void HttpSession::onWrite(bool keepAlive, error_code ec, std::size_t /*bytes*/) {
+void HttpSession::onWrite(bool keepAlive, error_code ec, std::size_t /*bytes*/)
+{
     m_response.reset();
     m_busy = false;
     if (ec) {
@@ -241,7 +255,8 @@ void HttpSession::onWrite(bool keepAlive, error_code ec, std::size_t /*bytes*/) 
     doRead();
 }
 
-void HttpSession::doClose() {
+void HttpSession::doClose()
+{
     beast::get_lowest_layer(m_stream).expires_after(std::chrono::seconds(3));
     m_stream.async_shutdown([self = shared_from_this()](error_code) {
         beast::get_lowest_layer(self->m_stream).close();

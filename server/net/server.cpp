@@ -17,7 +17,8 @@
 namespace cc::server::net {
 namespace {
 
-std::string defaultNodeName() {
+std::string defaultNodeName()
+{
     std::array<char, 256> host{};
     if (gethostname(host.data(), host.size() - 1) != 0) {
         return "node-" + std::to_string(getpid());
@@ -32,16 +33,19 @@ public:
     Detector(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls)
         : m_ctx(ctx)
         , m_stream(std::move(socket))
-        , m_tls(tls) {}
+        , m_tls(tls)
+    {}
 
-    void run() {
+    void run()
+    {
         m_stream.expires_after(m_ctx.config.handshakeTimeout);
         beast::async_detect_ssl(m_stream, m_buffer,
                                 beast::bind_front_handler(&Detector::onDetect, shared_from_this()));
     }
 
 private:
-    void onDetect(error_code ec, bool isTls) {
+    void onDetect(error_code ec, bool isTls)
+    {
         if (ec) {
             log::debug("net", "connection closed before TLS detection: " + ec.message());
             return;
@@ -76,17 +80,20 @@ private:
 
 } // namespace
 
-void SessionRegistry::add(const std::shared_ptr<Closable>& session) {
+void SessionRegistry::add(const std::shared_ptr<Closable>& session)
+{
     const std::lock_guard lock(m_mutex);
     m_sessions.emplace(session.get(), session);
 }
 
-void SessionRegistry::remove(const Closable* session) {
+void SessionRegistry::remove(const Closable* session)
+{
     const std::lock_guard lock(m_mutex);
     m_sessions.erase(session);
 }
 
-std::vector<std::shared_ptr<Closable>> SessionRegistry::snapshot() const {
+std::vector<std::shared_ptr<Closable>> SessionRegistry::snapshot() const
+{
     std::vector<std::shared_ptr<Closable>> out;
     const std::lock_guard lock(m_mutex);
     out.reserve(m_sessions.size());
@@ -98,7 +105,8 @@ std::vector<std::shared_ptr<Closable>> SessionRegistry::snapshot() const {
     return out;
 }
 
-std::size_t SessionRegistry::size() const {
+std::size_t SessionRegistry::size() const
+{
     const std::lock_guard lock(m_mutex);
     return m_sessions.size();
 }
@@ -112,9 +120,11 @@ struct Server::Impl {
         , signals(ioc)
         , database(config.dbConninfo, config.dbPoolSize, config.dbMaxQueue)
         , ctx{config, database, readiness, sessions,
-              config.nodeName.empty() ? defaultNodeName() : config.nodeName} {}
+              config.nodeName.empty() ? defaultNodeName() : config.nodeName}
+    {}
 
-    void loadTls() {
+    void loadTls()
+    {
         tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                         ssl::context::single_dh_use);
@@ -131,7 +141,8 @@ struct Server::Impl {
         }
     }
 
-    void bind() {
+    void bind()
+    {
         error_code ec;
         const auto address = asio::ip::make_address(config.listenAddress, ec);
         if (ec) {
@@ -150,7 +161,8 @@ struct Server::Impl {
         boundPort = acceptor.local_endpoint().port();
     }
 
-    void doAccept() {
+    void doAccept()
+    {
         acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
             if (ec) {
                 if (ec != asio::error::operation_aborted) {
@@ -168,7 +180,8 @@ struct Server::Impl {
 
     // Connects to PostgreSQL and applies migrations, retrying with backoff until it works or the
     // server stops. Runs on its own thread: it may wait for the database for a long time.
-    void migrateInBackground() {
+    void migrateInBackground()
+    {
         migrator = std::thread([this] {
             auto delay = std::chrono::milliseconds(250);
             for (;;) {
@@ -194,7 +207,8 @@ struct Server::Impl {
         });
     }
 
-    void beginShutdown() {
+    void beginShutdown()
+    {
         if (ctx.stopping.exchange(true)) {
             return;
         }
@@ -218,7 +232,8 @@ struct Server::Impl {
     }
 
     // Ends the event loop once every session is gone, or when the grace period is over.
-    void waitForSessions() {
+    void waitForSessions()
+    {
         shutdownTimer.expires_after(std::chrono::milliseconds(20));
         shutdownTimer.async_wait([this](error_code ec) {
             if (ec) {
@@ -257,25 +272,30 @@ struct Server::Impl {
 };
 
 Server::Server(ops::Config config)
-    : m_impl(std::make_unique<Impl>(std::move(config))) {}
+    : m_impl(std::make_unique<Impl>(std::move(config)))
+{}
 
-Server::~Server() {
+Server::~Server()
+{
     if (m_impl->migrator.joinable()) {
         stop();
         m_impl->migrator.join();
     }
 }
 
-void Server::listen() {
+void Server::listen()
+{
     m_impl->loadTls();
     m_impl->bind();
 }
 
-std::uint16_t Server::port() const {
+std::uint16_t Server::port() const
+{
     return m_impl->boundPort;
 }
 
-void Server::run(bool handleSignals) {
+void Server::run(bool handleSignals)
+{
     Impl& d = *m_impl;
     if (handleSignals) {
         d.signals.add(SIGINT);
@@ -309,7 +329,8 @@ void Server::run(bool handleSignals) {
     log::info("server", "stopped");
 }
 
-void Server::stop() {
+void Server::stop()
+{
     asio::post(m_impl->ioc, [d = m_impl.get()] { d->beginShutdown(); });
 }
 

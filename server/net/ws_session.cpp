@@ -9,12 +9,14 @@
 namespace cc::server::net {
 namespace {
 
-std::int64_t nowMs() {
+std::int64_t nowMs()
+{
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string peerOf(TlsStream& stream) {
+std::string peerOf(TlsStream& stream)
+{
     error_code ec;
     const auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
     return ec ? std::string("unknown peer")
@@ -28,13 +30,16 @@ WsSession::WsSession(NodeContext& ctx, TlsStream&& stream)
     , m_ws(std::move(stream))
     , m_helloTimer(m_ws.get_executor())
     , m_protocol(ClientProtocol::Identity{ctx.node, kVersion}, nowMs)
-    , m_peer(peerOf(m_ws.next_layer())) {}
+    , m_peer(peerOf(m_ws.next_layer()))
+{}
 
-WsSession::~WsSession() {
+WsSession::~WsSession()
+{
     m_ctx.sessions.remove(this);
 }
 
-void WsSession::run(Request&& upgrade) {
+void WsSession::run(Request&& upgrade)
+{
     m_ctx.sessions.add(shared_from_this());
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = m_ctx.config.handshakeTimeout;
@@ -48,7 +53,8 @@ void WsSession::run(Request&& upgrade) {
     m_ws.async_accept(upgrade, beast::bind_front_handler(&WsSession::onAccept, shared_from_this()));
 }
 
-void WsSession::onAccept(error_code ec) {
+void WsSession::onAccept(error_code ec)
+{
     if (ec) {
         log::debug("ws", m_peer + ": upgrade failed: " + ec.message());
         return;
@@ -75,23 +81,27 @@ void WsSession::onAccept(error_code ec) {
     doRead();
 }
 
-void WsSession::shutdown() {
+void WsSession::shutdown()
+{
     asio::post(m_ws.get_executor(), [self = shared_from_this()] {
         self->closeWith({websocket::close_code::going_away, "server shutting down"});
     });
 }
 
-void WsSession::send(std::shared_ptr<const std::string> message) {
+void WsSession::send(std::shared_ptr<const std::string> message)
+{
     asio::post(m_ws.get_executor(), [self = shared_from_this(), message = std::move(message)] {
         self->enqueue(message);
     });
 }
 
-void WsSession::doRead() {
+void WsSession::doRead()
+{
     m_ws.async_read(m_buffer, beast::bind_front_handler(&WsSession::onRead, shared_from_this()));
 }
 
-void WsSession::onRead(error_code ec, std::size_t /*bytes*/) {
+void WsSession::onRead(error_code ec, std::size_t /*bytes*/)
+{
     if (ec) {
         m_helloTimer.cancel();
         if (ec == websocket::error::message_too_big) {
@@ -129,7 +139,8 @@ void WsSession::onRead(error_code ec, std::size_t /*bytes*/) {
     }
 }
 
-void WsSession::apply(ProtocolOutcome&& outcome) {
+void WsSession::apply(ProtocolOutcome&& outcome)
+{
     for (auto& reply : outcome.replies) {
         enqueue(std::make_shared<const std::string>(std::move(reply)));
     }
@@ -138,7 +149,8 @@ void WsSession::apply(ProtocolOutcome&& outcome) {
     }
 }
 
-void WsSession::enqueue(std::shared_ptr<const std::string> message) {
+void WsSession::enqueue(std::shared_ptr<const std::string> message)
+{
     if (m_closing || m_pendingClose) {
         return;
     }
@@ -157,14 +169,16 @@ void WsSession::enqueue(std::shared_ptr<const std::string> message) {
     }
 }
 
-void WsSession::doWrite() {
+void WsSession::doWrite()
+{
     m_writing = true;
     m_ws.text(true);
     m_ws.async_write(asio::buffer(*m_queue.front()),
                      beast::bind_front_handler(&WsSession::onWrite, shared_from_this()));
 }
 
-void WsSession::onWrite(error_code ec, std::size_t /*bytes*/) {
+void WsSession::onWrite(error_code ec, std::size_t /*bytes*/)
+{
     m_writing = false;
     if (ec) {
         log::debug("ws", m_peer + ": write failed: " + ec.message());
@@ -181,7 +195,8 @@ void WsSession::onWrite(error_code ec, std::size_t /*bytes*/) {
     }
 }
 
-void WsSession::closeWith(websocket::close_reason reason) {
+void WsSession::closeWith(websocket::close_reason reason)
+{
     if (m_closing || m_pendingClose) {
         return;
     }
@@ -191,7 +206,8 @@ void WsSession::closeWith(websocket::close_reason reason) {
     }
 }
 
-void WsSession::doClose() {
+void WsSession::doClose()
+{
     if (m_closing || !m_ws.is_open()) {
         return;
     }

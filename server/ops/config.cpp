@@ -17,14 +17,16 @@ namespace {
 constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 constexpr std::string_view kEnvPrefix = "CALLCOMMANDER_";
 
-std::string trim(std::string_view s) {
+std::string trim(std::string_view s)
+{
     const auto notSpace = [](unsigned char c) { return std::isspace(c) == 0; };
     auto begin = std::find_if(s.begin(), s.end(), notSpace);
     auto end = std::find_if(s.rbegin(), s.rend(), notSpace).base();
     return begin < end ? std::string(begin, end) : std::string();
 }
 
-std::optional<std::uint64_t> parseUnsigned(const std::string& s) {
+std::optional<std::uint64_t> parseUnsigned(const std::string& s)
+{
     std::uint64_t v = 0;
     const auto* end = s.data() + s.size();
     auto [ptr, ec] = std::from_chars(s.data(), end, v);
@@ -43,7 +45,8 @@ struct Key {
 
 template <typename T>
 std::function<bool(Config&, const std::string&)> number(T Config::*field, std::uint64_t min,
-                                                        std::uint64_t max) {
+                                                        std::uint64_t max)
+{
     return [=](Config& c, const std::string& v) {
         auto n = parseUnsigned(v);
         if (!n || *n < min || *n > max) {
@@ -55,7 +58,8 @@ std::function<bool(Config&, const std::string&)> number(T Config::*field, std::u
 }
 
 std::function<bool(Config&, const std::string&)> seconds(std::chrono::seconds Config::*field,
-                                                         std::uint64_t max) {
+                                                         std::uint64_t max)
+{
     return [=](Config& c, const std::string& v) {
         auto n = parseUnsigned(v);
         if (!n || *n > max) {
@@ -66,14 +70,16 @@ std::function<bool(Config&, const std::string&)> seconds(std::chrono::seconds Co
     };
 }
 
-std::function<bool(Config&, const std::string&)> text(std::string Config::*field) {
+std::function<bool(Config&, const std::string&)> text(std::string Config::*field)
+{
     return [=](Config& c, const std::string& v) {
         c.*field = v;
         return true;
     };
 }
 
-const std::vector<Key>& keys() {
+const std::vector<Key>& keys()
+{
     static const std::vector<Key> all = {
         {"listen.address", "an IP address", text(&Config::listenAddress)},
         {"listen.port", "a port number 0-65535",
@@ -121,7 +127,8 @@ const std::vector<Key>& keys() {
     return all;
 }
 
-std::string envName(std::string_view key) {
+std::string envName(std::string_view key)
+{
     std::string out(kEnvPrefix);
     for (char c : key) {
         out.push_back(c == '.' || c == '-'
@@ -131,7 +138,8 @@ std::string envName(std::string_view key) {
     return out;
 }
 
-const Key* findKey(std::string_view name) {
+const Key* findKey(std::string_view name)
+{
     for (const auto& k : keys()) {
         if (k.name == name) {
             return &k;
@@ -141,7 +149,8 @@ const Key* findKey(std::string_view name) {
 }
 
 std::optional<ConfigError> apply(Config& config, const Key& key, const std::string& value,
-                                 const std::string& where) {
+                                 const std::string& where)
+{
     if (!key.apply(config, value)) {
         // The value itself is left out on purpose: it may be a secret (db.conninfo).
         return ConfigError{where + ": invalid value for " + std::string(key.name) + " (expected " +
@@ -150,7 +159,8 @@ std::optional<ConfigError> apply(Config& config, const Key& key, const std::stri
     return std::nullopt;
 }
 
-std::optional<ConfigError> validate(const Config& c) {
+std::optional<ConfigError> validate(const Config& c)
+{
     if (c.tlsCertFile.empty() || c.tlsKeyFile.empty()) {
         return ConfigError{"tls.cert and tls.key are required: this server only speaks TLS"};
     }
@@ -162,7 +172,8 @@ std::optional<ConfigError> validate(const Config& c) {
 
 } // namespace
 
-Environment processEnvironment() {
+Environment processEnvironment()
+{
     Environment env;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         std::string_view entry(*e);
@@ -178,7 +189,8 @@ Environment processEnvironment() {
 }
 
 Result<Config, ConfigError> parseConfig(const std::string& text, const std::string& origin,
-                                        const Environment& env) {
+                                        const Environment& env)
+{
     Config config;
     std::istringstream in(text);
     std::string line;
@@ -230,7 +242,8 @@ Result<Config, ConfigError> parseConfig(const std::string& text, const std::stri
 }
 
 Result<Config, ConfigError> loadConfig(const std::optional<std::string>& path,
-                                       const Environment& env) {
+                                       const Environment& env)
+{
     std::string text;
     std::string origin = "(no config file)";
     if (path) {
@@ -249,7 +262,8 @@ Result<Config, ConfigError> loadConfig(const std::optional<std::string>& path,
     return parseConfig(text, origin, env);
 }
 
-std::string redactConninfo(const std::string& conninfo) {
+std::string redactConninfo(const std::string& conninfo)
+{
     // key=value form (password=secret or password='se cret') and URI form (user:secret@host).
     static const std::regex keyValue(R"((password\s*=\s*)('([^'\\]|\\.)*'|\S+))",
                                      std::regex::icase);

@@ -15,7 +15,8 @@ std::atomic<ops::LogLevel> g_level{ops::LogLevel::Info};
 std::atomic<ops::LogFormat> g_format{ops::LogFormat::Text};
 std::mutex g_writeMutex;
 
-std::string_view levelName(ops::LogLevel level) {
+std::string_view levelName(ops::LogLevel level)
+{
     switch (level) {
     case ops::LogLevel::Debug:
         return "debug";
@@ -29,7 +30,8 @@ std::string_view levelName(ops::LogLevel level) {
     return "info";
 }
 
-std::string timestamp() {
+std::string timestamp()
+{
     using namespace std::chrono;
     const auto now = system_clock::now();
     const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
@@ -43,7 +45,8 @@ std::string timestamp() {
     return std::string(buf.data(), n) + frac.data();
 }
 
-void appendJsonString(std::string& out, std::string_view s) {
+void appendJsonString(std::string& out, std::string_view s)
+{
     out.push_back('"');
     for (char c : s) {
         switch (c) {
@@ -77,16 +80,19 @@ void appendJsonString(std::string& out, std::string_view s) {
 
 } // namespace
 
-void configure(ops::LogLevel level, ops::LogFormat format) {
+void configure(ops::LogLevel level, ops::LogFormat format)
+{
     g_level = level;
     g_format = format;
 }
 
-bool enabled(ops::LogLevel level) {
+bool enabled(ops::LogLevel level)
+{
     return level >= g_level.load(std::memory_order_relaxed);
 }
 
-void write(ops::LogLevel level, std::string_view component, std::string_view message) {
+void write(ops::LogLevel level, std::string_view component, std::string_view message)
+{
     if (!enabled(level)) {
         return;
     }

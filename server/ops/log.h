@@ -13,16 +13,20 @@ void configure(ops::LogLevel level, ops::LogFormat format);
 bool enabled(ops::LogLevel level);
 void write(ops::LogLevel level, std::string_view component, std::string_view message);
 
-inline void debug(std::string_view component, std::string_view message) {
+inline void debug(std::string_view component, std::string_view message)
+{
     write(ops::LogLevel::Debug, component, message);
 }
-inline void info(std::string_view component, std::string_view message) {
+inline void info(std::string_view component, std::string_view message)
+{
     write(ops::LogLevel::Info, component, message);
 }
-inline void warn(std::string_view component, std::string_view message) {
+inline void warn(std::string_view component, std::string_view message)
+{
     write(ops::LogLevel::Warn, component, message);
 }
-inline void error(std::string_view component, std::string_view message) {
+inline void error(std::string_view component, std::string_view message)
+{
     write(ops::LogLevel::Error, component, message);
 }
 

@@ -10,22 +10,26 @@ namespace cc::server::ops {
 // the start-up migration task, read by /readyz (which also asks the database each time).
 class Readiness {
 public:
-    void setMigrated(int schemaVersion) {
+    void setMigrated(int schemaVersion)
+    {
         const std::lock_guard lock(m_mutex);
         m_schemaVersion = schemaVersion;
         m_problem.clear();
         m_migrated = true;
     }
-    void setProblem(std::string problem) {
+    void setProblem(std::string problem)
+    {
         const std::lock_guard lock(m_mutex);
         m_problem = std::move(problem);
     }
     bool migrated() const { return m_migrated.load(); }
-    int schemaVersion() const {
+    int schemaVersion() const
+    {
         const std::lock_guard lock(m_mutex);
         return m_schemaVersion;
     }
-    std::string problem() const {
+    std::string problem() const
+    {
         const std::lock_guard lock(m_mutex);
         return m_problem;
     }

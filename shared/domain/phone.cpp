@@ -9,15 +9,18 @@ constexpr std::size_t kMaxE164Digits = 15; // ITU-T E.164: country code + number
 constexpr std::size_t kMinE164Digits = 7;
 constexpr std::size_t kMaxInputLength = 64;
 
-bool isDigit(char c) {
+bool isDigit(char c)
+{
     return c >= '0' && c <= '9';
 }
 
-bool isSeparator(char c) {
+bool isSeparator(char c)
+{
     return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '\t';
 }
 
-std::optional<std::string> international(std::string digits) {
+std::optional<std::string> international(std::string digits)
+{
     if (digits.size() < kMinE164Digits || digits.size() > kMaxE164Digits || digits[0] == '0') {
         return std::nullopt;
     }
@@ -26,7 +29,8 @@ std::optional<std::string> international(std::string digits) {
 
 } // namespace
 
-std::string phoneDigits(std::string_view input) {
+std::string phoneDigits(std::string_view input)
+{
     std::string out;
     out.reserve(std::min(input.size(), kMaxInputLength));
     for (char c : input.substr(0, kMaxInputLength)) {
@@ -38,7 +42,8 @@ std::string phoneDigits(std::string_view input) {
 }
 
 std::optional<std::string> normalizeE164(std::string_view input,
-                                         std::string_view defaultCountryCode) {
+                                         std::string_view defaultCountryCode)
+{
     if (input.size() > kMaxInputLength) {
         return std::nullopt;
     }

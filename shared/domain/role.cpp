@@ -13,7 +13,8 @@ constexpr std::array<std::pair<Role, std::string_view>, 4> kRoles{{
 }};
 } // namespace
 
-std::string_view toString(Role role) {
+std::string_view toString(Role role)
+{
     for (const auto& [r, name] : kRoles) {
         if (r == role) {
             return name;
@@ -22,7 +23,8 @@ std::string_view toString(Role role) {
     return "staff";
 }
 
-std::optional<Role> roleFromString(std::string_view name) {
+std::optional<Role> roleFromString(std::string_view name)
+{
     for (const auto& [r, n] : kRoles) {
         if (n == name) {
             return r;

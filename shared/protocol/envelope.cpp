@@ -29,11 +29,13 @@ struct Invalid {
     std::string message;
 };
 
-std::string_view sv(const json::string& s) {
+std::string_view sv(const json::string& s)
+{
     return {s.data(), s.size()};
 }
 
-const json::value& require(const json::object& obj, std::string_view key, std::string_view where) {
+const json::value& require(const json::object& obj, std::string_view key, std::string_view where)
+{
     const json::value* v = obj.if_contains(key);
     if (v == nullptr) {
         throw Invalid{std::string(where) + ": missing \"" + std::string(key) + "\""};
@@ -42,7 +44,8 @@ const json::value& require(const json::object& obj, std::string_view key, std::s
 }
 
 std::string readString(const json::object& obj, std::string_view key, std::string_view where,
-                       std::size_t maxLength, bool required = true) {
+                       std::size_t maxLength, bool required = true)
+{
     const json::value* v = obj.if_contains(key);
     if (v == nullptr) {
         if (required) {
@@ -61,7 +64,8 @@ std::string readString(const json::object& obj, std::string_view key, std::strin
     return std::string(sv(*s));
 }
 
-std::int64_t readInt(const json::value& v, std::string_view what) {
+std::int64_t readInt(const json::value& v, std::string_view what)
+{
     if (v.is_int64()) {
         return v.get_int64();
     }
@@ -72,7 +76,8 @@ std::int64_t readInt(const json::value& v, std::string_view what) {
     throw Invalid{std::string(what) + " must be an integer"};
 }
 
-int readVersionNumber(const json::value& v, std::string_view what) {
+int readVersionNumber(const json::value& v, std::string_view what)
+{
     const std::int64_t n = readInt(v, what);
     if (n < 0 || n > 0xFFFF) {
         throw Invalid{std::string(what) + " is out of range"};
@@ -80,7 +85,8 @@ int readVersionNumber(const json::value& v, std::string_view what) {
     return static_cast<int>(n);
 }
 
-const json::object& requireObject(const json::value& v, std::string_view what) {
+const json::object& requireObject(const json::value& v, std::string_view what)
+{
     const json::object* o = v.if_object();
     if (o == nullptr) {
         throw Invalid{std::string(what) + " must be an object"};
@@ -88,7 +94,8 @@ const json::object& requireObject(const json::value& v, std::string_view what) {
     return *o;
 }
 
-VersionRange readRange(const json::value& v, std::string_view what) {
+VersionRange readRange(const json::value& v, std::string_view what)
+{
     const json::object& o = requireObject(v, what);
     VersionRange r{readVersionNumber(require(o, "min", what), std::string(what) + ".min"),
                    readVersionNumber(require(o, "max", what), std::string(what) + ".max")};
@@ -98,18 +105,21 @@ VersionRange readRange(const json::value& v, std::string_view what) {
     return r;
 }
 
-json::object rangeToJson(VersionRange r) {
+json::object rangeToJson(VersionRange r)
+{
     return {{"min", r.min}, {"max", r.max}};
 }
 
-json::object bodyToJson(const Hello& m) {
+json::object bodyToJson(const Hello& m)
+{
     return {{"protocol", rangeToJson(m.protocol)},
             {"client", m.client},
             {"clientVersion", m.clientVersion},
             {"deviceId", m.deviceId}};
 }
 
-json::object bodyToJson(const Welcome& m) {
+json::object bodyToJson(const Welcome& m)
+{
     return {{"protocol", m.protocol},
             {"server", m.server},
             {"serverVersion", m.serverVersion},
@@ -117,7 +127,8 @@ json::object bodyToJson(const Welcome& m) {
             {"serverTimeMs", m.serverTimeMs}};
 }
 
-json::object bodyToJson(const Error& m) {
+json::object bodyToJson(const Error& m)
+{
     json::object o{{"code", toString(m.code)}, {"message", m.message}};
     if (m.supported) {
         o["supported"] = rangeToJson(*m.supported);
@@ -125,7 +136,8 @@ json::object bodyToJson(const Error& m) {
     return o;
 }
 
-Hello helloFromJson(const json::object& o) {
+Hello helloFromJson(const json::object& o)
+{
     Hello m;
     m.protocol = readRange(require(o, "protocol", "hello"), "hello.protocol");
     m.client = readString(o, "client", "hello", kMaxNameLength);
@@ -134,7 +146,8 @@ Hello helloFromJson(const json::object& o) {
     return m;
 }
 
-Welcome welcomeFromJson(const json::object& o) {
+Welcome welcomeFromJson(const json::object& o)
+{
     Welcome m;
     m.protocol = readVersionNumber(require(o, "protocol", "welcome"), "welcome.protocol");
     m.server = readString(o, "server", "welcome", kMaxNameLength);
@@ -144,7 +157,8 @@ Welcome welcomeFromJson(const json::object& o) {
     return m;
 }
 
-Error errorFromJson(const json::object& o) {
+Error errorFromJson(const json::object& o)
+{
     Error m;
     const std::string code = readString(o, "code", "error", kMaxNameLength);
     // An error code from a newer peer is still an error; keep its text in the message.
@@ -162,7 +176,8 @@ Error errorFromJson(const json::object& o) {
 
 } // namespace
 
-std::string_view toString(ErrorCode code) {
+std::string_view toString(ErrorCode code)
+{
     for (const auto& [c, name] : kErrorNames) {
         if (c == code) {
             return name;
@@ -171,7 +186,8 @@ std::string_view toString(ErrorCode code) {
     return "internal";
 }
 
-std::optional<ErrorCode> errorCodeFromString(std::string_view name) {
+std::optional<ErrorCode> errorCodeFromString(std::string_view name)
+{
     for (const auto& [c, n] : kErrorNames) {
         if (n == name) {
             return c;
@@ -180,7 +196,8 @@ std::optional<ErrorCode> errorCodeFromString(std::string_view name) {
     return std::nullopt;
 }
 
-std::optional<int> negotiate(VersionRange ours, VersionRange theirs) {
+std::optional<int> negotiate(VersionRange ours, VersionRange theirs)
+{
     const int low = std::max(ours.min, theirs.min);
     const int high = std::min(ours.max, theirs.max);
     if (low > high) {
@@ -189,7 +206,8 @@ std::optional<int> negotiate(VersionRange ours, VersionRange theirs) {
     return high;
 }
 
-std::string_view typeName(const Body& body) {
+std::string_view typeName(const Body& body)
+{
     struct Visitor {
         std::string_view operator()(const Hello&) const { return "hello"; }
         std::string_view operator()(const Welcome&) const { return "welcome"; }
@@ -198,7 +216,8 @@ std::string_view typeName(const Body& body) {
     return std::visit(Visitor{}, body);
 }
 
-std::string encode(const Envelope& envelope) {
+std::string encode(const Envelope& envelope)
+{
     json::object o;
     o["v"] = envelope.version;
     o["type"] = typeName(envelope.body);
@@ -209,7 +228,8 @@ std::string encode(const Envelope& envelope) {
     return json::serialize(o);
 }
 
-Result<Envelope, DecodeError> decode(std::string_view text) {
+Result<Envelope, DecodeError> decode(std::string_view text)
+{
     json::parse_options options;
     options.max_depth = kMaxDepth;
     json::error_code ec;
@@ -255,7 +275,8 @@ Result<Envelope, DecodeError> decode(std::string_view text) {
     }
 }
 
-Envelope makeError(ErrorCode code, std::string message, std::string inReplyTo) {
+Envelope makeError(ErrorCode code, std::string message, std::string inReplyTo)
+{
     Error error{code, std::move(message), std::nullopt};
     if (code == ErrorCode::UnsupportedVersion) {
         error.supported = VersionRange{kMinProtocolVersion, kMaxProtocolVersion};

@@ -17,7 +17,8 @@ const std::array<Migration, 2> kTwoStep{{
     {2, "add_name", "ALTER TABLE things ADD COLUMN name text"},
 }};
 
-int count(pqxx::connection& c, const std::string& sql) {
+int count(pqxx::connection& c, const std::string& sql)
+{
     pqxx::read_transaction t(c);
     return t.exec1(sql)[0].as<int>();
 }
@@ -28,7 +29,17 @@ class TestMigrations : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void embeddedSchemaAppliesOnEmptyDatabase() {
+    void initTestCase()
+    {
+        try {
+            TestDatabase probe; // the cluster is there and lets us create databases
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+    }
+
+    void embeddedSchemaAppliesOnEmptyDatabase()
+    {
         TestDatabase db;
         pqxx::connection c(db.conninfo());
         const auto all = embeddedMigrations();
@@ -46,14 +57,16 @@ private Q_SLOTS:
                                          "(gen_random_uuid(), 'BAD SLUG', 'x')"));
     }
 
-    void secondRunAppliesNothing() {
+    void secondRunAppliesNothing()
+    {
         TestDatabase db;
         pqxx::connection c(db.conninfo());
         QCOMPARE(applyMigrations(c, embeddedMigrations()), embeddedMigrations().size());
         QCOMPARE(applyMigrations(c, embeddedMigrations()), std::size_t{0});
     }
 
-    void appliesOnlyWhatIsNew() {
+    void appliesOnlyWhatIsNew()
+    {
         TestDatabase db;
         pqxx::connection c(db.conninfo());
         QCOMPARE(applyMigrations(c, std::span(kTwoStep).first(1)), std::size_t{1});
@@ -66,7 +79,8 @@ private Q_SLOTS:
                  1);
     }
 
-    void changedMigrationIsRefused() {
+    void changedMigrationIsRefused()
+    {
         TestDatabase db;
         pqxx::connection c(db.conninfo());
         applyMigrations(c, kTwoStep);
@@ -78,14 +92,16 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(MigrationError, migrationStatus(c, edited));
     }
 
-    void databaseNewerThanBuildIsRefused() {
+    void databaseNewerThanBuildIsRefused()
+    {
         TestDatabase db;
         pqxx::connection c(db.conninfo());
         applyMigrations(c, kTwoStep);
         QVERIFY_THROWS_EXCEPTION(MigrationError, applyMigrations(c, std::span(kTwoStep).first(1)));
     }
 
-    void failingMigrationRollsBackAndKeepsEarlierOnes() {
+    void failingMigrationRollsBackAndKeepsEarlierOnes()
+    {
         TestDatabase db;
         pqxx::connection c(db.conninfo());
         const std::array<Migration, 2> broken{{
@@ -100,7 +116,8 @@ private Q_SLOTS:
                  0);
     }
 
-    void concurrentNodesApplyOnce() {
+    void concurrentNodesApplyOnce()
+    {
         TestDatabase db;
         std::size_t applied[2] = {0, 0};
         std::string errors[2];

@@ -13,12 +13,14 @@ class Setup : public QObject {
     Q_OBJECT
 
 public Q_SLOTS:
-    void qmlEngineAvailable(QQmlEngine* engine) {
+    void qmlEngineAvailable(QQmlEngine* engine)
+    {
         engine->addImportPath(QStringLiteral("qrc:/")); // where Qt 6.4 puts static modules
     }
 };
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv)
+{
     QApplication app(argc, argv);
     QQuickStyle::setStyle(QStringLiteral("Material"));
     Setup setup;

@@ -15,11 +15,13 @@
 
 namespace cc::test {
 
-QList<QSslCertificate> TlsFiles::ca() const {
+QList<QSslCertificate> TlsFiles::ca() const
+{
     return QSslCertificate::fromPath(caFile);
 }
 
-TlsFiles TlsFiles::generate(const QString& dir) {
+TlsFiles TlsFiles::generate(const QString& dir)
+{
     TlsFiles t{dir + QStringLiteral("/ca.pem"), dir + QStringLiteral("/server.pem"),
                dir + QStringLiteral("/server.key")};
     const QString caKey = dir + QStringLiteral("/ca.key");
@@ -58,7 +60,8 @@ TlsFiles TlsFiles::generate(const QString& dir) {
     return t;
 }
 
-HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs) {
+HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs)
+{
     QNetworkAccessManager nam;
     QNetworkRequest request{QUrl(url)};
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
@@ -82,18 +85,21 @@ HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int ti
 ServerProcess::ServerProcess(QString conninfo, TlsFiles tls, QMap<QString, QString> extraEnv)
     : m_conninfo(std::move(conninfo))
     , m_tls(std::move(tls))
-    , m_extraEnv(std::move(extraEnv)) {
+    , m_extraEnv(std::move(extraEnv))
+{
     m_process.setProcessChannelMode(QProcess::MergedChannels);
 }
 
-ServerProcess::~ServerProcess() {
+ServerProcess::~ServerProcess()
+{
     if (running()) {
         m_process.kill();
         m_process.waitForFinished(5000);
     }
 }
 
-bool ServerProcess::start(int timeoutMs) {
+bool ServerProcess::start(int timeoutMs)
+{
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("CALLCOMMANDER_LISTEN_ADDRESS"), QStringLiteral("127.0.0.1"));
     env.insert(QStringLiteral("CALLCOMMANDER_LISTEN_PORT"), QStringLiteral("0"));
@@ -124,7 +130,8 @@ bool ServerProcess::start(int timeoutMs) {
     return false;
 }
 
-bool ServerProcess::waitReady(int timeoutMs) {
+bool ServerProcess::waitReady(int timeoutMs)
+{
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired() && running()) {
         if (httpsGet(baseUrl() + QStringLiteral("/readyz"), m_tls.ca(), 2000).status == 200) {
@@ -135,7 +142,8 @@ bool ServerProcess::waitReady(int timeoutMs) {
     return false;
 }
 
-int ServerProcess::terminate(int timeoutMs) {
+int ServerProcess::terminate(int timeoutMs)
+{
     if (!running()) {
         return m_process.exitCode();
     }
@@ -149,7 +157,8 @@ int ServerProcess::terminate(int timeoutMs) {
     return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
 }
 
-QString ServerProcess::log() {
+QString ServerProcess::log()
+{
     m_output += m_process.readAll();
     return QString::fromUtf8(m_output);
 }

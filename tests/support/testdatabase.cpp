@@ -10,7 +10,8 @@
 
 namespace cc::test {
 
-std::string TestDatabase::clusterConninfo() {
+std::string TestDatabase::clusterConninfo()
+{
     const char* env = std::getenv("CALLCOMMANDER_TEST_PG");
     if (env == nullptr || *env == '\0') {
         throw std::runtime_error(
@@ -20,7 +21,8 @@ std::string TestDatabase::clusterConninfo() {
     return env;
 }
 
-TestDatabase::TestDatabase() {
+TestDatabase::TestDatabase()
+{
     static std::atomic<int> counter{0};
     std::random_device rd;
     m_name = "cc_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
@@ -29,7 +31,8 @@ TestDatabase::TestDatabase() {
     pqxx::nontransaction(admin).exec0("CREATE DATABASE " + admin.quote_name(m_name));
 }
 
-TestDatabase::~TestDatabase() {
+TestDatabase::~TestDatabase()
+{
     try {
         pqxx::connection admin(clusterConninfo());
         pqxx::nontransaction(admin).exec0("DROP DATABASE IF EXISTS " + admin.quote_name(m_name) +
@@ -39,7 +42,8 @@ TestDatabase::~TestDatabase() {
     }
 }
 
-std::string TestDatabase::conninfo() const {
+std::string TestDatabase::conninfo() const
+{
     // libpq takes the last value of a repeated keyword.
     return clusterConninfo() + " dbname=" + m_name;
 }

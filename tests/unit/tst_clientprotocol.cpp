@@ -8,16 +8,19 @@ namespace proto = cc::protocol;
 
 namespace {
 
-ClientProtocol makeProtocol() {
+ClientProtocol makeProtocol()
+{
     return ClientProtocol({"node-a", "9.9.9"}, [] { return std::int64_t{1234}; });
 }
 
-std::string hello(int min = 1, int max = 1, int v = 1) {
+std::string hello(int min = 1, int max = 1, int v = 1)
+{
     return proto::encode(
         proto::Envelope{v, "h1", proto::Hello{{min, max}, "callcommander", "0.1.0", "device-1"}});
 }
 
-proto::Envelope only(const ProtocolOutcome& out) {
+proto::Envelope only(const ProtocolOutcome& out)
+{
     if (out.replies.size() != 1) {
         qFatal("expected exactly one reply");
     }
@@ -34,7 +37,8 @@ class TestClientProtocol : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void helloGetsWelcome() {
+    void helloGetsWelcome()
+    {
         auto p = makeProtocol();
         const auto out = p.onText(hello(1, 4));
         QVERIFY(!out.closeCode);
@@ -49,17 +53,19 @@ private Q_SLOTS:
         QCOMPARE(p.deviceId(), std::string("device-1"));
     }
 
-    void noCommonVersion() {
+    void noCommonVersion()
+    {
         auto p = makeProtocol();
         const auto out = p.onText(hello(5, 7));
         QCOMPARE(out.closeCode.value_or(0), proto::kCloseUnsupportedVersion);
-        const auto& e = std::get<proto::Error>(only(out).body);
+        const auto e = std::get<proto::Error>(only(out).body);
         QVERIFY(e.code == proto::ErrorCode::UnsupportedVersion);
         QVERIFY(e.supported.has_value());
         QVERIFY(!p.greeted());
     }
 
-    void envelopeVersionUnknown() {
+    void envelopeVersionUnknown()
+    {
         auto p = makeProtocol();
         const auto out = p.onText(hello(1, 1, 42));
         QCOMPARE(out.closeCode.value_or(0), proto::kCloseUnsupportedVersion);
@@ -67,7 +73,8 @@ private Q_SLOTS:
                 proto::ErrorCode::UnsupportedVersion);
     }
 
-    void malformedClosesWith1007() {
+    void malformedClosesWith1007()
+    {
         auto p = makeProtocol();
         const auto out = p.onText("{not json");
         QCOMPARE(out.closeCode.value_or(0), proto::kCloseMalformed);
@@ -75,26 +82,30 @@ private Q_SLOTS:
         QVERIFY(out.closeReason.size() <= 123);
     }
 
-    void binaryIsRejected() {
+    void binaryIsRejected()
+    {
         auto p = makeProtocol();
         QCOMPARE(p.onBinary().closeCode.value_or(0), proto::kCloseMalformed);
     }
 
-    void somethingBeforeHello() {
+    void somethingBeforeHello()
+    {
         auto p = makeProtocol();
         const auto out = p.onText(proto::encode(proto::makeError(proto::ErrorCode::Internal, "x")));
         QCOMPARE(out.closeCode.value_or(0), proto::kClosePolicy);
         QVERIFY(std::get<proto::Error>(only(out).body).code == proto::ErrorCode::ProtocolViolation);
     }
 
-    void secondHello() {
+    void secondHello()
+    {
         auto p = makeProtocol();
         QVERIFY(!p.onText(hello()).closeCode);
         const auto out = p.onText(hello());
         QCOMPARE(out.closeCode.value_or(0), proto::kClosePolicy);
     }
 
-    void unknownTypeAfterHelloStaysOpen() {
+    void unknownTypeAfterHelloStaysOpen()
+    {
         auto p = makeProtocol();
         QVERIFY(!p.onText(hello()).closeCode);
         const auto out = p.onText(R"({"v":1,"id":"z","type":"teleport","body":{}})");
@@ -104,12 +115,14 @@ private Q_SLOTS:
         QVERIFY(std::get<proto::Error>(reply.body).code == proto::ErrorCode::UnknownType);
     }
 
-    void unknownTypeBeforeHelloCloses() {
+    void unknownTypeBeforeHelloCloses()
+    {
         auto p = makeProtocol();
         QVERIFY(p.onText(R"({"v":1,"type":"teleport","body":{}})").closeCode.has_value());
     }
 
-    void clientSendingWelcomeIsAViolation() {
+    void clientSendingWelcomeIsAViolation()
+    {
         auto p = makeProtocol();
         QVERIFY(!p.onText(hello()).closeCode);
         const auto out =
@@ -117,7 +130,8 @@ private Q_SLOTS:
         QCOMPARE(out.closeCode.value_or(0), proto::kClosePolicy);
     }
 
-    void longReasonIsClipped() {
+    void longReasonIsClipped()
+    {
         auto p = makeProtocol();
         const std::string longType(120, 't');
         const auto out = p.onText(R"({"v":1,"type":")" + longType + R"(","body":{}})");

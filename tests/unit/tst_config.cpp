@@ -18,7 +18,8 @@ class TestConfig : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void parsesFileWithCommentsAndQuotes() {
+    void parsesFileWithCommentsAndQuotes()
+    {
         const std::string text = "# a comment\n\n" + kMinimal +
                                  "listen.port = 9443   # trailing comment\n"
                                  "server.node = \"node a\"\n"
@@ -36,7 +37,8 @@ private Q_SLOTS:
         QCOMPARE(c->listenAddress, std::string("127.0.0.1")); // default kept
     }
 
-    void environmentWins() {
+    void environmentWins()
+    {
         const Environment env{{"CALLCOMMANDER_LISTEN_PORT", "7000"},
                               {"CALLCOMMANDER_DB_POOL_SIZE", "8"},
                               {"CALLCOMMANDER_TEST_PG", "not a server setting"}};
@@ -48,7 +50,8 @@ private Q_SLOTS:
         QVERIFY(c->warnings[0].find("CALLCOMMANDER_TEST_PG") != std::string::npos);
     }
 
-    void everythingFromEnvironment() {
+    void everythingFromEnvironment()
+    {
         const Environment env{{"CALLCOMMANDER_TLS_CERT", "c.pem"},
                               {"CALLCOMMANDER_TLS_KEY", "k.pem"},
                               {"CALLCOMMANDER_DB_CONNINFO", "dbname=x"}};
@@ -57,7 +60,8 @@ private Q_SLOTS:
         QCOMPARE(c->tlsCertFile, std::string("c.pem"));
     }
 
-    void rejects_data() {
+    void rejects_data()
+    {
         QTest::addColumn<QString>("text");
         QTest::addColumn<QString>("mentions");
         QTest::newRow("unknown key") << "listen.prot = 1\n"
@@ -76,7 +80,8 @@ private Q_SLOTS:
                                    << "debug, info, warn or error";
     }
 
-    void rejects() {
+    void rejects()
+    {
         QFETCH(QString, text);
         QFETCH(QString, mentions);
         auto c = parseConfig(kMinimal + text.toStdString(), "test.conf", {});
@@ -89,19 +94,22 @@ private Q_SLOTS:
         QVERIFY2(message.contains(expected), qPrintable(message));
     }
 
-    void errorNamesTheLine() {
+    void errorNamesTheLine()
+    {
         auto c = parseConfig(kMinimal + "\nlisten.port = x\n", "/etc/cc.conf", {});
         QVERIFY(!c.ok());
         QVERIFY2(c.error().message.find("/etc/cc.conf:5:") == 0, c.error().message.c_str());
     }
 
-    void badEnvironmentValue() {
+    void badEnvironmentValue()
+    {
         auto c = parseConfig(kMinimal, "f", {{"CALLCOMMANDER_LISTEN_PORT", "http"}});
         QVERIFY(!c.ok());
         QVERIFY(c.error().message.find("CALLCOMMANDER_LISTEN_PORT") != std::string::npos);
     }
 
-    void requiresTlsAndDatabase() {
+    void requiresTlsAndDatabase()
+    {
         auto noTls = parseConfig("db.conninfo = dbname=x\n", "f", {});
         QVERIFY(!noTls.ok());
         QVERIFY(noTls.error().message.find("tls") != std::string::npos);
@@ -110,13 +118,15 @@ private Q_SLOTS:
         QVERIFY(noDb.error().message.find("db.conninfo") != std::string::npos);
     }
 
-    void secretsStayOutOfErrors() {
+    void secretsStayOutOfErrors()
+    {
         auto c = parseConfig(kMinimal, "f", {{"CALLCOMMANDER_DB_POOL_SIZE", "hunter2"}});
         QVERIFY(!c.ok());
         QVERIFY(c.error().message.find("hunter2") == std::string::npos);
     }
 
-    void loadsFromFile() {
+    void loadsFromFile()
+    {
         QTemporaryDir dir;
         const std::string path = dir.filePath(QStringLiteral("server.conf")).toStdString();
         std::ofstream(path) << kMinimal << "listen.port = 1234\n";
@@ -129,7 +139,8 @@ private Q_SLOTS:
         QVERIFY(missing.error().message.find("cannot open") != std::string::npos);
     }
 
-    void redactsConninfo() {
+    void redactsConninfo()
+    {
         QCOMPARE(redactConninfo("host=h password=s3cret dbname=x"),
                  std::string("host=h password=*** dbname=x"));
         QCOMPARE(redactConninfo("host=h PASSWORD = 'a b\\' c' dbname=x"),

@@ -9,7 +9,8 @@ class TestPhone : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void normalizes_data() {
+    void normalizes_data()
+    {
         QTest::addColumn<QString>("input");
         QTest::addColumn<QString>("country");
         QTest::addColumn<QString>("expected"); // empty: rejected
@@ -66,7 +67,8 @@ private Q_SLOTS:
                                              << "";
     }
 
-    void normalizes() {
+    void normalizes()
+    {
         QFETCH(QString, input);
         QFETCH(QString, country);
         QFETCH(QString, expected);
@@ -79,18 +81,21 @@ private Q_SLOTS:
         }
     }
 
-    void rejectsHugeInput() {
+    void rejectsHugeInput()
+    {
         const std::string huge(10'000, '1');
         QVERIFY(!normalizeE164(huge).has_value());
         QCOMPARE(phoneDigits(huge).size(), std::size_t{64});
     }
 
-    void digits() {
+    void digits()
+    {
         QCOMPARE(phoneDigits("+1 (415) 555-01"), std::string("141555501"));
         QCOMPARE(phoneDigits("abc"), std::string());
     }
 
-    void roles() {
+    void roles()
+    {
         for (Role r : {Role::Staff, Role::Manager, Role::Executive, Role::Admin}) {
             QVERIFY(roleFromString(toString(r)).value() == r);
         }

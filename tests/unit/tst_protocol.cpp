@@ -8,7 +8,8 @@ class TestProtocol : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void helloRoundTrip() {
+    void helloRoundTrip()
+    {
         const Envelope sent{1, "c-1", Hello{{1, 3}, "callcommander", "0.1.0", "dev-42"}};
         const std::string wire = encode(sent);
         QVERIFY(wire.find("\"type\":\"hello\"") != std::string::npos);
@@ -18,7 +19,8 @@ private Q_SLOTS:
         QVERIFY(back.value() == sent);
     }
 
-    void welcomeAndErrorRoundTrip() {
+    void welcomeAndErrorRoundTrip()
+    {
         const Envelope welcome{1, "c-1",
                                Welcome{1, "callcommander-server", "0.1.0", "n1", 1700000000123}};
         auto w = decode(encode(welcome));
@@ -35,21 +37,24 @@ private Q_SLOTS:
         QCOMPARE(body.supported->max, kMaxProtocolVersion);
     }
 
-    void idIsOptional() {
+    void idIsOptional()
+    {
         auto r = decode(
             R"({"v":1,"type":"hello","body":{"protocol":{"min":1,"max":1},"client":"a","clientVersion":"b","deviceId":"c"}})");
         QVERIFY(r.ok());
         QVERIFY(r.value().id.empty());
     }
 
-    void unknownFieldsAreIgnored() {
+    void unknownFieldsAreIgnored()
+    {
         auto r = decode(
             R"({"v":1,"type":"hello","future":[1,2],"body":{"protocol":{"min":1,"max":2},"client":"a","clientVersion":"b","deviceId":"c","extra":{}}})");
         QVERIFY(r.ok());
         QCOMPARE(std::get<Hello>(r.value().body).protocol.max, 2);
     }
 
-    void rejectsBadInput_data() {
+    void rejectsBadInput_data()
+    {
         QTest::addColumn<QString>("text");
         QTest::addColumn<int>("code");
         QTest::addColumn<QString>("mentions");
@@ -81,7 +86,8 @@ private Q_SLOTS:
                                       << static_cast<int>(ErrorCode::UnknownType) << "teleport";
     }
 
-    void rejectsBadInput() {
+    void rejectsBadInput()
+    {
         QFETCH(QString, text);
         QFETCH(int, code);
         QFETCH(QString, mentions);
@@ -92,14 +98,16 @@ private Q_SLOTS:
                  r.error().message.c_str());
     }
 
-    void keepsIdOfRejectedMessage() {
+    void keepsIdOfRejectedMessage()
+    {
         auto r = decode(R"({"v":99,"id":"abc","type":"hello","body":{}})");
         QVERIFY(!r.ok());
         QCOMPARE(r.error().id, std::string("abc"));
         QCOMPARE(r.error().version.value_or(0), 99);
     }
 
-    void boundsStringLengths() {
+    void boundsStringLengths()
+    {
         const std::string longId(kMaxIdLength + 1, 'x');
         auto r = decode(R"({"v":1,"id":")" + longId + R"(","type":"hello","body":{}})");
         QVERIFY(!r.ok());
@@ -112,7 +120,8 @@ private Q_SLOTS:
         QVERIFY(ok.ok());
     }
 
-    void boundsNestingDepth() {
+    void boundsNestingDepth()
+    {
         std::string deep = R"({"v":1,"type":"hello","body":{"x":)";
         for (int i = 0; i < 100; ++i) {
             deep += "[";
@@ -126,7 +135,8 @@ private Q_SLOTS:
         QVERIFY(r.error().code == ErrorCode::MalformedMessage);
     }
 
-    void escapesStrings() {
+    void escapesStrings()
+    {
         const Envelope sent{
             1, "",
             Error{ErrorCode::Internal, "quote \" backslash \\ newline \n <tag>", std::nullopt}};
@@ -135,7 +145,8 @@ private Q_SLOTS:
         QVERIFY(r.value() == sent);
     }
 
-    void unknownErrorCodeFromNewerPeer() {
+    void unknownErrorCodeFromNewerPeer()
+    {
         auto r = decode(
             R"({"v":1,"type":"error","body":{"code":"quota_exceeded","message":"slow down"}})");
         QVERIFY(r.ok());
@@ -144,7 +155,8 @@ private Q_SLOTS:
         QCOMPARE(e.message, std::string("quota_exceeded: slow down"));
     }
 
-    void negotiation() {
+    void negotiation()
+    {
         QCOMPARE(negotiate({1, 3}, {2, 5}).value_or(-1), 3);
         QCOMPARE(negotiate({1, 1}, {1, 1}).value_or(-1), 1);
         QVERIFY(!negotiate({1, 2}, {3, 4}).has_value());

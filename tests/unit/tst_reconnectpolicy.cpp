@@ -9,7 +9,8 @@ class TestReconnectPolicy : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void ceilingDoublesUpToMaximum() {
+    void ceilingDoublesUpToMaximum()
+    {
         ReconnectPolicy p({milliseconds(500), milliseconds(4000), milliseconds(100)},
                           [] { return 0.999; });
         QCOMPARE(p.nextDelay(), milliseconds(499));
@@ -20,7 +21,8 @@ private Q_SLOTS:
         QCOMPARE(p.attempts(), 5);
     }
 
-    void jitterSpreadsDelays() {
+    void jitterSpreadsDelays()
+    {
         double r = 0.0;
         ReconnectPolicy p({milliseconds(1000), milliseconds(8000), milliseconds(100)},
                           [&] { return r; });
@@ -30,13 +32,15 @@ private Q_SLOTS:
         QCOMPARE(p.nextDelay(), milliseconds(500)); // 0.25 * 2000
     }
 
-    void neverBelowMinimum() {
+    void neverBelowMinimum()
+    {
         ReconnectPolicy p({milliseconds(500), milliseconds(4000), milliseconds(100)},
                           [] { return 0.0; });
         QCOMPARE(p.nextDelay(), milliseconds(100));
     }
 
-    void resetStartsOver() {
+    void resetStartsOver()
+    {
         ReconnectPolicy p({milliseconds(500), milliseconds(30000), milliseconds(100)},
                           [] { return 0.999; });
         for (int i = 0; i < 6; ++i) {
@@ -49,7 +53,8 @@ private Q_SLOTS:
         QCOMPARE(p.nextDelay(), milliseconds(499));
     }
 
-    void badRandomIsClamped() {
+    void badRandomIsClamped()
+    {
         ReconnectPolicy p({milliseconds(500), milliseconds(4000), milliseconds(100)},
                           [] { return 7.0; });
         QCOMPARE(p.nextDelay(), milliseconds(500));
