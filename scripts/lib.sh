@@ -87,6 +87,9 @@ cc_pg_start() {
     if [ ! -f "$data/PG_VERSION" ]; then
         say "Creating PostgreSQL 15 cluster '$name' in $root"
         mkdir -p "$root"
+        # postgres must be able to walk into .local whatever the caller's umask; the secrets
+        # inside sit in folders and files of mode 700/600.
+        chmod 755 "$(dirname "$root")"
         chmod 700 "$root"
         umask 077
         openssl rand -hex 24 >"$root/superuser.password"
@@ -98,17 +101,19 @@ cc_pg_start() {
             || { cat "$root/initdb.log" >&2; die "initdb failed"; }
     fi
     if ! as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        # TCP on loopback only; no Unix socket (its path length limit breaks deep clone folders).
         as_pg "$PG_BIN/pg_ctl" -D "$data" -w -t 60 -l "$root/postgresql.log" \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $root -c fsync=on" start >/dev/null \
+            -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=''" start >/dev/null \
             || { tail -n 20 "$root/postgresql.log" >&2; die "PostgreSQL ($name) did not start"; }
     fi
     local su_pw app_pw
     su_pw=$(cat "$root/superuser.password")
     app_pw=$(cat "$root/app.password")
-    CC_PG_ADMIN_CONNINFO="host=127.0.0.1 port=$port user=postgres password=$su_pw dbname=postgres"
     CC_PG_CONNINFO="host=127.0.0.1 port=$port user=callcommander password=$app_pw dbname=callcommander"
-    # The application role owns its database and may create throwaway test databases.
-    psql "$CC_PG_ADMIN_CONNINFO" -v ON_ERROR_STOP=1 -q >/dev/null <<SQL
+    # The application role owns its database and may create throwaway test databases. The
+    # superuser's password goes through the environment, not the command line (ps shows that).
+    PGPASSWORD="$su_pw" psql "host=127.0.0.1 port=$port user=postgres dbname=postgres" \
+        -v ON_ERROR_STOP=1 -q >/dev/null <<SQL
 SELECT 'CREATE ROLE callcommander LOGIN CREATEDB'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'callcommander')\gexec
 ALTER ROLE callcommander PASSWORD '$app_pw';
@@ -121,9 +126,10 @@ SQL
 cc_pg_stop() {
     local root
     root=$(cc_pg_root "$1")
-    if [ -f "$root/data/PG_VERSION" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$root/data" -m fast -w stop >/dev/null 2>&1 || true
-    fi
+    [ -f "$root/data/PG_VERSION" ] || return 0
+    as_pg "$PG_BIN/pg_ctl" -D "$root/data" status >/dev/null 2>&1 || return 0
+    as_pg "$PG_BIN/pg_ctl" -D "$root/data" -m fast -w stop >/dev/null 2>&1 \
+        || echo "    warning: PostgreSQL ($1) did not stop; see $root/postgresql.log" >&2
 }
 
 # A development certificate authority and a server certificate for 127.0.0.1 / localhost.

@@ -17,20 +17,32 @@ SERVER_BIN="$CC_ROOT/build/$PRESET/server/callcommander-server"
 APP_BIN="$CC_ROOT/build/$PRESET/app/main/callcommander"
 SERVER_URL="wss://127.0.0.1:$SERVER_PORT/ws"
 
-server_running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+# Running, and really our server: after a reboot the pid may belong to something else.
+server_running() {
+    [ -f "$PID_FILE" ] || return 1
+    local pid
+    pid=$(cat "$PID_FILE")
+    kill -0 "$pid" 2>/dev/null && [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$SERVER_BIN")" ]
+}
 
-stop_all() {
-    if server_running; then
-        say "Stopping the server"
-        local pid
-        pid=$(cat "$PID_FILE")
-        kill -TERM "$pid"
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+stop_server() {
+    server_running || { rm -f "$PID_FILE"; return 0; }
+    local pid
+    pid=$(cat "$PID_FILE")
+    kill -TERM "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "    the server did not stop within 10 s; killing it" >&2
+        kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$PID_FILE"
+}
+
+stop_all() {
+    say "Stopping the server"
+    stop_server
     say "Stopping PostgreSQL"
     cc_pg_stop dev
-    echo "    stopped"
 }
 
 case "${1:-up}" in
@@ -69,8 +81,7 @@ psql "$CC_PG_CONNINFO" -v ON_ERROR_STOP=1 -q -f "$CC_ROOT/tools/demo/demo-data.s
 
 if server_running; then
     say "Restarting the server"
-    kill -TERM "$(cat "$PID_FILE")"
-    for _ in $(seq 1 100); do server_running || break; sleep 0.1; done
+    stop_server
 fi
 say "Starting the server on https://127.0.0.1:$SERVER_PORT (log: ${SERVER_LOG#"$CC_ROOT"/})"
 mkdir -p "$(dirname "$SERVER_LOG")"

@@ -12,8 +12,8 @@ PG_PORT=${CALLCOMMANDER_TEST_PG_PORT:-55433}
 start=$SECONDS
 cc_install_packages
 cc_build "$PRESET"
-cc_pg_start test "$PG_PORT"
 trap 'cc_pg_stop test' EXIT
+cc_pg_start test "$PG_PORT"
 
 # Tests create (and drop) their own databases through this role; see tests/README.md.
 export CALLCOMMANDER_TEST_PG="${CC_PG_CONNINFO/dbname=callcommander/dbname=postgres}"

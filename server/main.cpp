@@ -84,6 +84,10 @@ int main(int argc, char** argv)
         }
     }
 
+    // libpq's default is to wait for an unreachable database host as long as TCP does
+    // (minutes); an operator's own PGCONNECT_TIMEOUT or connect_timeout still wins.
+    setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
+
     auto loaded = ops::loadConfig(configPath, ops::processEnvironment());
     if (!loaded) {
         std::cerr << "callcommander-server: configuration error: " << loaded.error().message
@@ -110,7 +114,7 @@ int main(int argc, char** argv)
     try {
         net::Server server(config);
         server.listen();
-        server.run(/*handleSignals=*/true);
+        return server.run(/*handleSignals=*/true);
     } catch (const std::exception& e) {
         log::error("server", e.what());
         return EXIT_FAILURE;

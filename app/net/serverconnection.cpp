@@ -49,7 +49,7 @@ ServerConnection::ServerConnection(QObject* parent)
     m_helloTimeout.setSingleShot(true);
     m_helloTimeout.setInterval(kHelloTimeout);
     connect(&m_helloTimeout, &QTimer::timeout, this,
-            [this] { dropConnection(tr("The server did not answer the greeting in time")); });
+            [this] { dropConnection(tr("The server did not answer in time")); });
     m_keepAlive.setInterval(kKeepAliveInterval);
     connect(&m_keepAlive, &QTimer::timeout, this, [this] {
         if (!m_socket) {
@@ -120,8 +120,8 @@ void ServerConnection::setExtraCaCertificates(const QList<QSslCertificate>& cert
 void ServerConnection::connectToServer()
 {
     if (m_url.scheme() != QLatin1String("wss") || m_url.host().isEmpty()) {
+        disconnectFromServer(); // whatever ran before stops: no retries to an old address
         setLastError(tr("The server address must look like wss://host:port/ws"));
-        setState(State::Offline);
         return;
     }
     m_wanted = true;
@@ -173,10 +173,10 @@ void ServerConnection::open()
         tls.addCaCertificates(m_extraCas);
     }
     socket->setSslConfiguration(tls);
-    QNetworkRequest request(m_url);
-    request.setTransferTimeout(static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(kHelloTimeout).count()));
-    socket->open(request);
+    // Connect, TLS, upgrade and hello must all finish within this; QWebSocket has no timeout
+    // of its own, and an unreachable host would otherwise hang for the OS's TCP timeout.
+    m_helloTimeout.start();
+    socket->open(QNetworkRequest(m_url));
 }
 
 void ServerConnection::resetSocket()
@@ -197,7 +197,6 @@ void ServerConnection::resetSocket()
 void ServerConnection::onConnected()
 {
     sendHello();
-    m_helloTimeout.start();
     m_keepAlive.start();
 }
 
@@ -265,8 +264,14 @@ void ServerConnection::onSslErrors(const QList<QSslError>& errors)
 
 void ServerConnection::onSocketError(QAbstractSocket::SocketError /*error*/)
 {
-    // Some failures (refused, host not found) end without a disconnected() signal.
-    if (m_socket && m_socket->state() == QAbstractSocket::UnconnectedState) {
+    if (!m_socket) {
+        return;
+    }
+    if (m_state != State::Connected) {
+        // Any error before the welcome ends the attempt (refused, host not found, an upgrade
+        // answered with an HTTP error): some of them would not end it by themselves.
+        dropConnection(m_socket->errorString());
+    } else if (m_socket->state() == QAbstractSocket::UnconnectedState) {
         onDisconnected();
     }
 }

@@ -109,7 +109,7 @@ private:
     ReconnectPolicy m_policy;
     QTimer m_retryTimer;   // fires the next attempt
     QTimer m_countdown;    // updates retryInSeconds once a second
-    QTimer m_helloTimeout; // the server must answer hello in time
+    QTimer m_helloTimeout; // connect + TLS + upgrade + welcome must finish in time
     QTimer m_keepAlive;    // pings the server; a missing pong means a dead link
     bool m_awaitingPong = false;
     bool m_sslErrorReported = false;

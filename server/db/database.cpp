@@ -23,6 +23,7 @@ Database::~Database()
 
 void Database::submit(Job job, Failure onFailure)
 {
+    const char* refusal = nullptr;
     {
         const std::lock_guard lock(m_mutex);
         if (!m_stopping && m_queue.size() < m_maxQueue) {
@@ -30,8 +31,9 @@ void Database::submit(Job job, Failure onFailure)
             m_wake.notify_one();
             return;
         }
+        refusal = m_stopping ? "database is shutting down" : "database queue is full";
     }
-    onFailure(m_stopping ? "database is shutting down" : "database queue is full");
+    onFailure(refusal);
 }
 
 void Database::stop()
@@ -80,6 +82,8 @@ void Database::workerLoop()
         try {
             if (!conn || !conn->is_open()) {
                 conn = std::make_unique<pqxx::connection>(m_conninfo);
+                // A runaway query must not hold a worker (and with it every job behind it).
+                pqxx::nontransaction(*conn).exec0("SET statement_timeout = '30s'");
             }
             task.job(*conn);
         } catch (const pqxx::broken_connection& e) {

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <map>
+#include <thread>
 
 namespace cc::server::db {
 namespace {
@@ -63,11 +65,23 @@ void checkApplied(const std::map<int, Applied>& applied, std::span<const Migrati
 // Holds the cluster-wide migration lock for the lifetime of the object.
 class AdvisoryLock {
 public:
-    explicit AdvisoryLock(pqxx::connection& conn)
+    AdvisoryLock(pqxx::connection& conn, const std::function<bool()>& cancelled)
         : m_conn(conn)
     {
-        pqxx::nontransaction(m_conn).exec1("SELECT pg_advisory_lock(" +
-                                           std::to_string(kMigrationLockKey) + ")");
+        const std::string sql =
+            "SELECT pg_try_advisory_lock(" + std::to_string(kMigrationLockKey) + ")";
+        for (bool logged = false;; logged = true) {
+            if (pqxx::nontransaction(m_conn).exec1(sql)[0].as<bool>()) {
+                return;
+            }
+            if (!logged) {
+                log::info("db", "another node is migrating the database; waiting");
+            }
+            if (cancelled && cancelled()) {
+                throw MigrationCancelled("stopped while waiting for another node's migration");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
     }
     ~AdvisoryLock()
     {
@@ -104,9 +118,10 @@ std::string sha256Hex(std::string_view text)
     return out;
 }
 
-std::size_t applyMigrations(pqxx::connection& conn, std::span<const Migration> migrations)
+std::size_t applyMigrations(pqxx::connection& conn, std::span<const Migration> migrations,
+                            const std::function<bool()>& cancelled)
 {
-    AdvisoryLock lock(conn);
+    AdvisoryLock lock(conn, cancelled);
     ensureTable(conn);
     std::map<int, Applied> applied;
     {

@@ -3,6 +3,7 @@
 #include <pqxx/connection>
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -24,7 +25,13 @@ struct Migration {
 // All migrations known to this build, ordered by version (generated at build time).
 std::span<const Migration> embeddedMigrations();
 
+// The database holds a schema this build cannot serve.
 class MigrationError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class MigrationCancelled : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
@@ -40,7 +47,10 @@ std::string sha256Hex(std::string_view text);
 // Applies every pending migration of `migrations`; returns how many were applied. Throws
 // MigrationError for a changed or unknown applied migration, pqxx errors for database failures
 // (the failing migration's transaction is rolled back; earlier ones stay applied).
-std::size_t applyMigrations(pqxx::connection& conn, std::span<const Migration> migrations);
+// While another node holds the migration lock this waits, asking `cancelled` five times a
+// second; when it says yes, MigrationCancelled is thrown and nothing is applied.
+std::size_t applyMigrations(pqxx::connection& conn, std::span<const Migration> migrations,
+                            const std::function<bool()>& cancelled = {});
 
 // Reads what is applied, without changing anything. Throws on database errors.
 MigrationStatus migrationStatus(pqxx::connection& conn, std::span<const Migration> migrations);

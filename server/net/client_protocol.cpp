@@ -9,11 +9,17 @@ using protocol::ErrorCode;
 
 constexpr std::size_t kMaxCloseReason = 123;
 
+// Close reasons are at most 123 bytes and must stay valid UTF-8: cut at a character boundary.
 std::string clip(std::string s)
 {
-    if (s.size() > kMaxCloseReason) {
-        s.resize(kMaxCloseReason);
+    if (s.size() <= kMaxCloseReason) {
+        return s;
     }
+    std::size_t end = kMaxCloseReason;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0U) == 0x80U) {
+        --end; // s[end] continues a character that started before it
+    }
+    s.resize(end);
     return s;
 }
 

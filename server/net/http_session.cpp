@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr auto kReadyzTimeout = std::chrono::seconds(3);
+constexpr auto kReadyzProbeMaxAge = std::chrono::seconds(1);
 
 Response makeResponse(const Request& req, http::status status, const boost::json::object& body)
 {
@@ -38,14 +39,27 @@ Response errorResponse(const Request& req, http::status status, std::string_view
     return makeResponse(req, status, {{"error", message}});
 }
 
+Response readyResponse(const Request& req, const std::string& node,
+                       const ops::Readiness::Probe& probe)
+{
+    if (probe.ok) {
+        return makeResponse(
+            req, http::status::ok,
+            {{"status", "ready"}, {"node", node}, {"schemaVersion", probe.schemaVersion}});
+    }
+    return makeResponse(req, http::status::service_unavailable,
+                        {{"status", "not_ready"}, {"node", node}, {"reason", probe.reason}});
+}
+
 } // namespace
 
 HttpSession::HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls,
-                         beast::flat_buffer&& buffer)
+                         beast::flat_buffer&& buffer, ConnectionSlot&& slot)
     : m_ctx(ctx)
     , m_stream(beast::tcp_stream(std::move(socket)), tls)
     , m_executor(m_stream.get_executor())
     , m_buffer(std::move(buffer))
+    , m_slot(std::move(slot))
 {}
 
 HttpSession::~HttpSession()
@@ -89,7 +103,7 @@ void HttpSession::onHandshake(error_code ec, std::size_t used)
 
 void HttpSession::doRead()
 {
-    if (m_closing) {
+    if (m_closing || m_ctx.stopping) {
         doClose();
         return;
     }
@@ -141,7 +155,8 @@ void HttpSession::route(Request&& req)
         beast::get_lowest_layer(m_stream).expires_never();
         m_busy = false;
         m_handedOver = true;
-        std::make_shared<WsSession>(m_ctx, std::move(m_stream))->run(std::move(req));
+        std::make_shared<WsSession>(m_ctx, std::move(m_stream), std::move(m_slot))
+            ->run(std::move(req));
         return;
     }
     if (path != "/healthz" && path != "/readyz") {
@@ -177,7 +192,13 @@ void HttpSession::readyz(const Request& req)
                            {"reason", m_ctx.readiness.problem()}}));
         return;
     }
+    if (auto recent = m_ctx.readiness.recentProbe(kReadyzProbeMaxAge)) {
+        send(readyResponse(req, m_ctx.node, *recent));
+        return;
+    }
     // Ask the database now: ready means it answers and has our schema, not that it did once.
+    // The timer holds this session until the answer is sent (at most kReadyzTimeout); the
+    // database job only holds a weak reference, so a slow database cannot pile sessions up.
     struct Pending {
         Request req;
         std::atomic<bool> answered{false};
@@ -188,44 +209,43 @@ void HttpSession::readyz(const Request& req)
         {}
     };
     auto pending = std::make_shared<Pending>(req, m_executor);
-    auto self = shared_from_this();
-    auto answer = [self, pending](http::status status, boost::json::object body) {
+    auto answer = [weak = weak_from_this(), executor = m_executor, pending,
+                   node = m_ctx.node](const ops::Readiness::Probe& probe) {
         if (pending->answered.exchange(true)) {
             return;
         }
-        asio::dispatch(self->m_executor, [self, pending, status, body = std::move(body)] {
+        asio::dispatch(executor, [weak, pending, probe, node] {
             pending->timer.cancel();
-            self->send(makeResponse(pending->req, status, body));
+            if (auto self = weak.lock()) {
+                self->send(readyResponse(pending->req, node, probe));
+            }
         });
     };
     pending->timer.expires_after(kReadyzTimeout);
-    pending->timer.async_wait([answer, node = m_ctx.node](error_code ec) {
+    pending->timer.async_wait([self = shared_from_this(), answer](error_code ec) {
         if (!ec) {
-            answer(http::status::service_unavailable,
-                   {{"status", "not_ready"}, {"node", node}, {"reason", "database timed out"}});
+            answer({false, 0, "database timed out", std::chrono::steady_clock::now()});
         }
     });
     const int expected = db::embeddedMigrations().back().version;
+    ops::Readiness& readiness = m_ctx.readiness;
     m_ctx.database.submit(
-        [answer, expected, node = m_ctx.node](pqxx::connection& conn) {
+        [answer, expected, &readiness](pqxx::connection& conn) {
             pqxx::read_transaction txn(conn);
             const int applied =
                 txn.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
-            if (applied < expected) {
-                answer(http::status::service_unavailable,
-                       {{"status", "not_ready"},
-                        {"node", node},
-                        {"reason", "schema version " + std::to_string(applied) + ", expected " +
-                                       std::to_string(expected)}});
-                return;
-            }
-            answer(http::status::ok,
-                   {{"status", "ready"}, {"node", node}, {"schemaVersion", applied}});
+            ops::Readiness::Probe probe{applied >= expected, applied,
+                                        applied >= expected ? "" : "schema out of date",
+                                        std::chrono::steady_clock::now()};
+            readiness.recordProbe(probe);
+            answer(probe);
         },
-        [answer, node = m_ctx.node](const std::string& reason) {
+        [answer, &readiness](const std::string& reason) {
             log::warn("readyz", reason);
-            answer(http::status::service_unavailable,
-                   {{"status", "not_ready"}, {"node", node}, {"reason", "database unavailable"}});
+            ops::Readiness::Probe probe{false, 0, "database unavailable",
+                                        std::chrono::steady_clock::now()};
+            readiness.recordProbe(probe);
+            answer(probe);
         });
 }
 

@@ -30,10 +30,11 @@ std::string defaultNodeName()
 // anything else (plain HTTP on the TLS port) gets a clear 400 and is closed.
 class Detector : public std::enable_shared_from_this<Detector> {
 public:
-    Detector(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls)
+    Detector(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls, ConnectionSlot&& slot)
         : m_ctx(ctx)
         , m_stream(std::move(socket))
         , m_tls(tls)
+        , m_slot(std::move(slot))
     {}
 
     void run()
@@ -50,9 +51,12 @@ private:
             log::debug("net", "connection closed before TLS detection: " + ec.message());
             return;
         }
+        if (m_ctx.stopping) {
+            return; // shutting down: the connection closes with this object
+        }
         if (isTls) {
             std::make_shared<HttpSession>(m_ctx, m_stream.release_socket(), m_tls,
-                                          std::move(m_buffer))
+                                          std::move(m_buffer), std::move(m_slot))
                 ->start();
             return;
         }
@@ -76,6 +80,7 @@ private:
     ssl::context& m_tls;
     beast::flat_buffer m_buffer;
     http::response<http::string_body> m_response;
+    ConnectionSlot m_slot;
 };
 
 } // namespace
@@ -115,12 +120,13 @@ struct Server::Impl {
     explicit Impl(ops::Config cfg)
         : config(std::move(cfg))
         , tls(ssl::context::tls_server)
+        , ctx{config, database, readiness, sessions,
+              config.nodeName.empty() ? defaultNodeName() : config.nodeName}
         , acceptor(asio::make_strand(ioc))
+        , acceptRetry(acceptor.get_executor())
         , shutdownTimer(ioc)
         , signals(ioc)
         , database(config.dbConninfo, config.dbPoolSize, config.dbMaxQueue)
-        , ctx{config, database, readiness, sessions,
-              config.nodeName.empty() ? defaultNodeName() : config.nodeName}
     {}
 
     void loadTls()
@@ -164,47 +170,78 @@ struct Server::Impl {
     void doAccept()
     {
         acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+            if (!acceptor.is_open()) {
+                return; // shutting down
+            }
             if (ec) {
-                if (ec != asio::error::operation_aborted) {
-                    log::warn("net", "accept failed: " + ec.message());
-                }
-                if (!acceptor.is_open()) {
-                    return;
-                }
+                // Out of file descriptors, or the like: retrying at once would spin the CPU.
+                log::warn("net", "accept failed: " + ec.message() + "; pausing 100 ms");
+                acceptRetry.expires_after(std::chrono::milliseconds(100));
+                acceptRetry.async_wait([this](error_code timerEc) {
+                    if (!timerEc) {
+                        doAccept();
+                    }
+                });
+                return;
+            }
+            if (ctx.connections.load() >= config.maxConnections) {
+                log::warn("net", "refused a connection: " + std::to_string(config.maxConnections) +
+                                     " connections already open (server.max_connections)");
+                error_code ignored;
+                socket.close(ignored);
             } else {
-                std::make_shared<Detector>(ctx, std::move(socket), tls)->run();
+                std::make_shared<Detector>(ctx, std::move(socket), tls,
+                                           ConnectionSlot(ctx.connections))
+                    ->run();
             }
             doAccept();
         });
     }
 
-    // Connects to PostgreSQL and applies migrations, retrying with backoff until it works or the
-    // server stops. Runs on its own thread: it may wait for the database for a long time.
+    // Connects to PostgreSQL and applies migrations, retrying with backoff while the database is
+    // unreachable. A schema this build cannot serve (a changed or unknown migration) is fatal:
+    // the node stops with exit code 1 rather than run against it.
     void migrateInBackground()
     {
         migrator = std::thread([this] {
             auto delay = std::chrono::milliseconds(250);
+            const auto cancelled = [this] { return ctx.stopping.load(); };
             for (;;) {
                 try {
                     pqxx::connection conn(config.dbConninfo);
-                    const auto applied = db::applyMigrations(conn, db::embeddedMigrations());
+                    const auto applied =
+                        db::applyMigrations(conn, db::embeddedMigrations(), cancelled);
                     const auto status = db::migrationStatus(conn, db::embeddedMigrations());
                     readiness.setMigrated(status.appliedVersion);
                     log::info("db", "schema at version " + std::to_string(status.appliedVersion) +
                                         " (" + std::to_string(applied) + " migrations applied)");
                     return;
+                } catch (const db::MigrationCancelled&) {
+                    return;
+                } catch (const db::MigrationError& e) {
+                    readiness.setProblem("schema mismatch");
+                    log::error("db", std::string("cannot serve this database: ") + e.what());
+                    exitCode = 1;
+                    stop();
+                    return;
                 } catch (const std::exception& e) {
-                    readiness.setProblem(std::string("database: ") + e.what());
+                    readiness.setProblem("database unavailable");
                     log::warn("db", std::string("not ready: ") + e.what() + "; retrying in " +
                                         std::to_string(delay.count()) + " ms");
                 }
                 std::unique_lock lock(migratorMutex);
-                if (migratorWake.wait_for(lock, delay, [this] { return ctx.stopping.load(); })) {
+                if (migratorWake.wait_for(lock, delay, cancelled)) {
                     return;
                 }
                 delay = std::min(delay * 2, std::chrono::milliseconds(30'000));
             }
         });
+    }
+
+    // Thread-safe: the graceful shutdown runs on the io_context.
+    void stop()
+    {
+        asio::post(ioc, [this] { beginShutdown(); });
     }
 
     void beginShutdown()
@@ -214,16 +251,12 @@ struct Server::Impl {
         }
         log::info("server", "shutting down: no new connections, closing " +
                                 std::to_string(sessions.size()) + " sessions");
-        {
-            // Taking the lock orders this after any predicate check in progress: no lost wake-up.
-            const std::lock_guard lock(migratorMutex);
-        }
-        migratorWake.notify_all();
+        wakeMigrator();
         asio::post(acceptor.get_executor(), [this] {
             error_code ignored;
             acceptor.close(ignored);
+            acceptRetry.cancel();
         });
-        signals.cancel();
         for (const auto& session : sessions.snapshot()) {
             session->shutdown();
         }
@@ -231,7 +264,35 @@ struct Server::Impl {
         waitForSessions();
     }
 
-    // Ends the event loop once every session is gone, or when the grace period is over.
+    void wakeMigrator()
+    {
+        {
+            // Taking the lock orders this after any predicate check in progress: no lost wake-up.
+            const std::lock_guard lock(migratorMutex);
+        }
+        migratorWake.notify_all();
+    }
+
+    // SIGINT/SIGTERM once: graceful shutdown. Twice: stop now.
+    void waitForSignal()
+    {
+        signals.async_wait([this](error_code ec, int signo) {
+            if (ec) {
+                return;
+            }
+            const char* name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+            if (ctx.stopping) {
+                log::warn("server", std::string("received ") + name + " again: stopping now");
+                ioc.stop();
+                return;
+            }
+            log::info("server", std::string("received ") + name);
+            beginShutdown();
+            waitForSignal();
+        });
+    }
+
+    // Ends the event loop once every connection is gone, or when the grace period is over.
     void waitForSessions()
     {
         shutdownTimer.expires_after(std::chrono::milliseconds(20));
@@ -239,14 +300,16 @@ struct Server::Impl {
             if (ec) {
                 return;
             }
-            const auto left = sessions.size();
+            const auto left = ctx.connections.load();
             if (left == 0) {
+                signals.cancel();
                 ioc.stop();
                 return;
             }
             if (std::chrono::steady_clock::now() >= shutdownDeadline) {
-                log::warn("server",
-                          std::to_string(left) + " sessions did not close within the grace period");
+                log::warn("server", std::to_string(left) +
+                                        " connections did not close within the grace period");
+                signals.cancel();
                 ioc.stop();
                 return;
             }
@@ -254,17 +317,22 @@ struct Server::Impl {
         });
     }
 
+    // Declaration order is destruction order reversed, and it matters: `database` goes first
+    // (its threads post results into `ioc`), then the I/O objects and `ioc` (whose pending
+    // handlers hold sessions, which use `ctx`, `sessions` and `tls`), then the rest.
     ops::Config config;
     SessionRegistry sessions;
     ops::Readiness readiness;
     ssl::context tls;
+    NodeContext ctx;
     asio::io_context ioc;
     tcp::acceptor acceptor;
+    asio::steady_timer acceptRetry;
     asio::steady_timer shutdownTimer;
     asio::signal_set signals;
-    db::Database database; // destroyed before ioc: its threads post results into it
-    NodeContext ctx;
+    db::Database database;
     std::uint16_t boundPort = 0;
+    std::atomic<int> exitCode{0};
     std::chrono::steady_clock::time_point shutdownDeadline;
     std::thread migrator;
     std::mutex migratorMutex;
@@ -277,8 +345,10 @@ Server::Server(ops::Config config)
 
 Server::~Server()
 {
+    // Normally run() has joined the migrator; this is the path where run() threw.
+    m_impl->ctx.stopping = true;
+    m_impl->wakeMigrator();
     if (m_impl->migrator.joinable()) {
-        stop();
         m_impl->migrator.join();
     }
 }
@@ -294,19 +364,13 @@ std::uint16_t Server::port() const
     return m_impl->boundPort;
 }
 
-void Server::run(bool handleSignals)
+int Server::run(bool handleSignals)
 {
     Impl& d = *m_impl;
     if (handleSignals) {
         d.signals.add(SIGINT);
         d.signals.add(SIGTERM);
-        d.signals.async_wait([&d](error_code ec, int signo) {
-            if (!ec) {
-                log::info("server",
-                          std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM"));
-                d.beginShutdown();
-            }
-        });
+        d.waitForSignal();
     }
     d.migrateInBackground();
     d.doAccept();
@@ -321,17 +385,19 @@ void Server::run(bool handleSignals)
     for (auto& t : threads) {
         t.join();
     }
-    d.migratorWake.notify_all();
+    d.ctx.stopping = true;
+    d.wakeMigrator();
     if (d.migrator.joinable()) {
         d.migrator.join();
     }
     d.database.stop();
-    log::info("server", "stopped");
+    log::info("server", d.exitCode == 0 ? "stopped" : "stopped with errors");
+    return d.exitCode;
 }
 
 void Server::stop()
 {
-    asio::post(m_impl->ioc, [d = m_impl.get()] { d->beginShutdown(); });
+    m_impl->stop();
 }
 
 } // namespace cc::server::net

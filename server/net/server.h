@@ -23,8 +23,10 @@ public:
 
     // Serves until SIGINT/SIGTERM (when `handleSignals`) or stop(), then shuts down gracefully:
     // stops accepting, closes WebSocket sessions with 1001 "going away", lets HTTP responses in
-    // flight finish, and forces the rest closed after the configured grace period.
-    void run(bool handleSignals);
+    // flight finish, and forces the rest closed after the configured grace period. A second
+    // signal stops at once. Returns the process exit code: 0, or 1 when the node had to stop
+    // because it cannot serve its database (a changed or unknown migration).
+    int run(bool handleSignals);
 
     // Starts the graceful shutdown from any thread.
     void stop();

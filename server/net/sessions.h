@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace cc::server {
@@ -45,6 +46,40 @@ private:
     std::unordered_map<const Closable*, std::weak_ptr<Closable>> m_sessions;
 };
 
+// Counts one open connection, from accept to close. It moves along as the connection changes
+// hands (detector, HTTP session, WebSocket session), so the count is exact whatever happens.
+class ConnectionSlot {
+public:
+    ConnectionSlot() = default;
+    explicit ConnectionSlot(std::atomic<std::size_t>& counter)
+        : m_counter(&counter)
+    {
+        ++counter;
+    }
+    ConnectionSlot(ConnectionSlot&& other) noexcept
+        : m_counter(std::exchange(other.m_counter, nullptr))
+    {}
+    ConnectionSlot& operator=(ConnectionSlot&& other) noexcept
+    {
+        release();
+        m_counter = std::exchange(other.m_counter, nullptr);
+        return *this;
+    }
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+    ~ConnectionSlot() { release(); }
+
+private:
+    void release()
+    {
+        if (m_counter != nullptr) {
+            --*m_counter;
+            m_counter = nullptr;
+        }
+    }
+    std::atomic<std::size_t>* m_counter = nullptr;
+};
+
 // Shared by every session of one node; outlives them all.
 struct NodeContext {
     const ops::Config& config;
@@ -53,6 +88,7 @@ struct NodeContext {
     SessionRegistry& sessions;
     std::string node;
     std::atomic<bool> stopping{false};
+    std::atomic<std::size_t> connections{0}; // open TCP connections, all kinds
 };
 
 using Response = http::response<http::string_body>;
@@ -62,7 +98,7 @@ using Request = http::request<http::string_body>;
 class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
 public:
     HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls,
-                beast::flat_buffer&& buffer);
+                beast::flat_buffer&& buffer, ConnectionSlot&& slot);
     ~HttpSession() override;
     void start();
     void shutdown() override;
@@ -86,12 +122,13 @@ private:
     bool m_busy = false;                  // a request is being answered
     bool m_closing = false;
     bool m_handedOver = false; // the stream now belongs to a WsSession
+    ConnectionSlot m_slot;
 };
 
 // A secure WebSocket client, from its upgrade request to its close.
 class WsSession : public Closable, public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(NodeContext& ctx, TlsStream&& stream);
+    WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot);
     ~WsSession() override;
     void run(Request&& upgrade);
     void shutdown() override;
@@ -109,11 +146,13 @@ private:
     void onWrite(error_code ec, std::size_t bytes);
     void closeWith(websocket::close_reason reason);
     void doClose();
+    void abort(); // drops the TCP connection without a closing handshake
 
     NodeContext& m_ctx;
     websocket::stream<TlsStream> m_ws;
     beast::flat_buffer m_buffer;
     asio::steady_timer m_helloTimer;
+    asio::steady_timer m_closeTimer;
     ClientProtocol m_protocol;
     std::deque<std::shared_ptr<const std::string>> m_queue;
     std::size_t m_queuedBytes = 0;
@@ -122,6 +161,7 @@ private:
     std::optional<websocket::close_reason> m_pendingClose;
     bool m_closing = false;
     std::string m_peer;
+    ConnectionSlot m_slot;
 };
 
 } // namespace cc::server::net

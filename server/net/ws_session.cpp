@@ -25,12 +25,14 @@ std::string peerOf(TlsStream& stream)
 
 } // namespace
 
-WsSession::WsSession(NodeContext& ctx, TlsStream&& stream)
+WsSession::WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot)
     : m_ctx(ctx)
     , m_ws(std::move(stream))
     , m_helloTimer(m_ws.get_executor())
+    , m_closeTimer(m_ws.get_executor())
     , m_protocol(ClientProtocol::Identity{ctx.node, kVersion}, nowMs)
     , m_peer(peerOf(m_ws.next_layer()))
+    , m_slot(std::move(slot))
 {}
 
 WsSession::~WsSession()
@@ -61,6 +63,10 @@ void WsSession::onAccept(error_code ec)
     }
     log::debug("ws", m_peer + ": connected");
     m_accepted = true;
+    if (m_ctx.stopping && !m_pendingClose) {
+        // Shutdown began after the registry was walked: this session missed the broadcast.
+        closeWith({websocket::close_code::going_away, "server shutting down"});
+    }
     if (m_pendingClose) {
         doClose(); // shutdown began during the upgrade
         return;
@@ -69,7 +75,7 @@ void WsSession::onAccept(error_code ec)
     m_helloTimer.expires_after(m_ctx.config.handshakeTimeout);
     m_helloTimer.async_wait([weak = weak_from_this()](error_code timerEc) {
         auto self = weak.lock();
-        if (timerEc || !self || self->m_protocol.greeted()) {
+        if (timerEc || !self || self->m_protocol.greeted() || self->m_closing) {
             return;
         }
         self->apply(ProtocolOutcome{
@@ -104,6 +110,7 @@ void WsSession::onRead(error_code ec, std::size_t /*bytes*/)
 {
     if (ec) {
         m_helloTimer.cancel();
+        m_closeTimer.cancel();
         if (ec == websocket::error::message_too_big) {
             // Beast has already sent close 1009 (message too big) to the client.
             log::warn("ws", m_peer + ": closed: message over " +
@@ -155,11 +162,11 @@ void WsSession::enqueue(std::shared_ptr<const std::string> message)
         return;
     }
     if (m_queuedBytes + message->size() > m_ctx.config.wsMaxQueueBytes) {
-        log::warn("ws", m_peer + ": closed: client reads too slowly (" +
+        // A client that does not read cannot read a close frame either: drop the connection.
+        // The write in flight (if any) still owns the queue's front; onWrite clears the rest.
+        log::warn("ws", m_peer + ": dropped: client reads too slowly (" +
                             std::to_string(m_queuedBytes) + " bytes queued)");
-        m_queue.clear();
-        m_queuedBytes = 0;
-        closeWith({websocket::close_code::try_again_later, "client too slow"});
+        abort();
         return;
     }
     m_queuedBytes += message->size();
@@ -201,9 +208,28 @@ void WsSession::closeWith(websocket::close_reason reason)
         return;
     }
     m_pendingClose = std::move(reason);
+    // The closing handshake must not wait forever behind a write the peer never reads.
+    m_closeTimer.expires_after(m_ctx.config.handshakeTimeout);
+    m_closeTimer.async_wait([weak = weak_from_this()](error_code ec) {
+        if (auto self = weak.lock(); self && !ec) {
+            log::debug("ws", self->m_peer + ": dropped: closing handshake timed out");
+            self->abort();
+        }
+    });
     if (m_accepted && !m_writing) {
         doClose(); // otherwise after the queued replies are written
     }
+}
+
+void WsSession::abort()
+{
+    m_closing = true;
+    m_helloTimer.cancel();
+    m_closeTimer.cancel();
+    auto& lowest = beast::get_lowest_layer(m_ws);
+    error_code ignored;
+    lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest.close(); // pending reads and writes complete with operation_aborted
 }
 
 void WsSession::doClose()
@@ -214,6 +240,7 @@ void WsSession::doClose()
     m_closing = true;
     m_helloTimer.cancel();
     m_ws.async_close(*m_pendingClose, [self = shared_from_this()](error_code ec) {
+        self->m_closeTimer.cancel();
         if (ec && ec != asio::error::operation_aborted) {
             log::debug("ws", self->m_peer + ": close failed: " + ec.message());
         }

@@ -25,6 +25,23 @@ std::string trim(std::string_view s)
     return begin < end ? std::string(begin, end) : std::string();
 }
 
+// A '#' starts a comment at the start of a line or after whitespace, never inside double
+// quotes: "password=a#b" stays whole.
+std::string stripComment(const std::string& line)
+{
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (c == '"') {
+            quoted = !quoted;
+        } else if (c == '#' && !quoted &&
+                   (i == 0 || std::isspace(static_cast<unsigned char>(line[i - 1])) != 0)) {
+            return line.substr(0, i);
+        }
+    }
+    return line;
+}
+
 std::optional<std::uint64_t> parseUnsigned(const std::string& s)
 {
     std::uint64_t v = 0;
@@ -58,11 +75,11 @@ std::function<bool(Config&, const std::string&)> number(T Config::*field, std::u
 }
 
 std::function<bool(Config&, const std::string&)> seconds(std::chrono::seconds Config::*field,
-                                                         std::uint64_t max)
+                                                         std::uint64_t min, std::uint64_t max)
 {
     return [=](Config& c, const std::string& v) {
         auto n = parseUnsigned(v);
-        if (!n || *n > max) {
+        if (!n || *n < min || *n > max) {
             return false;
         }
         c.*field = std::chrono::seconds(static_cast<std::int64_t>(*n));
@@ -91,6 +108,8 @@ const std::vector<Key>& keys()
         {"db.max_queue", "a number 1-1000000",
          number<std::size_t>(&Config::dbMaxQueue, 1, 1'000'000)},
         {"server.io_threads", "a number 1-64", number<std::size_t>(&Config::ioThreads, 1, 64)},
+        {"server.max_connections", "a number 1-1000000",
+         number<std::size_t>(&Config::maxConnections, 1, 1'000'000)},
         {"server.node", "a name", text(&Config::nodeName)},
         {"ws.max_message_bytes", "a number of bytes 1024-16777216",
          number<std::size_t>(&Config::wsMaxMessageBytes, 1024, 16 * 1024 * 1024)},
@@ -98,9 +117,9 @@ const std::vector<Key>& keys()
          number<std::size_t>(&Config::wsMaxQueueBytes, 65536, 1024 * 1024 * 1024)},
         {"http.max_body_bytes", "a number of bytes 1024-16777216",
          number<std::size_t>(&Config::httpMaxBodyBytes, 1024, 16 * 1024 * 1024)},
-        {"timeouts.handshake_seconds", "seconds 1-300", seconds(&Config::handshakeTimeout, 300)},
-        {"timeouts.idle_seconds", "seconds 1-3600", seconds(&Config::idleTimeout, 3600)},
-        {"shutdown.grace_seconds", "seconds 0-300", seconds(&Config::shutdownGrace, 300)},
+        {"timeouts.handshake_seconds", "seconds 1-300", seconds(&Config::handshakeTimeout, 1, 300)},
+        {"timeouts.idle_seconds", "seconds 1-3600", seconds(&Config::idleTimeout, 1, 3600)},
+        {"shutdown.grace_seconds", "seconds 0-300", seconds(&Config::shutdownGrace, 0, 300)},
         {"log.level", "debug, info, warn or error",
          [](Config& c, const std::string& v) {
              static const std::map<std::string, LogLevel, std::less<>> levels{
@@ -198,7 +217,7 @@ Result<Config, ConfigError> parseConfig(const std::string& text, const std::stri
     while (std::getline(in, line)) {
         ++lineNo;
         const std::string where = origin + ":" + std::to_string(lineNo);
-        const std::string content = trim(line.substr(0, line.find('#')));
+        const std::string content = trim(stripComment(line));
         if (content.empty()) {
             continue;
         }

@@ -29,7 +29,8 @@ struct Config {
     std::size_t dbMaxQueue = 10'000;
 
     std::size_t ioThreads = 2;
-    std::string nodeName; // defaults to host name and pid
+    std::size_t maxConnections = 20'000; // beyond this new connections are closed at once
+    std::string nodeName;                // defaults to host name and pid
 
     std::size_t wsMaxMessageBytes = 256 * 1024;    // one incoming WebSocket message
     std::size_t wsMaxQueueBytes = 8 * 1024 * 1024; // a client slower than this is closed

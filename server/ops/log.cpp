@@ -117,8 +117,15 @@ void write(ops::LogLevel level, std::string_view component, std::string_view mes
         line += " [";
         line += component;
         line += "] ";
-        for (char c : message) { // one event, one line
-            line.push_back(c == '\n' ? ' ' : c);
+        for (char c : message) { // one event, one line: no control characters from clients
+            const auto u = static_cast<unsigned char>(c);
+            if (u < 0x20 || u == 0x7f) {
+                std::array<char, 8> esc{};
+                std::snprintf(esc.data(), esc.size(), "\\x%02x", static_cast<unsigned>(u));
+                line += esc.data();
+            } else {
+                line.push_back(c);
+            }
         }
         line += '\n';
     }

@@ -116,9 +116,26 @@ private Q_SLOTS:
                  0);
     }
 
+    void waitsForTheLockAndCanBeCancelled()
+    {
+        TestDatabase db;
+        pqxx::connection holder(db.conninfo());
+        pqxx::nontransaction(holder).exec1("SELECT pg_advisory_lock(x'63636d6967726174'::bigint)");
+        pqxx::connection c(db.conninfo());
+        int asked = 0;
+        QVERIFY_THROWS_EXCEPTION(MigrationCancelled,
+                                 applyMigrations(c, kTwoStep, [&] { return ++asked >= 3; }));
+        QVERIFY(asked >= 3);
+        QCOMPARE(migrationStatus(c, kTwoStep).appliedVersion, 0); // nothing applied
+    }
+
     void concurrentNodesApplyOnce()
     {
         TestDatabase db;
+        // Another connection holds the migration lock while both "nodes" start, so they really
+        // contend for it when it is released.
+        pqxx::connection holder(db.conninfo());
+        pqxx::nontransaction(holder).exec1("SELECT pg_advisory_lock(x'63636d6967726174'::bigint)");
         std::size_t applied[2] = {0, 0};
         std::string errors[2];
         auto run = [&](int i) {
@@ -131,6 +148,9 @@ private Q_SLOTS:
         };
         std::thread a(run, 0);
         std::thread b(run, 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        pqxx::nontransaction(holder).exec1(
+            "SELECT pg_advisory_unlock(x'63636d6967726174'::bigint)");
         a.join();
         b.join();
         QVERIFY2(errors[0].empty() && errors[1].empty(), (errors[0] + errors[1]).c_str());

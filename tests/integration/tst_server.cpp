@@ -16,6 +16,8 @@
 #include <QTest>
 #include <QWebSocket>
 
+#include <pqxx/pqxx>
+
 #include <memory>
 #include <optional>
 
@@ -27,6 +29,7 @@ using cc::test::TlsFiles;
 namespace {
 
 constexpr int kMaxMessage = 64 * 1024; // configured for the server under test
+constexpr int kHandshakeSeconds = 2;
 
 std::string helloText(int v = 1, int min = 1, int max = 1)
 {
@@ -120,7 +123,9 @@ private Q_SLOTS:
         m_server = std::make_unique<ServerProcess>(
             QString::fromStdString(m_db->conninfo()), m_tls,
             QMap<QString, QString>{{QStringLiteral("CALLCOMMANDER_WS_MAX_MESSAGE_BYTES"),
-                                    QString::number(kMaxMessage)}});
+                                    QString::number(kMaxMessage)},
+                                   {QStringLiteral("CALLCOMMANDER_TIMEOUTS_HANDSHAKE_SECONDS"),
+                                    QString::number(kHandshakeSeconds)}});
         QVERIFY2(m_server->start(), qPrintable(m_server->log()));
         QVERIFY2(m_server->waitReady(), qPrintable(m_server->log()));
     }
@@ -325,6 +330,128 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Reconnecting, 10000);
         QVERIFY2(conn.lastError().contains(QStringLiteral("certificate")),
                  qPrintable(conn.lastError()));
+        conn.disconnectFromServer();
+    }
+
+    void silentClientIsClosedAfterHandshakeTimeout()
+    {
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        QVERIFY(probe.waitDisconnected((kHandshakeSeconds + 3) * 1000));
+        QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kClosePolicy));
+        QVERIFY(probe.messages.size() == 1);
+        QVERIFY(std::get<protocol::Error>(probe.decoded(0).body).code ==
+                protocol::ErrorCode::ProtocolViolation);
+    }
+
+    void oversizedHttpHeaderIsRefused()
+    {
+        const QMap<QByteArray, QByteArray> huge{{"X-Filler", QByteArray(20 * 1024, 'a')}};
+        auto r = test::httpsGet(m_server->baseUrl() + "/healthz", m_tls.ca(), 5000, huge);
+        QCOMPARE(r.status, 413);
+        QCOMPARE(test::httpsGet(m_server->baseUrl() + "/healthz", m_tls.ca()).status, 200);
+    }
+
+    void slowReaderIsDroppedAndServerSurvives()
+    {
+        // A client that keeps sending but never reads: the server's queue for it must stay
+        // bounded (64 KiB here) and the client must be dropped, not crash or bloat the server.
+        TestDatabase db;
+        ServerProcess node(
+            QString::fromStdString(db.conninfo()), m_tls,
+            {{QStringLiteral("CALLCOMMANDER_WS_MAX_QUEUE_BYTES"), QStringLiteral("65536")}});
+        QVERIFY2(node.start(), qPrintable(node.log()));
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(node.wsUrl()));
+        probe.socket.sendTextMessage(QString::fromStdString(helloText()));
+        QVERIFY(probe.waitMessages(1));
+        probe.socket.setReadBufferSize(1024); // stop reading what the server sends
+        // Each unknown-type message earns an error reply that echoes the type: ~200 bytes.
+        const QString chatter =
+            QStringLiteral(R"({"v":1,"type":"%1","body":{}})").arg(QString(100, QLatin1Char('q')));
+        bool dropped = false;
+        for (int batch = 0; batch < 400 && !dropped; ++batch) {
+            for (int i = 0; i < 500; ++i) {
+                probe.socket.sendTextMessage(chatter);
+            }
+            QTest::qWait(5);
+            dropped = node.log().contains(QStringLiteral("client reads too slowly"));
+        }
+        QVERIFY2(dropped, "the server never dropped the slow reader");
+        probe.socket.setReadBufferSize(0); // read again: the drop becomes visible
+        QVERIFY(probe.waitDisconnected(10000));
+        QVERIFY(node.running());
+        QCOMPARE(test::httpsGet(node.baseUrl() + "/healthz", m_tls.ca()).status, 200);
+        QCOMPARE(node.terminate(), 0);
+    }
+
+    void connectionLimitHolds()
+    {
+        TestDatabase db;
+        ServerProcess node(
+            QString::fromStdString(db.conninfo()), m_tls,
+            {{QStringLiteral("CALLCOMMANDER_SERVER_MAX_CONNECTIONS"), QStringLiteral("2")}});
+        QVERIFY2(node.start(), qPrintable(node.log()));
+        WsProbe a(m_tls.ca());
+        WsProbe b(m_tls.ca());
+        QVERIFY(a.open(node.wsUrl()));
+        QVERIFY(b.open(node.wsUrl()));
+        WsProbe c(m_tls.ca());
+        QVERIFY(!c.open(node.wsUrl()));
+        QVERIFY(node.log().contains(QStringLiteral("server.max_connections")));
+        a.socket.close();
+        QVERIFY(a.waitDisconnected());
+        WsProbe d(m_tls.ca());
+        QVERIFY(QTest::qWaitFor([&] { return d.open(node.wsUrl()); }, 5000));
+        QCOMPARE(node.terminate(), 0);
+    }
+
+    void readinessFollowsTheDatabase()
+    {
+        auto db = std::make_unique<TestDatabase>();
+        ServerProcess node(QString::fromStdString(db->conninfo()), m_tls);
+        QVERIFY2(node.start(), qPrintable(node.log()));
+        QVERIFY2(node.waitReady(), qPrintable(node.log()));
+        db.reset(); // drops the database, closing the server's connections to it
+        QTRY_COMPARE_WITH_TIMEOUT(test::httpsGet(node.baseUrl() + "/readyz", m_tls.ca()).status,
+                                  503, 10000);
+        const auto ready = test::httpsGet(node.baseUrl() + "/readyz", m_tls.ca());
+        QCOMPARE(json(ready.body).value("reason").toString(),
+                 QStringLiteral("database unavailable"));
+        // Nothing about the database's address or users leaks to an anonymous caller.
+        QVERIFY(!ready.body.contains("127.0.0.1"));
+        QVERIFY(!ready.body.contains("cc_test_"));
+        QCOMPARE(test::httpsGet(node.baseUrl() + "/healthz", m_tls.ca()).status, 200);
+        QCOMPARE(node.terminate(), 0);
+    }
+
+    void changedMigrationStopsTheNode()
+    {
+        TestDatabase db;
+        {
+            pqxx::connection c(db.conninfo());
+            server::db::applyMigrations(c, server::db::embeddedMigrations());
+            pqxx::work t(c);
+            t.exec0("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1");
+            t.commit();
+        }
+        ServerProcess node(QString::fromStdString(db.conninfo()), m_tls);
+        QVERIFY2(node.start(), qPrintable(node.log()));
+        QCOMPARE(node.waitForExit(15000), 1);
+        QVERIFY2(node.log().contains(QStringLiteral("changed after it was applied")),
+                 qPrintable(node.log()));
+    }
+
+    void appGivesUpQuicklyOnAWrongPath()
+    {
+        app::ServerConnection conn(nullptr);
+        conn.setExtraCaCertificates(m_tls.ca());
+        conn.setUrl(
+            QUrl(m_server->baseUrl().replace(QStringLiteral("https"), QStringLiteral("wss")) +
+                 QStringLiteral("/not-the-socket")));
+        conn.connectToServer();
+        QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Reconnecting, 5000);
+        QVERIFY(!conn.lastError().isEmpty());
         conn.disconnectFromServer();
     }
 

@@ -60,10 +60,14 @@ TlsFiles TlsFiles::generate(const QString& dir)
     return t;
 }
 
-HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs)
+HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs,
+                    const QMap<QByteArray, QByteArray>& headers)
 {
     QNetworkAccessManager nam;
     QNetworkRequest request{QUrl(url)};
+    for (auto it = headers.cbegin(); it != headers.cend(); ++it) {
+        request.setRawHeader(it.key(), it.value());
+    }
     QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
     tls.addCaCertificates(ca);
     request.setSslConfiguration(tls);
@@ -151,6 +155,15 @@ int ServerProcess::terminate(int timeoutMs)
     if (!m_process.waitForFinished(timeoutMs)) {
         m_process.kill();
         m_process.waitForFinished(5000);
+        return -1;
+    }
+    m_output += m_process.readAll();
+    return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
+}
+
+int ServerProcess::waitForExit(int timeoutMs)
+{
+    if (running() && !m_process.waitForFinished(timeoutMs)) {
         return -1;
     }
     m_output += m_process.readAll();

@@ -27,7 +27,8 @@ struct HttpResult {
 };
 
 // An HTTPS GET with the given CA trusted, waiting in a local event loop (tests only).
-HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs = 5000);
+HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs = 5000,
+                    const QMap<QByteArray, QByteArray>& headers = {});
 
 // The real callcommander-server binary, started on a free port against a database.
 class ServerProcess {
@@ -46,6 +47,8 @@ public:
 
     // Sends SIGTERM and waits; returns the exit code, or -1 if it had to be killed.
     int terminate(int timeoutMs = 15000);
+    // Waits for the process to end by itself; returns its exit code, or -1 on timeout or crash.
+    int waitForExit(int timeoutMs);
     bool running() const { return m_process.state() != QProcess::NotRunning; }
     QString log();
 

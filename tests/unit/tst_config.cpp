@@ -37,6 +37,23 @@ private Q_SLOTS:
         QCOMPARE(c->listenAddress, std::string("127.0.0.1")); // default kept
     }
 
+    void hashInsideValues()
+    {
+        auto c = parseConfig(kMinimal + "db.conninfo = \"host=h password=a#b dbname=x\"  # note\n"
+                                        "server.node = node#7 # trailing\n",
+                             "test.conf", {});
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().message.c_str());
+        QCOMPARE(c->dbConninfo, std::string("host=h password=a#b dbname=x"));
+        QCOMPARE(c->nodeName, std::string("node#7"));
+    }
+
+    void timeoutsHaveAMinimum()
+    {
+        QVERIFY(!parseConfig(kMinimal + "timeouts.idle_seconds = 0\n", "f", {}).ok());
+        QVERIFY(!parseConfig(kMinimal + "timeouts.handshake_seconds = 0\n", "f", {}).ok());
+        QVERIFY(parseConfig(kMinimal + "shutdown.grace_seconds = 0\n", "f", {}).ok());
+    }
+
     void environmentWins()
     {
         const Environment env{{"CALLCOMMANDER_LISTEN_PORT", "7000"},
