@@ -2,6 +2,7 @@ import QtQuick
 import QtTest
 import CallCommander.Core
 import CallCommander.Ui
+import "helpers.js" as Helpers
 
 TestCase {
     id: testCase
@@ -27,14 +28,7 @@ TestCase {
     }
 
     function findChild(item, name) {
-        if (item.objectName === name)
-            return item
-        for (let i = 0; i < item.children.length; ++i) {
-            const found = findChild(item.children[i], name)
-            if (found)
-                return found
-        }
-        return null
+        return Helpers.findChild(item, name)
     }
 
     function test_messages_data() {
