@@ -29,28 +29,27 @@ ApplicationWindow {
         id: stack
 
         anchors.fill: parent
-        initialItem: ConnectPage {
-            onConnectRequested: ServerConnection.connectToServer()
-        }
+        initialItem: SignInPage {}
     }
 
     Component {
         id: statusPage
 
         StatusPage {
-            onDisconnectRequested: {
-                ServerConnection.disconnectFromServer()
-                stack.pop(null)
-            }
+            onSignOutRequested: Session.signOut()
         }
     }
 
     Connections {
-        target: ServerConnection
+        target: Session
 
-        function onWelcomed() {
+        function onSignedIn() {
             if (stack.depth === 1)
                 stack.push(statusPage)
+        }
+        function onStateChanged() {
+            if (Session.state === Session.SignedOut && stack.depth > 1)
+                stack.pop(null)
         }
     }
 }

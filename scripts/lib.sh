@@ -12,7 +12,7 @@ CC_PACKAGES=(
     libqt6sql6-sqlite libqt6svg6 qml6-module-qtquick qml6-module-qtquick-controls
     qml6-module-qtquick-templates qml6-module-qtquick-layouts qml6-module-qtquick-window
     qml6-module-qtqml-workerscript qml6-module-qtcharts qml6-module-qttest
-    libboost-json1.81-dev libboost-system1.81-dev libpqxx-dev libssl-dev libsqlite3-dev
+    libboost-json1.81-dev libboost-system1.81-dev libpqxx-dev libssl-dev libsqlite3-dev libargon2-dev
     postgresql-15 postgresql-client-15 xvfb xauth fonts-dejavu-core
 )
 

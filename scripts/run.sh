@@ -16,6 +16,7 @@ SERVER_LOG="$CC_LOCAL/logs/server.log"
 SERVER_BIN="$CC_ROOT/build/$PRESET/server/callcommander-server"
 APP_BIN="$CC_ROOT/build/$PRESET/app/main/callcommander"
 SERVER_URL="wss://127.0.0.1:$SERVER_PORT/ws"
+DEMO_PASSWORD="northwind-demo"
 
 # Running, and really our server: after a reboot the pid may belong to something else.
 server_running() {
@@ -62,7 +63,13 @@ cc_build "$PRESET" callcommander callcommander-server
 cc_pg_start dev "$PG_PORT"
 cc_dev_certs
 
-umask 077 # the config holds the database password
+# The key that signs access tokens, made once per checkout (0600, like the rest of the secrets).
+KEY_FILE="$CC_LOCAL/auth-token-key"
+if [ ! -s "$KEY_FILE" ]; then
+    (umask 077; printf 'dev1:%s\n' "$(openssl rand 32 | basenc --base64url | tr -d '=')" >"$KEY_FILE")
+fi
+
+umask 077 # the config holds the database password and the signing key
 cat >"$CC_LOCAL/server.conf" <<CONF
 # Written by scripts/run.sh for local development.
 listen.address = 127.0.0.1
@@ -70,6 +77,7 @@ listen.port = $SERVER_PORT
 tls.cert = $CC_LOCAL/tls/server.pem
 tls.key = $CC_LOCAL/tls/server.key
 db.conninfo = $CC_PG_CONNINFO
+auth.token_keys = $(cat "$KEY_FILE")
 log.level = info
 CONF
 umask 022
@@ -78,6 +86,15 @@ say "Applying migrations"
 "$SERVER_BIN" --config "$CC_LOCAL/server.conf" migrate 2>&1 | sed 's/^/    /'
 say "Loading demo data (Northwind Outfitters: 12 stores in 3 regions)"
 psql "$CC_PG_CONNINFO" -v ON_ERROR_STOP=1 -q -f "$CC_ROOT/tools/demo/demo-data.sql" | sed 's/^/    /'
+# Every demo account signs in with the same password; only its Argon2id hash is stored.
+DEMO_HASH=$(printf '%s\n' "$DEMO_PASSWORD" | "$SERVER_BIN" hash-password)
+psql "$CC_PG_CONNINFO" -v ON_ERROR_STOP=1 -q -v hash="$DEMO_HASH" >/dev/null <<'SQL'
+UPDATE users u SET password_hash = :'hash', password_changed_at = now()
+  FROM organisations o WHERE o.id = u.organisation_id AND o.slug = 'northwind';
+SQL
+echo "    sign in with company code northwind, e.g. isabella.ortiz@northwind.example (staff, NE-01),"
+echo "    brian.martinez@northwind.example (manager), dana.whitfield@northwind.example (admin);"
+echo "    password: $DEMO_PASSWORD"
 
 if server_running; then
     say "Restarting the server"
@@ -99,14 +116,15 @@ done
 echo "    ready: $(curl -fsS --cacert "$CC_LOCAL/tls/ca.pem" "https://127.0.0.1:$SERVER_PORT/readyz")"
 echo "    set up in $((SECONDS - start)) s"
 
-APP_ARGS=(--server "$SERVER_URL" --ca-cert "$CC_LOCAL/tls/ca.pem")
+APP_ARGS=(--server "$SERVER_URL" --ca-cert "$CC_LOCAL/tls/ca.pem" --organisation northwind
+          --email isabella.ortiz@northwind.example)
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
     cat <<MSG
 
 No display here, so the app was not opened. The server keeps running. To use the app:
   on a machine with a display:   $APP_BIN ${APP_ARGS[*]}
   in a virtual display:          xvfb-run -a $APP_BIN ${APP_ARGS[*]}
-  a screenshot, no display:      xvfb-run -a $APP_BIN ${APP_ARGS[*]} --screenshot app.png
+  a screenshot, signed in:       CALLCOMMANDER_PASSWORD=$DEMO_PASSWORD xvfb-run -a $APP_BIN ${APP_ARGS[*]} --screenshot app.png
   (QT_QPA_PLATFORM=offscreen also runs it, but without OpenGL its buttons draw no background)
 Stop everything with: scripts/run.sh stop
 MSG

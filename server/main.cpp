@@ -6,6 +6,7 @@
 //   callcommander-server --version | --help
 
 #include "callcommander/version.h"
+#include "server/auth/password.h"
 #include "server/db/migrations.h"
 #include "server/net/server.h"
 #include "server/ops/config.h"
@@ -31,12 +32,26 @@ Commands:
   serve         run the server (default); applies pending migrations on start
   migrate       apply pending database migrations and exit
   check-config  validate the configuration and exit
+  hash-password read a password on standard input, print its Argon2id hash (for provisioning)
   version       print the version and exit
 
 Every setting can also come from the environment: CALLCOMMANDER_<KEY> with dots as
 underscores, e.g. CALLCOMMANDER_DB_CONNINFO, CALLCOMMANDER_LISTEN_PORT.
 See packaging/callcommander-server.conf for every key.
 )";
+
+// One line from standard input, without its newline; never echoed or logged.
+int hashPasswordFromStdin()
+{
+    std::string password;
+    std::getline(std::cin, password);
+    if (auto problem = auth::passwordPolicyProblem(password)) {
+        std::cerr << "hash-password: " << *problem << "\n";
+        return 2;
+    }
+    std::cout << auth::hashPassword(password) << "\n";
+    return EXIT_SUCCESS;
+}
 
 int runMigrate(const ops::Config& config)
 {
@@ -76,6 +91,8 @@ int main(int argc, char** argv)
                 return 2;
             }
             configPath = args[++i];
+        } else if (a == "hash-password") {
+            return hashPasswordFromStdin();
         } else if (a == "serve" || a == "migrate" || a == "check-config") {
             command = a;
         } else {

@@ -8,6 +8,8 @@ namespace {
 const QString kServerUrl = QStringLiteral("connection/serverUrl");
 const QString kCaFile = QStringLiteral("connection/caCertificateFile");
 const QString kDeviceId = QStringLiteral("device/id");
+const QString kOrganisation = QStringLiteral("signIn/organisation");
+const QString kEmail = QStringLiteral("signIn/email");
 } // namespace
 
 QUrl ConnectionSettings::serverUrl() const
@@ -29,6 +31,26 @@ QString ConnectionSettings::caCertificateFile() const
 void ConnectionSettings::setCaCertificateFile(const QString& path)
 {
     QSettings().setValue(kCaFile, path);
+}
+
+QString ConnectionSettings::organisation() const
+{
+    return QSettings().value(kOrganisation).toString();
+}
+
+void ConnectionSettings::setOrganisation(const QString& organisation)
+{
+    QSettings().setValue(kOrganisation, organisation);
+}
+
+QString ConnectionSettings::email() const
+{
+    return QSettings().value(kEmail).toString();
+}
+
+void ConnectionSettings::setEmail(const QString& email)
+{
+    QSettings().setValue(kEmail, email);
 }
 
 QString ConnectionSettings::deviceId()

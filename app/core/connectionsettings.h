@@ -18,6 +18,12 @@ public:
     QString caCertificateFile() const;
     void setCaCertificateFile(const QString& path);
 
+    // Remembered between runs so a tablet's person only types their password.
+    QString organisation() const;
+    void setOrganisation(const QString& organisation);
+    QString email() const;
+    void setEmail(const QString& email);
+
     // Generated on first use and kept: the server tells devices apart by it.
     QString deviceId();
 };

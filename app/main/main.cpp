@@ -1,7 +1,12 @@
 // callcommander: the Call Commander app for store tablets and office desktops.
 //
-//   callcommander [--server wss://host:port/ws] [--ca-cert FILE] [--screenshot FILE]
+//   callcommander [--server wss://host:port/ws] [--ca-cert FILE]
+//                 [--organisation CODE] [--email ADDRESS] [--screenshot FILE]
+//
+// With CALLCOMMANDER_PASSWORD in the environment it signs in at start (kiosks, demos,
+// screenshots); the variable is removed from the environment once read.
 
+#include "app/auth/session.h"
 #include "app/core/connectionsettings.h"
 #include "app/net/serverconnection.h"
 #include "callcommander/version.h"
@@ -48,7 +53,13 @@ int main(int argc, char* argv[])
         QStringLiteral("screenshot"),
         QStringLiteral("Save a picture of the window after start-up, then quit."),
         QStringLiteral("file"));
-    parser.addOptions({serverOption, caOption, screenshotOption});
+    const QCommandLineOption organisationOption(QStringLiteral("organisation"),
+                                                QStringLiteral("Company code to sign in with."),
+                                                QStringLiteral("code"));
+    const QCommandLineOption emailOption(QStringLiteral("email"),
+                                         QStringLiteral("E-mail address to sign in with."),
+                                         QStringLiteral("address"));
+    parser.addOptions({serverOption, caOption, organisationOption, emailOption, screenshotOption});
     parser.process(app);
 
     cc::app::ConnectionSettings settings;
@@ -62,6 +73,10 @@ int main(int argc, char* argv[])
     cc::app::ServerConnection connection(nullptr);
     connection.setUrl(settings.serverUrl());
     connection.setDeviceId(settings.deviceId());
+    cc::app::Session session(&connection, nullptr);
+    session.setOrganisation(parser.isSet(organisationOption) ? parser.value(organisationOption)
+                                                             : settings.organisation());
+    session.setEmail(parser.isSet(emailOption) ? parser.value(emailOption) : settings.email());
     if (const QString caFile = settings.caCertificateFile(); !caFile.isEmpty()) {
         // Read once, before the event loop starts; a missing file is reported, not fatal.
         const auto cas = QSslCertificate::fromPath(caFile, QSsl::Pem);
@@ -69,11 +84,16 @@ int main(int argc, char* argv[])
             std::fprintf(stderr, "callcommander: no certificates in %s\n", qPrintable(caFile));
         }
         connection.setExtraCaCertificates(cas);
+        session.setExtraCaCertificates(cas);
     }
-    // Remember an address once it worked.
-    QObject::connect(&connection, &cc::app::ServerConnection::welcomed, &connection,
-                     [&] { settings.setServerUrl(connection.url()); });
+    // Remember the address and who signed in once it worked (never the password).
+    QObject::connect(&session, &cc::app::Session::signedIn, &session, [&] {
+        settings.setServerUrl(connection.url());
+        settings.setOrganisation(session.organisation());
+        settings.setEmail(session.email());
+    });
     cc::app::ServerConnection::setSingleton(&connection);
+    cc::app::Session::setSingleton(&session);
 
     QQuickStyle::setStyle(QStringLiteral("Material"));
     QQmlApplicationEngine engine;
@@ -85,7 +105,10 @@ int main(int argc, char* argv[])
     if (engine.rootObjects().isEmpty()) {
         return 1;
     }
-    connection.connectToServer();
+    if (const QByteArray password = qgetenv("CALLCOMMANDER_PASSWORD"); !password.isEmpty()) {
+        qunsetenv("CALLCOMMANDER_PASSWORD");
+        session.signIn(QString::fromUtf8(password));
+    }
 
     if (parser.isSet(screenshotOption)) {
         const QString file = parser.value(screenshotOption);

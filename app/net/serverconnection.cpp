@@ -117,11 +117,26 @@ void ServerConnection::setExtraCaCertificates(const QList<QSslCertificate>& cert
     m_extraCas = certificates;
 }
 
+void ServerConnection::setAccessToken(const QString& token)
+{
+    m_accessToken = token;
+    if (m_state == State::Connected && m_socket && !token.isEmpty()) {
+        const std::string text = protocol::encode(
+            protocol::Envelope{m_protocolVersion, "reauth", protocol::Reauth{token.toStdString()}});
+        m_socket->sendTextMessage(QString::fromStdString(text));
+    }
+}
+
 void ServerConnection::connectToServer()
 {
     if (m_url.scheme() != QLatin1String("wss") || m_url.host().isEmpty()) {
         disconnectFromServer(); // whatever ran before stops: no retries to an old address
         setLastError(tr("The server address must look like wss://host:port/ws"));
+        return;
+    }
+    if (m_accessToken.isEmpty()) {
+        disconnectFromServer();
+        setLastError(tr("Sign in first"));
         return;
     }
     m_wanted = true;
@@ -206,6 +221,7 @@ void ServerConnection::sendHello()
     hello.client = "callcommander";
     hello.clientVersion = kVersion;
     hello.deviceId = m_deviceId.toStdString();
+    hello.token = m_accessToken.toStdString();
     const std::string text = protocol::encode(
         protocol::Envelope{protocol::kMaxProtocolVersion, "hello", std::move(hello)});
     m_socket->sendTextMessage(QString::fromStdString(text));
@@ -236,6 +252,11 @@ void ServerConnection::onTextMessage(const QString& message)
     }
     if (const auto* error = std::get_if<protocol::Error>(&body)) {
         const QString text = QString::fromStdString(error->message);
+        if (error->code == protocol::ErrorCode::Unauthenticated) {
+            giveUp(tr("The server did not accept this sign-in: %1").arg(text));
+            Q_EMIT tokenRejected();
+            return;
+        }
         if (error->code == protocol::ErrorCode::UnsupportedVersion) {
             giveUp(tr("This app is too old or too new for the server (%1). Update the app.")
                        .arg(text));
@@ -292,6 +313,12 @@ void ServerConnection::onDisconnected()
                code != QWebSocketProtocol::CloseCodeAbnormalDisconnection) {
         if (static_cast<int>(code) == protocol::kCloseUnsupportedVersion) {
             giveUp(tr("This app version is not supported by the server. Update the app."));
+            return;
+        }
+        if (static_cast<int>(code) == protocol::kCloseUnauthenticated) {
+            giveUp(tr("The server ended this sign-in: %1")
+                       .arg(m_socket ? m_socket->closeReason() : QString()));
+            Q_EMIT tokenRejected();
             return;
         }
         why = describeClose(code, m_socket->closeReason());

@@ -68,6 +68,10 @@ public:
     // company CA for an on-premises server). Loaded by the caller, not read from disk here.
     void setExtraCaCertificates(const QList<QSslCertificate>& certificates);
     void setDeviceId(const QString& deviceId) { m_deviceId = deviceId; }
+    QString deviceId() const { return m_deviceId; }
+    // The access token hello carries. A new one while connected is sent as a reauth, so the
+    // connection outlives the token it started with.
+    void setAccessToken(const QString& token);
 
     Q_INVOKABLE void connectToServer();
     Q_INVOKABLE void disconnectFromServer();
@@ -79,6 +83,9 @@ Q_SIGNALS:
     void lastErrorChanged();
     void welcomed();
     void retryInSecondsChanged();
+    // The server refused the access token (expired, revoked): the connection has stopped and
+    // waits for a new token and connectToServer().
+    void tokenRejected();
 
 private:
     void open();
@@ -99,6 +106,7 @@ private:
     std::unique_ptr<QWebSocket> m_socket;
     QUrl m_url;
     QString m_deviceId;
+    QString m_accessToken;
     QList<QSslCertificate> m_extraCas;
     State m_state = State::Offline;
     bool m_wanted = false; // the user wants to be connected

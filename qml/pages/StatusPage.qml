@@ -4,68 +4,95 @@ import QtQuick.Controls.Material
 import QtQuick.Layouts
 import CallCommander.Core
 
-// What this device is connected to. Shown once the server has welcomed it; stays while the
-// connection drops and comes back (the banner says which).
+// Who is signed in on this device and what it is connected to. Stays while the connection drops
+// and comes back (the banner says which).
 Page {
     id: page
 
-    signal disconnectRequested
+    signal signOutRequested
 
-    title: qsTr("Server")
+    title: qsTr("This device")
 
-    ColumnLayout {
-        width: Math.min(page.width - 48, 640)
-        x: (page.width - width) / 2
-        y: 32
-        spacing: 16
+    ScrollView {
+        anchors.fill: parent
+        contentWidth: availableWidth
 
-        Label {
-            text: qsTr("This device")
-            font.pixelSize: 30
-            font.weight: Font.Bold
-            color: Material.primary
-        }
+        ColumnLayout {
+            width: Math.min(page.width - 48, 640)
+            x: (page.width - width) / 2
+            spacing: 16
 
-        GridLayout {
-            columns: 2
-            columnSpacing: 24
-            rowSpacing: 12
-            Layout.fillWidth: true
+            Item { Layout.preferredHeight: 16 }
 
-            Label { text: qsTr("Server"); font.pixelSize: 18; opacity: 0.7 }
             Label {
-                objectName: "serverUrl"
-                text: ServerConnection.url
+                objectName: "userName"
+                text: Session.userName
+                font.pixelSize: 30
+                font.weight: Font.Bold
+                color: Material.primary
+                Layout.fillWidth: true
+                elide: Text.ElideRight
+            }
+            Label {
+                objectName: "roleLine"
+                text: qsTr("%1 · %2").arg(Session.role.charAt(0).toUpperCase() + Session.role.slice(1))
+                                      .arg(Session.organisationName)
                 font.pixelSize: 18
-                elide: Text.ElideMiddle
+                opacity: 0.8
+            }
+            Label {
+                objectName: "stores"
+                visible: Session.storeNames.length > 0
+                text: Session.storeNames.length === 1 ? Session.storeNames[0]
+                                                      : qsTr("%n stores: ", "", Session.storeNames.length) + Session.storeNames.join(", ")
+                wrapMode: Text.WordWrap
+                font.pixelSize: 16
                 Layout.fillWidth: true
             }
-            Label { text: qsTr("Server node"); font.pixelSize: 18; opacity: 0.7 }
-            Label { objectName: "serverNode"; text: ServerConnection.serverNode; font.pixelSize: 18 }
-            Label { text: qsTr("Server version"); font.pixelSize: 18; opacity: 0.7 }
-            Label { text: ServerConnection.serverVersion; font.pixelSize: 18 }
-            Label { text: qsTr("Protocol"); font.pixelSize: 18; opacity: 0.7 }
-            Label { text: ServerConnection.protocolVersion; font.pixelSize: 18 }
-            Label { text: qsTr("App version"); font.pixelSize: 18; opacity: 0.7 }
-            Label { text: ServerConnection.clientVersion; font.pixelSize: 18 }
-        }
 
-        Label {
-            visible: ServerConnection.lastError.length > 0
-            text: ServerConnection.lastError
-            wrapMode: Text.WordWrap
-            font.pixelSize: 16
-            color: "#8a1c12"
-            Layout.fillWidth: true
-        }
+            GridLayout {
+                columns: 2
+                columnSpacing: 24
+                rowSpacing: 10
+                Layout.fillWidth: true
+                Layout.topMargin: 12
 
-        Button {
-            text: qsTr("Disconnect")
-            implicitHeight: 56
-            font.pixelSize: 18
-            Layout.topMargin: 16
-            Accessible.name: qsTr("Disconnect from the server")
-            onClicked: page.disconnectRequested()
+                Label { text: qsTr("Server"); font.pixelSize: 16; opacity: 0.7 }
+                Label {
+                    objectName: "serverUrl"
+                    text: ServerConnection.url
+                    font.pixelSize: 16
+                    elide: Text.ElideMiddle
+                    Layout.fillWidth: true
+                }
+                Label { text: qsTr("Server node"); font.pixelSize: 16; opacity: 0.7 }
+                Label { objectName: "serverNode"; text: ServerConnection.serverNode; font.pixelSize: 16 }
+                Label { text: qsTr("Server version"); font.pixelSize: 16; opacity: 0.7 }
+                Label { text: ServerConnection.serverVersion; font.pixelSize: 16 }
+                Label { text: qsTr("Protocol"); font.pixelSize: 16; opacity: 0.7 }
+                Label { text: ServerConnection.protocolVersion; font.pixelSize: 16 }
+                Label { text: qsTr("App version"); font.pixelSize: 16; opacity: 0.7 }
+                Label { text: ServerConnection.clientVersion; font.pixelSize: 16 }
+            }
+
+            Label {
+                visible: ServerConnection.lastError.length > 0
+                text: ServerConnection.lastError
+                wrapMode: Text.WordWrap
+                font.pixelSize: 16
+                color: "#8a1c12"
+                Layout.fillWidth: true
+            }
+
+            Button {
+                objectName: "signOutButton"
+                text: qsTr("Sign out")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Layout.topMargin: 16
+                Accessible.name: qsTr("Sign out of this device")
+                onClicked: page.signOutRequested()
+            }
         }
     }
 }

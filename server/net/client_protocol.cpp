@@ -46,6 +46,8 @@ std::uint16_t closeCodeFor(ErrorCode code)
         return protocol::kCloseTooBig;
     case ErrorCode::NotReady:
         return protocol::kCloseTryAgainLater;
+    case ErrorCode::Unauthenticated:
+        return protocol::kCloseUnauthenticated;
     case ErrorCode::UnknownType:
     case ErrorCode::ProtocolViolation:
     case ErrorCode::Internal:
@@ -54,11 +56,18 @@ std::uint16_t closeCodeFor(ErrorCode code)
     return protocol::kClosePolicy;
 }
 
+ProtocolOutcome unauthenticated(std::string message, std::string inReplyTo)
+{
+    return fail(ErrorCode::Unauthenticated, std::move(message), std::move(inReplyTo),
+                protocol::kCloseUnauthenticated);
+}
+
 } // namespace
 
-ClientProtocol::ClientProtocol(Identity identity, Clock clock)
+ClientProtocol::ClientProtocol(Identity identity, Clock clock, const auth::TokenSigner& signer)
     : m_identity(std::move(identity))
     , m_clock(std::move(clock))
+    , m_signer(signer)
 {}
 
 ProtocolOutcome ClientProtocol::onBinary()
@@ -69,6 +78,10 @@ ProtocolOutcome ClientProtocol::onBinary()
 
 ProtocolOutcome ClientProtocol::onText(std::string_view text)
 {
+    if (m_pending) {
+        return fail(ErrorCode::ProtocolViolation, "wait for the answer to the last message", {},
+                    protocol::kClosePolicy);
+    }
     auto decoded = protocol::decode(text);
     if (!decoded) {
         const auto& e = decoded.error();
@@ -83,7 +96,7 @@ ProtocolOutcome ClientProtocol::onText(std::string_view text)
     const protocol::Envelope& env = decoded.value();
 
     if (const auto* hello = std::get_if<protocol::Hello>(&env.body)) {
-        if (greeted()) {
+        if (m_protocol) {
             return fail(ErrorCode::ProtocolViolation, "hello was already received", env.id,
                         protocol::kClosePolicy);
         }
@@ -98,13 +111,19 @@ ProtocolOutcome ClientProtocol::onText(std::string_view text)
                             std::to_string(protocol::kMaxProtocolVersion),
                         env.id, protocol::kCloseUnsupportedVersion);
         }
+        if (hello->token.empty()) {
+            return unauthenticated("sign in first: hello needs an access token", env.id);
+        }
+        auto claims = m_signer.verify(hello->token, m_clock() / 1000);
+        if (!claims) {
+            return unauthenticated(std::string(auth::toString(claims.error())), env.id);
+        }
         m_protocol = *version;
         m_deviceId = hello->deviceId;
-        m_client = hello->client + "/" + hello->clientVersion;
-        protocol::Welcome welcome{*version, "callcommander-server", m_identity.serverVersion,
-                                  m_identity.node, m_clock()};
+        m_pending = std::move(claims).value();
+        m_pendingId = env.id;
         ProtocolOutcome out;
-        out.replies.push_back(protocol::encode(protocol::Envelope{*version, env.id, welcome}));
+        out.checkSession = m_pending;
         return out;
     }
     if (!greeted()) {
@@ -113,12 +132,61 @@ ProtocolOutcome ClientProtocol::onText(std::string_view text)
                         std::string(protocol::typeName(env.body)),
                     env.id, protocol::kClosePolicy);
     }
+    if (const auto* reauth = std::get_if<protocol::Reauth>(&env.body)) {
+        auto claims = m_signer.verify(reauth->token, m_clock() / 1000);
+        if (!claims) {
+            return unauthenticated(std::string(auth::toString(claims.error())), env.id);
+        }
+        if (claims->userId != m_principal->userId || claims->sessionId != m_principal->sessionId) {
+            return unauthenticated("a new token must belong to the same sign-in", env.id);
+        }
+        m_pending = std::move(claims).value();
+        m_pendingId = env.id;
+        ProtocolOutcome out;
+        out.checkSession = m_pending;
+        return out;
+    }
     if (std::holds_alternative<protocol::Error>(env.body)) {
         return {}; // the client reports a problem; the session logs it, nothing to answer
     }
     return fail(ErrorCode::ProtocolViolation,
                 std::string(protocol::typeName(env.body)) + " is sent by servers, not clients",
                 env.id, protocol::kClosePolicy);
+}
+
+ProtocolOutcome ClientProtocol::sessionCheckUnavailable()
+{
+    m_pending.reset();
+    return fail(ErrorCode::NotReady, "the server cannot check sign-ins right now; try again",
+                std::exchange(m_pendingId, {}), protocol::kCloseTryAgainLater);
+}
+
+ProtocolOutcome ClientProtocol::completeSessionCheck(bool live)
+{
+    if (!m_pending) {
+        return {};
+    }
+    auto claims = std::move(*m_pending);
+    m_pending.reset();
+    const std::string id = std::exchange(m_pendingId, {});
+    if (!live) {
+        m_principal.reset();
+        return unauthenticated("this sign-in has ended; sign in again", id);
+    }
+    const bool first = !m_principal.has_value();
+    m_principal = std::move(claims);
+    ProtocolOutcome out;
+    if (first) {
+        protocol::Welcome welcome{*m_protocol,
+                                  "callcommander-server",
+                                  m_identity.serverVersion,
+                                  m_identity.node,
+                                  m_clock(),
+                                  m_principal->userId,
+                                  std::string(domain::toString(m_principal->role))};
+        out.replies.push_back(protocol::encode(protocol::Envelope{*m_protocol, id, welcome}));
+    }
+    return out;
 }
 
 } // namespace cc::server::net

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "server/auth/tokens.h"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -9,13 +11,16 @@
 
 // What one WebSocket client may say, in what order, and what the server answers: the protocol's
 // rules without any sockets, so they are tested directly. A WebSocket session feeds it frames and
-// carries out the outcome (send these texts, then maybe close with this code).
+// carries out the outcome (send these texts, check this login session, then maybe close).
 namespace cc::server::net {
 
 struct ProtocolOutcome {
     std::vector<std::string> replies;       // sent in order
     std::optional<std::uint16_t> closeCode; // close after the replies are sent
-    std::string closeReason;                // at most 123 bytes (RFC 6455)
+    std::string closeReason;                // at most 123 bytes (RFC 6455), valid UTF-8
+    // The token checked out; before going on, the session must ask the database whether this
+    // login session is still live and answer with ClientProtocol::completeSessionCheck().
+    std::optional<auth::Claims> checkSession;
 };
 
 class ClientProtocol {
@@ -26,22 +31,29 @@ public:
     };
     using Clock = std::function<std::int64_t()>; // Unix epoch milliseconds
 
-    ClientProtocol(Identity identity, Clock clock);
+    ClientProtocol(Identity identity, Clock clock, const auth::TokenSigner& signer);
 
     ProtocolOutcome onText(std::string_view text);
     ProtocolOutcome onBinary();
+    ProtocolOutcome completeSessionCheck(bool live);
+    // The database could not say: ask the client to come back later (it keeps its sign-in).
+    ProtocolOutcome sessionCheckUnavailable();
 
-    bool greeted() const { return m_protocol.has_value(); }
+    bool greeted() const { return m_protocol.has_value() && m_principal.has_value(); }
     std::optional<int> protocolVersion() const { return m_protocol; }
+    // Who this connection speaks for, once greeted.
+    const std::optional<auth::Claims>& principal() const { return m_principal; }
     const std::string& deviceId() const { return m_deviceId; }
-    const std::string& clientDescription() const { return m_client; }
 
 private:
     Identity m_identity;
     Clock m_clock;
-    std::optional<int> m_protocol;
+    const auth::TokenSigner& m_signer;
+    std::optional<int> m_protocol; // negotiated in hello
+    std::optional<auth::Claims> m_principal;
+    std::optional<auth::Claims> m_pending; // awaiting the session check
+    std::string m_pendingId;               // the id of the message being checked
     std::string m_deviceId;
-    std::string m_client;
 };
 
 } // namespace cc::server::net

@@ -18,6 +18,20 @@ constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr auto kReadyzTimeout = std::chrono::seconds(3);
 constexpr auto kReadyzProbeMaxAge = std::chrono::seconds(1);
 
+Response readyResponse(const Request& req, const std::string& node,
+                       const ops::Readiness::Probe& probe)
+{
+    if (probe.ok) {
+        return makeResponse(
+            req, http::status::ok,
+            {{"status", "ready"}, {"node", node}, {"schemaVersion", probe.schemaVersion}});
+    }
+    return makeResponse(req, http::status::service_unavailable,
+                        {{"status", "not_ready"}, {"node", node}, {"reason", probe.reason}});
+}
+
+} // namespace
+
 Response makeResponse(const Request& req, http::status status, const boost::json::object& body)
 {
     Response res{status, req.version()};
@@ -39,25 +53,16 @@ Response errorResponse(const Request& req, http::status status, std::string_view
     return makeResponse(req, status, {{"error", message}});
 }
 
-Response readyResponse(const Request& req, const std::string& node,
-                       const ops::Readiness::Probe& probe)
-{
-    if (probe.ok) {
-        return makeResponse(
-            req, http::status::ok,
-            {{"status", "ready"}, {"node", node}, {"schemaVersion", probe.schemaVersion}});
-    }
-    return makeResponse(req, http::status::service_unavailable,
-                        {{"status", "not_ready"}, {"node", node}, {"reason", probe.reason}});
-}
-
-} // namespace
-
 HttpSession::HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls,
                          beast::flat_buffer&& buffer, ConnectionSlot&& slot)
     : m_ctx(ctx)
     , m_stream(beast::tcp_stream(std::move(socket)), tls)
     , m_executor(m_stream.get_executor())
+    , m_peerIp([this] {
+        error_code ec;
+        const auto ep = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec);
+        return ec ? std::string() : ep.address().to_string();
+    }())
     , m_buffer(std::move(buffer))
     , m_slot(std::move(slot))
 {}
@@ -141,6 +146,17 @@ void HttpSession::route(Request&& req)
 {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
+
+    if (const auto budget = m_ctx.limits.requestsPerIp.take(m_peerIp); !budget.allowed) {
+        auto res = errorResponse(req, http::status::too_many_requests, "rate_limited");
+        res.set(http::field::retry_after, std::to_string(budget.retryAfter.count()));
+        send(std::move(res));
+        return;
+    }
+    if (path.starts_with("/v1/auth/")) {
+        handleAuth(std::move(req), path);
+        return;
+    }
 
     if (websocket::is_upgrade(req)) {
         if (path != "/ws") {

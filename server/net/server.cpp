@@ -120,8 +120,10 @@ struct Server::Impl {
     explicit Impl(ops::Config cfg)
         : config(std::move(cfg))
         , tls(ssl::context::tls_server)
-        , ctx{config, database, readiness, sessions,
-              config.nodeName.empty() ? defaultNodeName() : config.nodeName}
+        , ctx(config, database, readiness, sessions,
+              config.nodeName.empty() ? defaultNodeName() : config.nodeName,
+              auth::TokenSigner(config.tokenKeys),
+              auth::AuthSettings{config.accessTokenLifetime, config.refreshTokenLifetime})
         , acceptor(asio::make_strand(ioc))
         , acceptRetry(acceptor.get_executor())
         , shutdownTimer(ioc)

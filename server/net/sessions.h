@@ -2,6 +2,9 @@
 
 // Private to server/net: what the listener hands to sessions, and the session types.
 
+#include "server/auth/auth_service.h"
+#include "server/auth/ratelimit.h"
+#include "server/auth/tokens.h"
 #include "server/net/beast.h"
 #include "server/net/client_protocol.h"
 
@@ -14,6 +17,10 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+namespace boost::json {
+class object;
+}
 
 namespace cc::server {
 namespace db {
@@ -80,19 +87,46 @@ private:
     std::atomic<std::size_t>* m_counter = nullptr;
 };
 
+// Request budgets of one node (see docs/security.md). Per node: behind a load balancer with N
+// nodes a client gets up to N times these.
+struct Limits {
+    auth::RateLimiter requestsPerIp{{50.0, 200.0, 100'000}};      // every HTTP request
+    auth::RateLimiter loginsPerIp{{10.0 / 60, 20.0, 100'000}};    // sign-in attempts
+    auth::RateLimiter loginsPerAccount{{5.0 / 60, 5.0, 100'000}}; // per organisation + e-mail
+};
+
 // Shared by every session of one node; outlives them all.
 struct NodeContext {
+    NodeContext(const ops::Config& configRef, db::Database& databaseRef,
+                ops::Readiness& readinessRef, SessionRegistry& sessionsRef, std::string nodeName,
+                auth::TokenSigner tokenSigner, auth::AuthSettings settings)
+        : config(configRef)
+        , database(databaseRef)
+        , readiness(readinessRef)
+        , sessions(sessionsRef)
+        , node(std::move(nodeName))
+        , signer(std::move(tokenSigner))
+        , authSettings(settings)
+    {}
+
     const ops::Config& config;
     db::Database& database;
     ops::Readiness& readiness;
     SessionRegistry& sessions;
     std::string node;
+    auth::TokenSigner signer;
+    auth::AuthSettings authSettings;
+    Limits limits;
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0}; // open TCP connections, all kinds
 };
 
 using Response = http::response<http::string_body>;
 using Request = http::request<http::string_body>;
+
+// A JSON answer to `req` with the headers every response of ours carries.
+Response makeResponse(const Request& req, http::status status, const boost::json::object& body);
+Response errorResponse(const Request& req, http::status status, std::string_view message);
 
 // A TLS connection speaking HTTP/1.1: health endpoints, and the upgrade to a WebSocket.
 class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
@@ -109,6 +143,7 @@ private:
     void onRead(error_code ec, std::size_t bytes);
     void route(Request&& req);
     void readyz(const Request& req);
+    void handleAuth(Request&& req, std::string_view path); // http_auth.cpp
     void send(Response&& res);
     void onWrite(bool keepAlive, error_code ec, std::size_t bytes);
     void doClose();
@@ -116,6 +151,7 @@ private:
     NodeContext& m_ctx;
     TlsStream m_stream;
     asio::any_io_executor m_executor; // the connection's strand; outlives a handed-over stream
+    std::string m_peerIp;
     beast::flat_buffer m_buffer;
     std::optional<http::request_parser<http::string_body>> m_parser;
     std::shared_ptr<Response> m_response; // kept alive while being written
@@ -141,6 +177,8 @@ private:
     void doRead();
     void onRead(error_code ec, std::size_t bytes);
     void apply(ProtocolOutcome&& outcome);
+    void checkSession(const auth::Claims& claims);
+    void onPrincipalChanged();
     void enqueue(std::shared_ptr<const std::string> message);
     void doWrite();
     void onWrite(error_code ec, std::size_t bytes);
@@ -153,6 +191,7 @@ private:
     beast::flat_buffer m_buffer;
     asio::steady_timer m_helloTimer;
     asio::steady_timer m_closeTimer;
+    asio::steady_timer m_expiryTimer;
     ClientProtocol m_protocol;
     std::deque<std::shared_ptr<const std::string>> m_queue;
     std::size_t m_queuedBytes = 0;

@@ -1,10 +1,13 @@
 #include "callcommander/version.h"
+#include "server/db/database.h"
 #include "server/net/sessions.h"
 #include "server/ops/config.h"
 #include "server/ops/log.h"
 #include "shared/protocol/envelope.h"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <pqxx/pqxx>
 
 namespace cc::server::net {
 namespace {
@@ -30,7 +33,8 @@ WsSession::WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot
     , m_ws(std::move(stream))
     , m_helloTimer(m_ws.get_executor())
     , m_closeTimer(m_ws.get_executor())
-    , m_protocol(ClientProtocol::Identity{ctx.node, kVersion}, nowMs)
+    , m_expiryTimer(m_ws.get_executor())
+    , m_protocol(ClientProtocol::Identity{ctx.node, kVersion}, nowMs, ctx.signer)
     , m_peer(peerOf(m_ws.next_layer()))
     , m_slot(std::move(slot))
 {}
@@ -82,7 +86,8 @@ void WsSession::onAccept(error_code ec)
             {protocol::encode(protocol::makeError(protocol::ErrorCode::ProtocolViolation,
                                                   "no hello received in time"))},
             protocol::kClosePolicy,
-            "no hello received in time"});
+            "no hello received in time",
+            std::nullopt});
     });
     doRead();
 }
@@ -111,6 +116,7 @@ void WsSession::onRead(error_code ec, std::size_t /*bytes*/)
     if (ec) {
         m_helloTimer.cancel();
         m_closeTimer.cancel();
+        m_expiryTimer.cancel();
         if (ec == websocket::error::message_too_big) {
             // Beast has already sent close 1009 (message too big) to the client.
             log::warn("ws", m_peer + ": closed: message over " +
@@ -132,13 +138,6 @@ void WsSession::onRead(error_code ec, std::size_t /*bytes*/)
         outcome = m_protocol.onBinary();
     }
     m_buffer.consume(m_buffer.size());
-    if (m_protocol.greeted()) {
-        m_helloTimer.cancel();
-    }
-    if (outcome.closeCode) {
-        log::info("ws", m_peer + ": closing (" + std::to_string(*outcome.closeCode) +
-                            "): " + outcome.closeReason);
-    }
     const bool closing = outcome.closeCode.has_value();
     apply(std::move(outcome));
     if (!closing) {
@@ -146,8 +145,70 @@ void WsSession::onRead(error_code ec, std::size_t /*bytes*/)
     }
 }
 
+void WsSession::checkSession(const auth::Claims& claims)
+{
+    // Revocation lives in the database (sign-out, disabled user, password change): ask it, off
+    // the network thread, and continue on this connection's strand.
+    auto resume = [weak = weak_from_this(),
+                   executor = m_ws.get_executor()](std::optional<bool> live) {
+        asio::dispatch(executor, [weak, live] {
+            auto self = weak.lock();
+            if (!self || self->m_closing) {
+                return;
+            }
+            self->apply(live ? self->m_protocol.completeSessionCheck(*live)
+                             : self->m_protocol.sessionCheckUnavailable());
+            if (live.value_or(false)) {
+                self->onPrincipalChanged(); // welcomed, or re-authenticated
+            }
+        });
+    };
+    m_ctx.database.submit(
+        [resume, sessionId = claims.sessionId, userId = claims.userId](pqxx::connection& conn) {
+            resume(auth::sessionLive(conn, sessionId, userId));
+        },
+        [resume](const std::string& reason) {
+            log::warn("ws", "session check failed: " + reason);
+            resume(std::nullopt);
+        });
+}
+
+void WsSession::onPrincipalChanged()
+{
+    const auto& principal = m_protocol.principal();
+    if (!principal) {
+        return;
+    }
+    m_helloTimer.cancel();
+    // The connection lives as long as its access token; a reauth with a fresh one extends it.
+    const auto now = std::chrono::system_clock::now();
+    const auto expiry =
+        std::chrono::system_clock::time_point(std::chrono::seconds(principal->expiresAt));
+    m_expiryTimer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::max(expiry - now, std::chrono::system_clock::duration::zero())));
+    m_expiryTimer.async_wait([weak = weak_from_this()](error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->m_closing) {
+            return;
+        }
+        self->apply(
+            ProtocolOutcome{{protocol::encode(protocol::makeError(
+                                protocol::ErrorCode::Unauthenticated, "access token expired"))},
+                            protocol::kCloseUnauthenticated,
+                            "access token expired",
+                            std::nullopt});
+    });
+}
+
 void WsSession::apply(ProtocolOutcome&& outcome)
 {
+    if (outcome.closeCode) {
+        log::info("ws", m_peer + ": closing (" + std::to_string(*outcome.closeCode) +
+                            "): " + outcome.closeReason);
+    }
+    if (outcome.checkSession) {
+        checkSession(*outcome.checkSession);
+    }
     for (auto& reply : outcome.replies) {
         enqueue(std::make_shared<const std::string>(std::move(reply)));
     }
@@ -225,6 +286,7 @@ void WsSession::abort()
 {
     m_closing = true;
     m_helloTimer.cancel();
+    m_expiryTimer.cancel();
     m_closeTimer.cancel();
     auto& lowest = beast::get_lowest_layer(m_ws);
     error_code ignored;
@@ -239,6 +301,7 @@ void WsSession::doClose()
     }
     m_closing = true;
     m_helloTimer.cancel();
+    m_expiryTimer.cancel();
     m_ws.async_close(*m_pendingClose, [self = shared_from_this()](error_code ec) {
         self->m_closeTimer.cancel();
         if (ec && ec != asio::error::operation_aborted) {

@@ -120,6 +120,26 @@ const std::vector<Key>& keys()
         {"timeouts.handshake_seconds", "seconds 1-300", seconds(&Config::handshakeTimeout, 1, 300)},
         {"timeouts.idle_seconds", "seconds 1-3600", seconds(&Config::idleTimeout, 1, 3600)},
         {"shutdown.grace_seconds", "seconds 0-300", seconds(&Config::shutdownGrace, 0, 300)},
+        {"auth.token_keys", "kid:secret pairs, secrets base64url of at least 32 bytes",
+         [](Config& c, const std::string& v) {
+             auto keys = auth::parseSigningKeys(v);
+             if (!keys) {
+                 return false;
+             }
+             c.tokenKeys = std::move(keys).value();
+             return true;
+         }},
+        {"auth.access_token_seconds", "seconds 60-3600",
+         seconds(&Config::accessTokenLifetime, 60, 3600)},
+        {"auth.refresh_token_days", "days 1-365",
+         [](Config& c, const std::string& v) {
+             auto n = parseUnsigned(v);
+             if (!n || *n < 1 || *n > 365) {
+                 return false;
+             }
+             c.refreshTokenLifetime = std::chrono::hours(24 * static_cast<std::int64_t>(*n));
+             return true;
+         }},
         {"log.level", "debug, info, warn or error",
          [](Config& c, const std::string& v) {
              static const std::map<std::string, LogLevel, std::less<>> levels{
@@ -185,6 +205,10 @@ std::optional<ConfigError> validate(const Config& c)
     }
     if (c.dbConninfo.empty()) {
         return ConfigError{"db.conninfo is required (a libpq connection string)"};
+    }
+    if (c.tokenKeys.empty()) {
+        return ConfigError{"auth.token_keys is required: at least one kid:secret signing key "
+                           "(a secret: openssl rand 32 | basenc --base64url)"};
     }
     return std::nullopt;
 }

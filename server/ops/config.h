@@ -1,5 +1,6 @@
 #pragma once
 
+#include "server/auth/tokens.h"
 #include "shared/util/result.h"
 
 #include <chrono>
@@ -38,6 +39,11 @@ struct Config {
     std::chrono::seconds handshakeTimeout{10};
     std::chrono::seconds idleTimeout{60};
     std::chrono::seconds shutdownGrace{5};
+
+    // Access-token signing keys, "kid:base64url-secret, ..." (first signs, all verify). Secret.
+    std::vector<auth::SigningKey> tokenKeys;
+    std::chrono::seconds accessTokenLifetime{15 * 60};
+    std::chrono::hours refreshTokenLifetime{24 * 30};
 
     LogLevel logLevel = LogLevel::Info;
     LogFormat logFormat = LogFormat::Text;

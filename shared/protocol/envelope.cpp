@@ -14,13 +14,14 @@ namespace {
 
 constexpr std::size_t kMaxDepth = 16;
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 7> kErrorNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 8> kErrorNames{{
     {ErrorCode::MalformedMessage, "malformed_message"},
     {ErrorCode::UnsupportedVersion, "unsupported_version"},
     {ErrorCode::UnknownType, "unknown_type"},
     {ErrorCode::ProtocolViolation, "protocol_violation"},
     {ErrorCode::MessageTooLarge, "message_too_large"},
     {ErrorCode::NotReady, "not_ready"},
+    {ErrorCode::Unauthenticated, "unauthenticated"},
     {ErrorCode::Internal, "internal"},
 }};
 
@@ -115,7 +116,13 @@ json::object bodyToJson(const Hello& m)
     return {{"protocol", rangeToJson(m.protocol)},
             {"client", m.client},
             {"clientVersion", m.clientVersion},
-            {"deviceId", m.deviceId}};
+            {"deviceId", m.deviceId},
+            {"token", m.token}};
+}
+
+json::object bodyToJson(const Reauth& m)
+{
+    return {{"token", m.token}};
 }
 
 json::object bodyToJson(const Welcome& m)
@@ -124,7 +131,9 @@ json::object bodyToJson(const Welcome& m)
             {"server", m.server},
             {"serverVersion", m.serverVersion},
             {"node", m.node},
-            {"serverTimeMs", m.serverTimeMs}};
+            {"serverTimeMs", m.serverTimeMs},
+            {"userId", m.userId},
+            {"role", m.role}};
 }
 
 json::object bodyToJson(const Error& m)
@@ -143,6 +152,14 @@ Hello helloFromJson(const json::object& o)
     m.client = readString(o, "client", "hello", kMaxNameLength);
     m.clientVersion = readString(o, "clientVersion", "hello", kMaxNameLength);
     m.deviceId = readString(o, "deviceId", "hello", kMaxIdLength);
+    m.token = readString(o, "token", "hello", kMaxTokenLength, false);
+    return m;
+}
+
+Reauth reauthFromJson(const json::object& o)
+{
+    Reauth m;
+    m.token = readString(o, "token", "reauth", kMaxTokenLength);
     return m;
 }
 
@@ -154,6 +171,8 @@ Welcome welcomeFromJson(const json::object& o)
     m.serverVersion = readString(o, "serverVersion", "welcome", kMaxNameLength);
     m.node = readString(o, "node", "welcome", kMaxNameLength, false);
     m.serverTimeMs = readInt(require(o, "serverTimeMs", "welcome"), "welcome.serverTimeMs");
+    m.userId = readString(o, "userId", "welcome", kMaxIdLength, false);
+    m.role = readString(o, "role", "welcome", kMaxNameLength, false);
     return m;
 }
 
@@ -212,6 +231,7 @@ std::string_view typeName(const Body& body)
         std::string_view operator()(const Hello&) const { return "hello"; }
         std::string_view operator()(const Welcome&) const { return "welcome"; }
         std::string_view operator()(const Error&) const { return "error"; }
+        std::string_view operator()(const Reauth&) const { return "reauth"; }
     };
     return std::visit(Visitor{}, body);
 }
@@ -262,6 +282,8 @@ Result<Envelope, DecodeError> decode(std::string_view text)
             env.body = welcomeFromJson(body);
         } else if (type == "error") {
             env.body = errorFromJson(body);
+        } else if (type == "reauth") {
+            env.body = reauthFromJson(body);
         } else {
             failure.code = ErrorCode::UnknownType;
             failure.message = "unknown message type \"" + type + "\"";

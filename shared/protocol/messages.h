@@ -19,6 +19,7 @@ inline constexpr int kMaxProtocolVersion = 1;
 inline constexpr std::size_t kMaxIdLength = 64;
 inline constexpr std::size_t kMaxNameLength = 128;
 inline constexpr std::size_t kMaxMessageLength = 1024;
+inline constexpr std::size_t kMaxTokenLength = 4096;
 
 // WebSocket close codes (RFC 6455 section 7.4 plus the private 4000-4999 range).
 inline constexpr std::uint16_t kCloseNormal = 1000;
@@ -28,6 +29,7 @@ inline constexpr std::uint16_t kClosePolicy = 1008;        // protocol rules bro
 inline constexpr std::uint16_t kCloseTooBig = 1009;        // frame over the size limit
 inline constexpr std::uint16_t kCloseTryAgainLater = 1013; // overloaded or not ready
 inline constexpr std::uint16_t kCloseUnsupportedVersion = 4001;
+inline constexpr std::uint16_t kCloseUnauthenticated = 4003; // no, bad, expired or revoked token
 
 enum class ErrorCode {
     MalformedMessage,   // not JSON, or JSON that is not a valid envelope
@@ -35,7 +37,8 @@ enum class ErrorCode {
     UnknownType,        // a message type this version does not know
     ProtocolViolation,  // e.g. anything before hello, or a second hello
     MessageTooLarge,
-    NotReady, // the server cannot serve yet (database down, migrating)
+    NotReady,        // the server cannot serve yet (database down, migrating)
+    Unauthenticated, // the access token is missing, invalid, expired or its session revoked
     Internal,
 };
 
@@ -57,7 +60,15 @@ struct Hello {
     std::string client;        // product name, e.g. "callcommander"
     std::string clientVersion; // e.g. "0.1.0"
     std::string deviceId;      // stable per installation
+    std::string token;         // access token from POST /v1/auth/login or /v1/auth/refresh
     friend bool operator==(const Hello&, const Hello&) = default;
+};
+
+// client -> server: a fresh access token for the same sign-in, before the current one expires,
+// so a long-lived connection stays open.
+struct Reauth {
+    std::string token;
+    friend bool operator==(const Reauth&, const Reauth&) = default;
 };
 
 // server -> client, the answer to a hello that was accepted.
@@ -67,6 +78,8 @@ struct Welcome {
     std::string serverVersion;
     std::string node;              // which server node answered (several run behind a LB)
     std::int64_t serverTimeMs = 0; // Unix epoch milliseconds, for clock-skew display
+    std::string userId;            // who the server took the token to be
+    std::string role;
     friend bool operator==(const Welcome&, const Welcome&) = default;
 };
 
@@ -78,7 +91,7 @@ struct Error {
     friend bool operator==(const Error&, const Error&) = default;
 };
 
-using Body = std::variant<Hello, Welcome, Error>;
+using Body = std::variant<Hello, Welcome, Error, Reauth>;
 
 struct Envelope {
     int version = kMaxProtocolVersion; // "v": the protocol version this message is written in
@@ -87,7 +100,7 @@ struct Envelope {
     friend bool operator==(const Envelope&, const Envelope&) = default;
 };
 
-// The wire name of a body's type ("hello", "welcome", "error").
+// The wire name of a body's type ("hello", "welcome", "error", "reauth").
 std::string_view typeName(const Body& body);
 
 } // namespace cc::protocol

@@ -1,13 +1,17 @@
 // The real callcommander-server against the test PostgreSQL cluster, spoken to over real TLS
-// sockets: health endpoints, the versioned hello, what it refuses, graceful shutdown, and the
-// app's ServerConnection going online, reconnecting and coming back.
+// sockets: health endpoints, sign-in, the versioned and authenticated hello, what it refuses,
+// graceful shutdown, and the app's Session and ServerConnection going online, reconnecting and
+// coming back.
 
+#include "app/auth/session.h"
 #include "app/net/serverconnection.h"
 #include "server/db/migrations.h"
 #include "shared/protocol/envelope.h"
+#include "tests/support/seed.h"
 #include "tests/support/serverprocess.h"
 #include "tests/support/testdatabase.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
@@ -31,10 +35,40 @@ namespace {
 constexpr int kMaxMessage = 64 * 1024; // configured for the server under test
 constexpr int kHandshakeSeconds = 2;
 
-std::string helloText(int v = 1, int min = 1, int max = 1)
+const QString kPassword = QStringLiteral("correct horse battery");
+std::string g_token; // an access token of the main test server's user
+
+std::string helloText(int v = 1, int min = 1, int max = 1, const std::string& token = g_token)
 {
-    return protocol::encode(
-        protocol::Envelope{v, "t1", protocol::Hello{{min, max}, "tst_server", "0", "device-t"}});
+    return protocol::encode(protocol::Envelope{
+        v, "t1", protocol::Hello{{min, max}, "tst_server", "0", "device-t", token}});
+}
+
+QJsonObject json(const QByteArray& body);
+
+QByteArray loginBody(const QString& email, const QString& password,
+                     const QString& organisation = QStringLiteral("acme"))
+{
+    return QJsonDocument(QJsonObject{{"organisation", organisation},
+                                     {"email", email},
+                                     {"password", password},
+                                     {"deviceId", "tst-device"}})
+        .toJson(QJsonDocument::Compact);
+}
+
+// Adds a user to the node's (migrated) database and signs in through the node's HTTPS API;
+// returns the whole answer.
+QJsonObject seedAndSignIn(const ServerProcess& node, const std::string& conninfo,
+                          const QString& email)
+{
+    pqxx::connection c(conninfo);
+    test::seedUser(c, "acme", email.toStdString(), kPassword.toStdString(), "staff");
+    auto r = test::httpsPost(node.baseUrl() + "/v1/auth/login", node.tls().ca(),
+                             loginBody(email, kPassword));
+    if (r.status != 200) {
+        qWarning("sign-in failed: %d %s %s", r.status, r.body.constData(), qPrintable(r.error));
+    }
+    return json(r.body);
 }
 
 // A raw client that records what the server says and how it closes.
@@ -128,6 +162,10 @@ private Q_SLOTS:
                                     QString::number(kHandshakeSeconds)}});
         QVERIFY2(m_server->start(), qPrintable(m_server->log()));
         QVERIFY2(m_server->waitReady(), qPrintable(m_server->log()));
+        const QJsonObject signedIn =
+            seedAndSignIn(*m_server, m_db->conninfo(), QStringLiteral("ana@example.com"));
+        g_token = signedIn.value("accessToken").toString().toStdString();
+        QVERIFY(!g_token.empty());
     }
 
     void cleanupTestCase()
@@ -169,7 +207,7 @@ private Q_SLOTS:
         QVERIFY(welcome != nullptr);
         QCOMPARE(welcome->protocol, protocol::kMaxProtocolVersion);
         QCOMPARE(welcome->node, std::string("test-node"));
-        QVERIFY(welcome->serverTimeMs > 1'600'000'000'000);
+        QVERIFY(welcome->serverTimeMs > 1600000000000);
         QVERIFY(!probe.disconnected);
         probe.socket.close();
     }
@@ -285,11 +323,18 @@ private Q_SLOTS:
         ServerProcess node(QString::fromStdString(db.conninfo()), m_tls);
         QVERIFY2(node.start(), qPrintable(node.log()));
         QVERIFY2(node.waitReady(), qPrintable(node.log()));
+        const std::string token =
+            seedAndSignIn(node, db.conninfo(), QStringLiteral("tab@example.com"))
+                .value("accessToken")
+                .toString()
+                .toStdString();
+        QVERIFY(!token.empty());
 
         app::ServerConnection conn(nullptr);
         conn.setExtraCaCertificates(m_tls.ca());
         conn.setDeviceId(QStringLiteral("tablet-1"));
         conn.setUrl(QUrl(node.wsUrl()));
+        conn.setAccessToken(QString::fromStdString(token));
         conn.connectToServer();
         QCOMPARE(conn.state(), app::ServerConnection::State::Connecting);
         QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Connected, 10000);
@@ -299,7 +344,7 @@ private Q_SLOTS:
         // SIGTERM: the server closes the session with "going away" and exits 0.
         WsProbe watcher(m_tls.ca());
         QVERIFY(watcher.open(node.wsUrl()));
-        watcher.socket.sendTextMessage(QString::fromStdString(helloText()));
+        watcher.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, token)));
         QVERIFY(watcher.waitMessages(1));
         const quint16 port = node.port();
         QCOMPARE(node.terminate(), 0);
@@ -325,6 +370,7 @@ private Q_SLOTS:
     void appRefusesAnUntrustedCertificate()
     {
         app::ServerConnection conn(nullptr); // no extra CA: the test CA is not trusted
+        conn.setAccessToken(QString::fromStdString(g_token));
         conn.setUrl(QUrl(m_server->wsUrl()));
         conn.connectToServer();
         QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Reconnecting, 10000);
@@ -361,9 +407,15 @@ private Q_SLOTS:
             QString::fromStdString(db.conninfo()), m_tls,
             {{QStringLiteral("CALLCOMMANDER_WS_MAX_QUEUE_BYTES"), QStringLiteral("65536")}});
         QVERIFY2(node.start(), qPrintable(node.log()));
+        QVERIFY2(node.waitReady(), qPrintable(node.log()));
+        const std::string token =
+            seedAndSignIn(node, db.conninfo(), QStringLiteral("slow@example.com"))
+                .value("accessToken")
+                .toString()
+                .toStdString();
         WsProbe probe(m_tls.ca());
         QVERIFY(probe.open(node.wsUrl()));
-        probe.socket.sendTextMessage(QString::fromStdString(helloText()));
+        probe.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, token)));
         QVERIFY(probe.waitMessages(1));
         probe.socket.setReadBufferSize(1024); // stop reading what the server sends
         // Each unknown-type message earns an error reply that echoes the type: ~200 bytes.
@@ -446,6 +498,7 @@ private Q_SLOTS:
     {
         app::ServerConnection conn(nullptr);
         conn.setExtraCaCertificates(m_tls.ca());
+        conn.setAccessToken(QString::fromStdString(g_token));
         conn.setUrl(
             QUrl(m_server->baseUrl().replace(QStringLiteral("https"), QStringLiteral("wss")) +
                  QStringLiteral("/not-the-socket")));
@@ -455,9 +508,142 @@ private Q_SLOTS:
         conn.disconnectFromServer();
     }
 
+    void helloWithoutTokenIsRefused()
+    {
+        WsProbe probe(m_tls.ca());
+        QVERIFY(probe.open(m_server->wsUrl()));
+        probe.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, "")));
+        QVERIFY(probe.waitMessages(1));
+        QVERIFY(std::get<protocol::Error>(probe.decoded(0).body).code ==
+                protocol::ErrorCode::Unauthenticated);
+        QVERIFY(probe.waitDisconnected());
+        QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnauthenticated));
+    }
+
+    void signInOverHttps()
+    {
+        const QString url = m_server->baseUrl() + "/v1/auth/login";
+        auto ok = test::httpsPost(url, m_tls.ca(), loginBody("ana@example.com", kPassword));
+        QCOMPARE(ok.status, 200);
+        const QJsonObject body = json(ok.body);
+        QVERIFY(!body.value("accessToken").toString().isEmpty());
+        QVERIFY(!body.value("refreshToken").toString().isEmpty());
+        QCOMPARE(body.value("user").toObject().value("role").toString(), QStringLiteral("staff"));
+        QCOMPARE(body.value("stores").toArray().size(), 1);
+
+        auto wrong =
+            test::httpsPost(url, m_tls.ca(), loginBody("ana@example.com", "not the password"));
+        QCOMPARE(wrong.status, 401);
+        QCOMPARE(json(wrong.body).value("error").toString(), QStringLiteral("invalid_credentials"));
+        auto nobody = test::httpsPost(url, m_tls.ca(), loginBody("nobody@example.com", kPassword));
+        QCOMPARE(nobody.status, 401);
+        QCOMPARE(nobody.body, wrong.body); // nothing tells which part was wrong
+
+        QCOMPARE(test::httpsPost(url, m_tls.ca(), "{not json").status, 400);
+        QCOMPARE(test::httpsPost(url, m_tls.ca(), "{}").status, 400);
+        QCOMPARE(test::httpsPost(url, m_tls.ca(), loginBody("a@b.c", "x"), "text/plain").status,
+                 400);
+        QCOMPARE(test::httpsGet(url, m_tls.ca()).status, 405);
+    }
+
+    void signInIsRateLimitedPerAccount()
+    {
+        const QString url = m_server->baseUrl() + "/v1/auth/login";
+        int refusedAt = -1;
+        test::HttpResult last;
+        for (int i = 0; i < 8 && refusedAt < 0; ++i) {
+            last = test::httpsPost(url, m_tls.ca(),
+                                   loginBody("mallory@example.com", "guess-" + QString::number(i)));
+            if (last.status == 429) {
+                refusedAt = i;
+            }
+        }
+        QCOMPARE(refusedAt, 5); // five tries a minute per account
+        QVERIFY(last.retryAfter.toInt() >= 1);
+        QCOMPARE(json(last.body).value("error").toString(), QStringLiteral("rate_limited"));
+    }
+
+    void refreshRotatesAndSignOutEndsTheSignIn()
+    {
+        const QString base = m_server->baseUrl();
+        const QJsonObject first = json(test::httpsPost(base + "/v1/auth/login", m_tls.ca(),
+                                                       loginBody("ana@example.com", kPassword))
+                                           .body);
+        const QByteArray refreshBody =
+            QJsonDocument(QJsonObject{{"refreshToken", first.value("refreshToken")}}).toJson();
+        auto rotated = test::httpsPost(base + "/v1/auth/refresh", m_tls.ca(), refreshBody);
+        QCOMPARE(rotated.status, 200);
+        const QJsonObject second = json(rotated.body);
+        QVERIFY(second.value("refreshToken") != first.value("refreshToken"));
+        // Replaying the used refresh token ends the sign-in.
+        QCOMPARE(test::httpsPost(base + "/v1/auth/refresh", m_tls.ca(), refreshBody).status, 401);
+        const std::string access = second.value("accessToken").toString().toStdString();
+        WsProbe revoked(m_tls.ca());
+        QVERIFY(revoked.open(m_server->wsUrl()));
+        revoked.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, access)));
+        QVERIFY(revoked.waitDisconnected());
+        QCOMPARE(revoked.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnauthenticated));
+
+        // A fresh sign-in, signed out: its still-unexpired access token no longer opens a socket.
+        const QJsonObject third = json(test::httpsPost(base + "/v1/auth/login", m_tls.ca(),
+                                                       loginBody("ana@example.com", kPassword))
+                                           .body);
+        const std::string thirdAccess = third.value("accessToken").toString().toStdString();
+        WsProbe before(m_tls.ca());
+        QVERIFY(before.open(m_server->wsUrl()));
+        before.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, thirdAccess)));
+        QVERIFY(before.waitMessages(1));
+        QVERIFY(std::holds_alternative<protocol::Welcome>(before.decoded(0).body));
+        const QByteArray logoutBody =
+            QJsonDocument(QJsonObject{{"refreshToken", third.value("refreshToken")}}).toJson();
+        QCOMPARE(test::httpsPost(base + "/v1/auth/logout", m_tls.ca(), logoutBody).status, 200);
+        WsProbe after(m_tls.ca());
+        QVERIFY(after.open(m_server->wsUrl()));
+        after.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, thirdAccess)));
+        QVERIFY(after.waitDisconnected());
+        QCOMPARE(after.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnauthenticated));
+    }
+
+    void appSessionSignsInConnectsAndSignsOut()
+    {
+        app::ServerConnection conn(nullptr);
+        conn.setExtraCaCertificates(m_tls.ca());
+        conn.setDeviceId(QStringLiteral("counter-tablet"));
+        conn.setUrl(QUrl(m_server->wsUrl()));
+        app::Session session(&conn, nullptr);
+        session.setExtraCaCertificates(m_tls.ca());
+        {
+            pqxx::connection c(m_db->conninfo());
+            test::seedUser(c, "acme", "counter@example.com", kPassword.toStdString(), "staff");
+        }
+        session.setOrganisation(QStringLiteral("acme"));
+        session.setEmail(QStringLiteral("counter@example.com"));
+
+        session.signIn(QStringLiteral("wrong password"));
+        QCOMPARE(session.state(), app::Session::State::SigningIn);
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedOut, 10000);
+        QVERIFY(session.error().contains(QStringLiteral("not right")));
+        QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
+
+        session.signIn(kPassword);
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedIn, 10000);
+        QCOMPARE(session.role(), QStringLiteral("staff"));
+        QCOMPARE(session.organisationName(), QStringLiteral("Acme"));
+        QCOMPARE(session.storeNames(), QStringList{QStringLiteral("Main Street")});
+        QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Connected, 10000);
+
+        session.signOut();
+        QCOMPARE(session.state(), app::Session::State::SignedOut);
+        QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
+        conn.connectToServer(); // no token any more
+        QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
+        QVERIFY(conn.lastError().contains(QStringLiteral("Sign in")));
+    }
+
     void appRefusesPlainWebSocketAddress()
     {
         app::ServerConnection conn(nullptr);
+        conn.setAccessToken(QString::fromStdString(g_token));
         conn.setUrl(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_server->port())));
         conn.connectToServer();
         QCOMPARE(conn.state(), app::ServerConnection::State::Offline);

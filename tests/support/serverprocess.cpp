@@ -1,5 +1,7 @@
 #include "tests/support/serverprocess.h"
 
+#include "tests/support/seed.h"
+
 #include <QDeadlineTimer>
 #include <QEventLoop>
 #include <QNetworkAccessManager>
@@ -60,30 +62,56 @@ TlsFiles TlsFiles::generate(const QString& dir)
     return t;
 }
 
-HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs,
-                    const QMap<QByteArray, QByteArray>& headers)
+namespace {
+
+HttpResult finish(QNetworkReply* reply)
 {
-    QNetworkAccessManager nam;
-    QNetworkRequest request{QUrl(url)};
-    for (auto it = headers.cbegin(); it != headers.cend(); ++it) {
-        request.setRawHeader(it.key(), it.value());
-    }
-    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-    tls.addCaCertificates(ca);
-    request.setSslConfiguration(tls);
-    request.setTransferTimeout(timeoutMs);
-    QNetworkReply* reply = nam.get(request);
     QEventLoop loop;
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    loop.exec();
+    if (!reply->isFinished()) {
+        loop.exec();
+    }
     HttpResult r;
     r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     r.body = reply->readAll();
+    r.retryAfter = reply->rawHeader("Retry-After");
     if (reply->error() != QNetworkReply::NoError) {
         r.error = reply->errorString();
     }
     reply->deleteLater();
     return r;
+}
+
+QNetworkRequest makeRequest(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs)
+{
+    QNetworkRequest request{QUrl(url)};
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.addCaCertificates(ca);
+    request.setSslConfiguration(tls);
+    request.setTransferTimeout(timeoutMs);
+    return request;
+}
+
+} // namespace
+
+HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs,
+                    const QMap<QByteArray, QByteArray>& headers)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest request = makeRequest(url, ca, timeoutMs);
+    for (auto it = headers.cbegin(); it != headers.cend(); ++it) {
+        request.setRawHeader(it.key(), it.value());
+    }
+    return finish(nam.get(request));
+}
+
+HttpResult httpsPost(const QString& url, const QList<QSslCertificate>& ca, const QByteArray& body,
+                     const QByteArray& contentType, int timeoutMs)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest request = makeRequest(url, ca, timeoutMs);
+    request.setRawHeader("Content-Type", contentType);
+    return finish(nam.post(request, body));
 }
 
 ServerProcess::ServerProcess(QString conninfo, TlsFiles tls, QMap<QString, QString> extraEnv)
@@ -112,6 +140,8 @@ bool ServerProcess::start(int timeoutMs)
     env.insert(QStringLiteral("CALLCOMMANDER_DB_CONNINFO"), m_conninfo);
     env.insert(QStringLiteral("CALLCOMMANDER_SERVER_NODE"), QStringLiteral("test-node"));
     env.insert(QStringLiteral("CALLCOMMANDER_SHUTDOWN_GRACE_SECONDS"), QStringLiteral("3"));
+    env.insert(QStringLiteral("CALLCOMMANDER_AUTH_TOKEN_KEYS"),
+               QString::fromLatin1(kTestTokenKeys));
     for (auto it = m_extraEnv.cbegin(); it != m_extraEnv.cend(); ++it) {
         env.insert(it.key(), it.value());
     }

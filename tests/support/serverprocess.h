@@ -24,11 +24,16 @@ struct HttpResult {
     int status = 0; // 0: no HTTP answer at all
     QByteArray body;
     QString error;
+    QByteArray retryAfter; // the Retry-After header, if any
 };
 
 // An HTTPS GET with the given CA trusted, waiting in a local event loop (tests only).
 HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int timeoutMs = 5000,
                     const QMap<QByteArray, QByteArray>& headers = {});
+
+// An HTTPS POST of `body` (JSON unless said otherwise), waiting in a local event loop.
+HttpResult httpsPost(const QString& url, const QList<QSslCertificate>& ca, const QByteArray& body,
+                     const QByteArray& contentType = "application/json", int timeoutMs = 10000);
 
 // The real callcommander-server binary, started on a free port against a database.
 class ServerProcess {

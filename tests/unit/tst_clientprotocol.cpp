@@ -8,15 +8,31 @@ namespace proto = cc::protocol;
 
 namespace {
 
-ClientProtocol makeProtocol()
+constexpr std::int64_t kNowSeconds = 1800000000;
+const cc::server::auth::TokenSigner& signer()
 {
-    return ClientProtocol({"node-a", "9.9.9"}, [] { return std::int64_t{1234}; });
+    static const cc::server::auth::TokenSigner s({{"k1", std::string(32, 'k')}});
+    return s;
 }
 
-std::string hello(int min = 1, int max = 1, int v = 1)
+std::string token(const std::string& user = "user-1", const std::string& session = "sess-1",
+                  std::int64_t expiresAt = kNowSeconds + 900)
 {
-    return proto::encode(
-        proto::Envelope{v, "h1", proto::Hello{{min, max}, "callcommander", "0.1.0", "device-1"}});
+    return signer().issue(
+        {user, "org-1", cc::domain::Role::Staff, session, kNowSeconds, expiresAt});
+}
+
+ClientProtocol makeProtocol()
+{
+    return ClientProtocol(
+        {"node-a", "9.9.9"}, [] { return kNowSeconds * 1000 + 234; }, signer());
+}
+
+std::string hello(int min = 1, int max = 1, int v = 1, std::string accessToken = token())
+{
+    return proto::encode(proto::Envelope{
+        v, "h1",
+        proto::Hello{{min, max}, "callcommander", "0.1.0", "device-1", std::move(accessToken)}});
 }
 
 proto::Envelope only(const ProtocolOutcome& out)
@@ -31,26 +47,130 @@ proto::Envelope only(const ProtocolOutcome& out)
     return d.value();
 }
 
+// hello, and the session check says the sign-in is live.
+void greet(ClientProtocol& p)
+{
+    const auto checking = p.onText(hello());
+    if (!checking.checkSession || checking.closeCode) {
+        qFatal("hello did not ask for a session check");
+    }
+    const auto welcomed = p.completeSessionCheck(true);
+    if (!p.greeted() || welcomed.replies.size() != 1) {
+        qFatal("no welcome");
+    }
+}
+
 } // namespace
 
 class TestClientProtocol : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void helloGetsWelcome()
+    void helloGetsWelcomeOnceTheSessionIsLive()
     {
         auto p = makeProtocol();
-        const auto out = p.onText(hello(1, 4));
-        QVERIFY(!out.closeCode);
+        const auto checking = p.onText(hello(1, 4));
+        QVERIFY(!checking.closeCode);
+        QVERIFY(checking.replies.empty()); // nothing until the database has answered
+        QVERIFY(checking.checkSession.has_value());
+        QCOMPARE(checking.checkSession->userId, std::string("user-1"));
+        QCOMPARE(checking.checkSession->sessionId, std::string("sess-1"));
+        QVERIFY(!p.greeted());
+
+        const auto out = p.completeSessionCheck(true);
         const auto reply = only(out);
         QCOMPARE(reply.id, std::string("h1"));
         const auto& w = std::get<proto::Welcome>(reply.body);
         QCOMPARE(w.protocol, proto::kMaxProtocolVersion);
         QCOMPARE(w.node, std::string("node-a"));
         QCOMPARE(w.serverVersion, std::string("9.9.9"));
-        QCOMPARE(w.serverTimeMs, std::int64_t{1234});
+        QCOMPARE(w.serverTimeMs, kNowSeconds * 1000 + 234);
+        QCOMPARE(w.userId, std::string("user-1"));
+        QCOMPARE(w.role, std::string("staff"));
         QVERIFY(p.greeted());
         QCOMPARE(p.deviceId(), std::string("device-1"));
+    }
+
+    void helloWithoutTokenIsRefused()
+    {
+        auto p = makeProtocol();
+        const auto out = p.onText(hello(1, 1, 1, ""));
+        QCOMPARE(out.closeCode.value_or(0), proto::kCloseUnauthenticated);
+        QVERIFY(std::get<proto::Error>(only(out).body).code == proto::ErrorCode::Unauthenticated);
+        QVERIFY(!out.checkSession);
+    }
+
+    void badTokensAreRefused_data()
+    {
+        QTest::addColumn<QString>("accessToken");
+        QTest::newRow("garbage") << "not-a-token";
+        QTest::newRow("expired") << QString::fromStdString(
+            token("user-1", "sess-1", kNowSeconds - 1));
+        const cc::server::auth::TokenSigner other({{"k1", std::string(32, 'x')}});
+        QTest::newRow("foreign key") << QString::fromStdString(other.issue(
+            {"user-1", "org-1", cc::domain::Role::Admin, "s", kNowSeconds, kNowSeconds + 60}));
+    }
+
+    void badTokensAreRefused()
+    {
+        QFETCH(QString, accessToken);
+        auto p = makeProtocol();
+        const auto out = p.onText(hello(1, 1, 1, accessToken.toStdString()));
+        QCOMPARE(out.closeCode.value_or(0), proto::kCloseUnauthenticated);
+        QVERIFY(!out.checkSession);
+        QVERIFY(!p.greeted());
+    }
+
+    void revokedSessionIsRefused()
+    {
+        auto p = makeProtocol();
+        QVERIFY(p.onText(hello()).checkSession.has_value());
+        const auto out = p.completeSessionCheck(false);
+        QCOMPARE(out.closeCode.value_or(0), proto::kCloseUnauthenticated);
+        QVERIFY(!p.greeted());
+    }
+
+    void databaseDownMeansComeBackLater()
+    {
+        auto p = makeProtocol();
+        QVERIFY(p.onText(hello()).checkSession.has_value());
+        const auto out = p.sessionCheckUnavailable();
+        QCOMPARE(out.closeCode.value_or(0), proto::kCloseTryAgainLater);
+        QVERIFY(std::get<proto::Error>(only(out).body).code == proto::ErrorCode::NotReady);
+    }
+
+    void nothingWhileTheCheckIsPending()
+    {
+        auto p = makeProtocol();
+        QVERIFY(p.onText(hello()).checkSession.has_value());
+        QCOMPARE(p.onText(hello()).closeCode.value_or(0), proto::kClosePolicy);
+    }
+
+    void reauthExtendsTheSameSignIn()
+    {
+        auto p = makeProtocol();
+        greet(p);
+        const std::string fresh = token("user-1", "sess-1", kNowSeconds + 1800);
+        const auto out = p.onText(proto::encode(proto::Envelope{1, "r1", proto::Reauth{fresh}}));
+        QVERIFY(!out.closeCode);
+        QVERIFY(out.checkSession.has_value());
+        QVERIFY(p.completeSessionCheck(true).replies.empty());
+        QCOMPARE(p.principal()->expiresAt, kNowSeconds + 1800);
+    }
+
+    void reauthAsSomeoneElseIsRefused()
+    {
+        auto p = makeProtocol();
+        greet(p);
+        const auto out = p.onText(
+            proto::encode(proto::Envelope{1, "r1", proto::Reauth{token("user-2", "sess-1")}}));
+        QCOMPARE(out.closeCode.value_or(0), proto::kCloseUnauthenticated);
+        auto q = makeProtocol();
+        greet(q);
+        QCOMPARE(q.onText(proto::encode(
+                              proto::Envelope{1, "r2", proto::Reauth{token("user-1", "sess-9")}}))
+                     .closeCode.value_or(0),
+                 proto::kCloseUnauthenticated);
     }
 
     void noCommonVersion()
@@ -98,7 +218,7 @@ private Q_SLOTS:
     void secondHello()
     {
         auto p = makeProtocol();
-        QVERIFY(!p.onText(hello()).closeCode);
+        greet(p);
         const auto out = p.onText(hello());
         QCOMPARE(out.closeCode.value_or(0), proto::kClosePolicy);
     }
@@ -106,7 +226,7 @@ private Q_SLOTS:
     void unknownTypeAfterHelloStaysOpen()
     {
         auto p = makeProtocol();
-        QVERIFY(!p.onText(hello()).closeCode);
+        greet(p);
         const auto out = p.onText(R"({"v":1,"id":"z","type":"teleport","body":{}})");
         QVERIFY(!out.closeCode);
         const auto reply = only(out);
@@ -123,9 +243,9 @@ private Q_SLOTS:
     void clientSendingWelcomeIsAViolation()
     {
         auto p = makeProtocol();
-        QVERIFY(!p.onText(hello()).closeCode);
-        const auto out =
-            p.onText(proto::encode(proto::Envelope{1, "", proto::Welcome{1, "x", "y", "z", 0}}));
+        greet(p);
+        const auto out = p.onText(proto::encode(
+            proto::Envelope{1, "", proto::Welcome{1, "x", "y", "z", 0, "u", "staff"}}));
         QCOMPARE(out.closeCode.value_or(0), proto::kClosePolicy);
     }
 

@@ -9,9 +9,11 @@
 using namespace cc::server::ops;
 
 namespace {
-const std::string kMinimal = "tls.cert = /etc/cc/cert.pem\n"
-                             "tls.key = /etc/cc/key.pem\n"
-                             "db.conninfo = host=127.0.0.1 password=s3cret dbname=cc\n";
+const std::string kMinimal =
+    "tls.cert = /etc/cc/cert.pem\n"
+    "tls.key = /etc/cc/key.pem\n"
+    "db.conninfo = host=127.0.0.1 password=s3cret dbname=cc\n"
+    "auth.token_keys = k1:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA\n";
 }
 
 class TestConfig : public QObject {
@@ -69,12 +71,16 @@ private Q_SLOTS:
 
     void everythingFromEnvironment()
     {
-        const Environment env{{"CALLCOMMANDER_TLS_CERT", "c.pem"},
-                              {"CALLCOMMANDER_TLS_KEY", "k.pem"},
-                              {"CALLCOMMANDER_DB_CONNINFO", "dbname=x"}};
+        const Environment env{
+            {"CALLCOMMANDER_TLS_CERT", "c.pem"},
+            {"CALLCOMMANDER_TLS_KEY", "k.pem"},
+            {"CALLCOMMANDER_DB_CONNINFO", "dbname=x"},
+            {"CALLCOMMANDER_AUTH_TOKEN_KEYS", "k1:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}};
         auto c = loadConfig(std::nullopt, env);
-        QVERIFY(c.ok());
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().message.c_str());
         QCOMPARE(c->tlsCertFile, std::string("c.pem"));
+        QCOMPARE(c->tokenKeys.size(), std::size_t{1});
+        QCOMPARE(c->tokenKeys.front().id, std::string("k1"));
     }
 
     void rejects_data()
@@ -115,7 +121,7 @@ private Q_SLOTS:
     {
         auto c = parseConfig(kMinimal + "\nlisten.port = x\n", "/etc/cc.conf", {});
         QVERIFY(!c.ok());
-        QVERIFY2(c.error().message.find("/etc/cc.conf:5:") == 0, c.error().message.c_str());
+        QVERIFY2(c.error().message.find("/etc/cc.conf:6:") == 0, c.error().message.c_str());
     }
 
     void badEnvironmentValue()
@@ -133,6 +139,18 @@ private Q_SLOTS:
         auto noDb = parseConfig("tls.cert = a\ntls.key = b\n", "f", {});
         QVERIFY(!noDb.ok());
         QVERIFY(noDb.error().message.find("db.conninfo") != std::string::npos);
+    }
+
+    void requiresSigningKeys()
+    {
+        auto c = parseConfig("tls.cert = a\ntls.key = b\ndb.conninfo = dbname=x\n", "f", {});
+        QVERIFY(!c.ok());
+        QVERIFY(c.error().message.find("auth.token_keys") != std::string::npos);
+        const std::string weak = "tls.cert = a\ntls.key = b\ndb.conninfo = dbname=x\n"
+                                 "auth.token_keys = k1:c2hvcnQ\n";
+        auto w = parseConfig(weak, "f", {});
+        QVERIFY(!w.ok());
+        QVERIFY(w.error().message.find("c2hvcnQ") == std::string::npos); // the secret is not echoed
     }
 
     void secretsStayOutOfErrors()

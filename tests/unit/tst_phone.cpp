@@ -83,7 +83,7 @@ private Q_SLOTS:
 
     void rejectsHugeInput()
     {
-        const std::string huge(10'000, '1');
+        const std::string huge(10000, '1');
         QVERIFY(!normalizeE164(huge).has_value());
         QCOMPARE(phoneDigits(huge).size(), std::size_t{64});
     }

@@ -10,7 +10,8 @@ class TestProtocol : public QObject {
 private Q_SLOTS:
     void helloRoundTrip()
     {
-        const Envelope sent{1, "c-1", Hello{{1, 3}, "callcommander", "0.1.0", "dev-42"}};
+        const Envelope sent{1, "c-1",
+                            Hello{{1, 3}, "callcommander", "0.1.0", "dev-42", "tok.en.x"}};
         const std::string wire = encode(sent);
         QVERIFY(wire.find("\"type\":\"hello\"") != std::string::npos);
         QVERIFY(wire.find("\"v\":1") != std::string::npos);
@@ -21,8 +22,15 @@ private Q_SLOTS:
 
     void welcomeAndErrorRoundTrip()
     {
-        const Envelope welcome{1, "c-1",
-                               Welcome{1, "callcommander-server", "0.1.0", "n1", 1700000000123}};
+        const Envelope reauth{1, "r", Reauth{"a.b.c"}};
+        auto r = decode(encode(reauth));
+        QVERIFY(r.ok());
+        QVERIFY(r.value() == reauth);
+        QVERIFY(!decode(R"({"v":1,"type":"reauth","body":{}})").ok()); // token required
+
+        const Envelope welcome{
+            1, "c-1",
+            Welcome{1, "callcommander-server", "0.1.0", "n1", 1700000000123, "u-1", "manager"}};
         auto w = decode(encode(welcome));
         QVERIFY(w.ok());
         QVERIFY(w.value() == welcome);

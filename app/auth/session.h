@@ -1,0 +1,101 @@
+#pragma once
+
+#include <QDateTime>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QSslCertificate>
+#include <QStringList>
+#include <QTimer>
+#include <QUrl>
+#include <QtQml/qqmlregistration.h>
+
+class QNetworkReply;
+class QQmlEngine;
+class QJSEngine;
+
+namespace cc::app {
+
+class ServerConnection;
+
+// Who is signed in on this device. Signs in over HTTPS (POST /v1/auth/login), keeps the access
+// token fresh with the single-use refresh token before it expires, hands tokens to the
+// ServerConnection, and signs out (revoking the refresh token on the server). Tokens live in
+// memory only: quitting the app signs out. All requests are asynchronous. QML: `Session`.
+class Session : public QObject {
+    Q_OBJECT
+    QML_ELEMENT
+    QML_SINGLETON
+
+    Q_PROPERTY(State state READ state NOTIFY stateChanged)
+    Q_PROPERTY(QString error READ error NOTIFY errorChanged)
+    Q_PROPERTY(QString userName READ userName NOTIFY stateChanged)
+    Q_PROPERTY(QString role READ role NOTIFY stateChanged)
+    Q_PROPERTY(QString organisationName READ organisationName NOTIFY stateChanged)
+    Q_PROPERTY(QStringList storeNames READ storeNames NOTIFY stateChanged)
+    Q_PROPERTY(
+        QString organisation READ organisation WRITE setOrganisation NOTIFY organisationChanged)
+    Q_PROPERTY(QString email READ email WRITE setEmail NOTIFY emailChanged)
+
+public:
+    enum class State { SignedOut, SigningIn, SignedIn };
+    Q_ENUM(State)
+
+    // No default argument: Qt 6.4 would build the QML singleton with it (see ServerConnection).
+    Session(ServerConnection* connection, QObject* parent);
+
+    static Session* create(QQmlEngine* qmlEngine, QJSEngine* jsEngine);
+    static void setSingleton(Session* instance);
+
+    State state() const { return m_state; }
+    QString error() const { return m_error; }
+    QString userName() const { return m_userName; }
+    QString role() const { return m_role; }
+    QString organisationName() const { return m_organisationName; }
+    QStringList storeNames() const { return m_storeNames; }
+    QString organisation() const { return m_organisation; }
+    void setOrganisation(const QString& organisation);
+    QString email() const { return m_email; }
+    void setEmail(const QString& email);
+
+    void setExtraCaCertificates(const QList<QSslCertificate>& certificates);
+
+    // Signs in to the server the connection points at, then connects it.
+    Q_INVOKABLE void signIn(const QString& password);
+    Q_INVOKABLE void signOut();
+
+Q_SIGNALS:
+    void stateChanged();
+    void errorChanged();
+    void organisationChanged();
+    void emailChanged();
+    void signedIn();
+
+private:
+    QUrl endpoint(const QString& path) const;
+    QNetworkReply* post(const QString& path, const QJsonObject& body);
+    void onSignInFinished(QNetworkReply* reply);
+    void refreshNow();
+    void onRefreshFinished(QNetworkReply* reply);
+    bool takeTokens(const QJsonObject& body);
+    void onConnectionRefusedToken();
+    void clear();
+    void setState(State state);
+    void setError(const QString& error);
+
+    ServerConnection* m_connection;
+    QNetworkAccessManager m_network;
+    QList<QSslCertificate> m_extraCas;
+    QTimer m_refreshTimer;
+    State m_state = State::SignedOut;
+    QString m_error;
+    QString m_organisation;
+    QString m_email;
+    QString m_userName;
+    QString m_role;
+    QString m_organisationName;
+    QStringList m_storeNames;
+    QString m_refreshToken;
+    bool m_refreshing = false;
+};
+
+} // namespace cc::app

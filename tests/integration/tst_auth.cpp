@@ -1,0 +1,223 @@
+// Sign-in, refresh and sign-out against a real PostgreSQL: the rules that keep accounts safe.
+
+#include "server/auth/auth_service.h"
+#include "server/db/migrations.h"
+#include "tests/support/seed.h"
+#include "tests/support/testdatabase.h"
+
+#include <QTest>
+
+#include <pqxx/pqxx>
+
+using namespace cc::server;
+using cc::test::TestDatabase;
+
+namespace {
+
+const std::string kPassword = "correct horse battery";
+
+auth::TokenSigner& signer()
+{
+    static auth::TokenSigner s(auth::parseSigningKeys(cc::test::kTestTokenKeys).value());
+    return s;
+}
+
+auth::LoginRequest request(const std::string& password = kPassword,
+                           const std::string& email = "ana@example.com")
+{
+    return {"acme", email, password, "tablet-1", "192.0.2.10"};
+}
+
+int scalar(pqxx::connection& c, const std::string& sql)
+{
+    pqxx::read_transaction t(c);
+    return t.exec1(sql)[0].as<int>();
+}
+
+} // namespace
+
+class TestAuth : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init()
+    {
+        try {
+            m_db = std::make_unique<TestDatabase>();
+            m_conn = std::make_unique<pqxx::connection>(m_db->conninfo());
+            db::applyMigrations(*m_conn, db::embeddedMigrations());
+            m_user = cc::test::seedUser(*m_conn, "acme", "ana@example.com", kPassword, "manager");
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+    }
+
+    void cleanup()
+    {
+        m_conn.reset();
+        m_db.reset();
+    }
+
+    void signInIssuesTokens()
+    {
+        const auto outcome = auth::login(*m_conn, signer(), m_settings, request());
+        const auto* ok = std::get_if<auth::SignedIn>(&outcome);
+        QVERIFY(ok != nullptr);
+        QCOMPARE(ok->userId, m_user.userId);
+        QVERIFY(ok->role == cc::domain::Role::Manager);
+        QCOMPARE(ok->stores.size(), std::size_t{1});
+        QCOMPARE(ok->stores.front().id, m_user.storeId);
+        auto claims = signer().verify(ok->accessToken, auth::unixNow());
+        QVERIFY(claims.ok());
+        QCOMPARE(claims->userId, m_user.userId);
+        QCOMPARE(claims->organisationId, m_user.organisationId);
+        QVERIFY(auth::sessionLive(*m_conn, claims->sessionId, m_user.userId));
+        // Only a hash of the refresh token is stored.
+        pqxx::read_transaction t(*m_conn);
+        QCOMPARE(t.exec1("SELECT count(*) FROM refresh_tokens")[0].as<int>(), 1);
+        QCOMPARE(t.exec_params1(
+                      "SELECT count(*) FROM refresh_tokens WHERE encode(token_hash, 'escape') = $1",
+                      ok->refreshToken)[0]
+                     .as<int>(),
+                 0);
+    }
+
+    void emailIsCaseInsensitive()
+    {
+        QVERIFY(std::holds_alternative<auth::SignedIn>(
+            auth::login(*m_conn, signer(), m_settings, request(kPassword, "ANA@Example.com"))));
+    }
+
+    void wrongPasswordAndUnknownUserLookAlike()
+    {
+        QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
+            auth::login(*m_conn, signer(), m_settings, request("wrong password!"))));
+        QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
+            auth::login(*m_conn, signer(), m_settings, request(kPassword, "nobody@example.com"))));
+        auth::LoginRequest otherOrg = request();
+        otherOrg.organisation = "globex"; // right e-mail and password, wrong organisation
+        QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
+            auth::login(*m_conn, signer(), m_settings, otherOrg)));
+    }
+
+    void repeatedFailuresLockTheAccount()
+    {
+        for (int i = 0; i < m_settings.failuresBeforeLockout; ++i) {
+            QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
+                auth::login(*m_conn, signer(), m_settings, request("wrong password!"))));
+        }
+        // Locked now: even the right password is turned away until the lock runs out.
+        const auto outcome = auth::login(*m_conn, signer(), m_settings, request());
+        const auto* locked = std::get_if<auth::LockedOut>(&outcome);
+        QVERIFY(locked != nullptr);
+        QVERIFY(locked->retryAfter.count() > 0);
+        QVERIFY(locked->retryAfter <= m_settings.firstLockout);
+        // Once the lock has passed, the right password works and resets the count.
+        pqxx::work t(*m_conn);
+        t.exec0("UPDATE users SET locked_until = now() - interval '1 second'");
+        t.commit();
+        QVERIFY(std::holds_alternative<auth::SignedIn>(
+            auth::login(*m_conn, signer(), m_settings, request())));
+        QCOMPARE(scalar(*m_conn, "SELECT failed_logins FROM users"), 0);
+    }
+
+    void lockoutDoubles()
+    {
+        pqxx::work t(*m_conn);
+        t.exec0("UPDATE users SET failed_logins = 6");
+        t.commit();
+        QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
+            auth::login(*m_conn, signer(), m_settings, request("wrong password!"))));
+        // 7th failure: 30 s * 2^2 = 120 s.
+        const int seconds = scalar(
+            *m_conn, "SELECT ceil(extract(epoch FROM locked_until - now()))::int FROM users");
+        QVERIFY2(seconds > 110 && seconds <= 120, std::to_string(seconds).c_str());
+    }
+
+    void disabledUserCannotSignIn()
+    {
+        pqxx::work t(*m_conn);
+        t.exec0("UPDATE users SET active = false");
+        t.commit();
+        QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
+            auth::login(*m_conn, signer(), m_settings, request())));
+    }
+
+    void refreshRotatesAndDetectsReuse()
+    {
+        const auto first =
+            std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
+        const auto second = auth::refresh(*m_conn, signer(), m_settings, first.refreshToken, "");
+        const auto* rotated = std::get_if<auth::SignedIn>(&second);
+        QVERIFY(rotated != nullptr);
+        QVERIFY(rotated->refreshToken != first.refreshToken);
+        const auto sid = signer().verify(rotated->accessToken, auth::unixNow())->sessionId;
+        QCOMPARE(sid, signer().verify(first.accessToken, auth::unixNow())->sessionId);
+
+        // The first token again: it was copied. The whole sign-in ends, the new token too.
+        const auto replay = auth::refresh(*m_conn, signer(), m_settings, first.refreshToken, "");
+        QVERIFY(std::get<auth::InvalidRefresh>(replay).reuseDetected);
+        QVERIFY(!auth::sessionLive(*m_conn, sid, m_user.userId));
+        QVERIFY(std::holds_alternative<auth::InvalidRefresh>(
+            auth::refresh(*m_conn, signer(), m_settings, rotated->refreshToken, "")));
+        QCOMPARE(
+            scalar(*m_conn,
+                   "SELECT count(*) FROM audit_log WHERE action = 'session.revoked.refresh_reuse'"),
+            1);
+    }
+
+    void unknownRefreshTokenIsRefused()
+    {
+        QVERIFY(std::holds_alternative<auth::InvalidRefresh>(
+            auth::refresh(*m_conn, signer(), m_settings, "made-up-token", "")));
+        QVERIFY(std::holds_alternative<auth::InvalidRefresh>(
+            auth::refresh(*m_conn, signer(), m_settings, std::string(500, 'x'), "")));
+    }
+
+    void signOutEndsTheSession()
+    {
+        const auto in =
+            std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
+        const auto sid = signer().verify(in.accessToken, auth::unixNow())->sessionId;
+        QVERIFY(auth::logout(*m_conn, in.refreshToken));
+        QVERIFY(!auth::sessionLive(*m_conn, sid, m_user.userId));
+        QVERIFY(!auth::logout(*m_conn, in.refreshToken)); // already over
+        QVERIFY(std::holds_alternative<auth::InvalidRefresh>(
+            auth::refresh(*m_conn, signer(), m_settings, in.refreshToken, "")));
+    }
+
+    void revokingAllSessionsOfAUser()
+    {
+        const auto a =
+            std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
+        const auto b =
+            std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
+        QCOMPARE(auth::revokeUserSessions(*m_conn, m_user.userId, "password changed"), 2);
+        QVERIFY(!auth::sessionLive(
+            *m_conn, signer().verify(a.accessToken, auth::unixNow())->sessionId, m_user.userId));
+        QVERIFY(!auth::sessionLive(
+            *m_conn, signer().verify(b.accessToken, auth::unixNow())->sessionId, m_user.userId));
+    }
+
+    void auditLogIsAppendOnly()
+    {
+        pqxx::work t(*m_conn);
+        t.exec0("INSERT INTO audit_log (action) VALUES ('test.entry')");
+        t.commit();
+        pqxx::work u(*m_conn);
+        QVERIFY_THROWS_EXCEPTION(pqxx::sql_error,
+                                 u.exec0("UPDATE audit_log SET action = 'edited'"));
+        u.abort();
+        pqxx::work d(*m_conn);
+        QVERIFY_THROWS_EXCEPTION(pqxx::sql_error, d.exec0("DELETE FROM audit_log"));
+    }
+
+private:
+    std::unique_ptr<TestDatabase> m_db;
+    std::unique_ptr<pqxx::connection> m_conn;
+    cc::test::SeededUser m_user;
+    auth::AuthSettings m_settings;
+};
+
+QTEST_GUILESS_MAIN(TestAuth)
+#include "tst_auth.moc"
