@@ -1,6 +1,7 @@
 #include "server/net/server.h"
 
 #include "server/db/database.h"
+#include "server/db/listener.h"
 #include "server/db/migrations.h"
 #include "server/net/sessions.h"
 #include "server/ops/log.h"
@@ -333,6 +334,7 @@ struct Server::Impl {
     asio::steady_timer shutdownTimer;
     asio::signal_set signals;
     db::Database database;
+    std::unique_ptr<db::NotificationListener> listener; // stopped before anything it touches
     std::uint16_t boundPort = 0;
     std::atomic<int> exitCode{0};
     std::chrono::steady_clock::time_point shutdownDeadline;
@@ -375,6 +377,18 @@ int Server::run(bool handleSignals)
         d.waitForSignal();
     }
     d.migrateInBackground();
+    // Revocations from any node (or from SQL) close this node's sessions of that sign-in.
+    d.listener = std::make_unique<db::NotificationListener>(
+        d.config.dbConninfo, std::vector<std::string>{"cc_session_revoked"},
+        [&d](const std::string& /*channel*/, const std::string& sessionId) {
+            if (sessionId.empty() || sessionId.size() > 64) {
+                return;
+            }
+            for (const auto& session : d.sessions.snapshot()) {
+                session->onSessionRevoked(sessionId);
+            }
+        });
+    d.listener->start();
     d.doAccept();
     log::info("server", "node " + d.ctx.node + " listening on https://" + d.config.listenAddress +
                             ":" + std::to_string(d.boundPort) + " (WebSocket: /ws)");
@@ -387,6 +401,7 @@ int Server::run(bool handleSignals)
     for (auto& t : threads) {
         t.join();
     }
+    d.listener->stop();
     d.ctx.stopping = true;
     d.wakeMigrator();
     if (d.migrator.joinable()) {

@@ -39,6 +39,8 @@ class Closable {
 public:
     virtual ~Closable() = default;
     virtual void shutdown() = 0; // thread-safe; posts to the session's strand
+    // A login session was revoked (on any node); thread-safe. Sessions speaking for it close.
+    virtual void onSessionRevoked(const std::string& /*sessionId*/) {}
 };
 
 class SessionRegistry {
@@ -168,6 +170,7 @@ public:
     ~WsSession() override;
     void run(Request&& upgrade);
     void shutdown() override;
+    void onSessionRevoked(const std::string& sessionId) override;
     // Queues a message for this client; thread-safe. A client whose queue outgrows the
     // configured limit is closed rather than allowed to hold the server's memory.
     void send(std::shared_ptr<const std::string> message);

@@ -99,6 +99,23 @@ void WsSession::shutdown()
     });
 }
 
+void WsSession::onSessionRevoked(const std::string& sessionId)
+{
+    asio::post(m_ws.get_executor(), [self = shared_from_this(), sessionId] {
+        const auto& principal = self->m_protocol.principal();
+        if (self->m_closing || !principal || principal->sessionId != sessionId) {
+            return;
+        }
+        log::info("ws", self->m_peer + ": sign-in revoked; closing");
+        self->apply(
+            ProtocolOutcome{{protocol::encode(protocol::makeError(
+                                protocol::ErrorCode::Unauthenticated, "this sign-in has ended"))},
+                            protocol::kCloseUnauthenticated,
+                            "this sign-in has ended",
+                            std::nullopt});
+    });
+}
+
 void WsSession::send(std::shared_ptr<const std::string> message)
 {
     asio::post(m_ws.get_executor(), [self = shared_from_this(), message = std::move(message)] {

@@ -1,6 +1,7 @@
 // Sign-in, refresh and sign-out against a real PostgreSQL: the rules that keep accounts safe.
 
 #include "server/auth/auth_service.h"
+#include "server/auth/password.h"
 #include "server/db/migrations.h"
 #include "tests/support/seed.h"
 #include "tests/support/testdatabase.h"
@@ -197,6 +198,46 @@ private Q_SLOTS:
             *m_conn, signer().verify(a.accessToken, auth::unixNow())->sessionId, m_user.userId));
         QVERIFY(!auth::sessionLive(
             *m_conn, signer().verify(b.accessToken, auth::unixNow())->sessionId, m_user.userId));
+    }
+
+    void disablingAUserOrChangingThePasswordEndsTheirSessions()
+    {
+        // Captured by triggers, so it holds for changes made by SQL as well as by the server.
+        const auto a =
+            std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
+        const auto sidA = signer().verify(a.accessToken, auth::unixNow())->sessionId;
+        {
+            pqxx::work t(*m_conn);
+            t.exec_params0("UPDATE users SET password_hash = $1 WHERE id = $2",
+                           auth::hashPassword("a brand new password"), m_user.userId);
+            t.commit();
+        }
+        QVERIFY(!auth::sessionLive(*m_conn, sidA, m_user.userId));
+
+        const auto b = std::get<auth::SignedIn>(
+            auth::login(*m_conn, signer(), m_settings, request("a brand new password")));
+        const auto sidB = signer().verify(b.accessToken, auth::unixNow())->sessionId;
+        QVERIFY(auth::sessionLive(*m_conn, sidB, m_user.userId));
+        {
+            pqxx::work t(*m_conn);
+            t.exec0("UPDATE users SET failed_logins = 0"); // other updates revoke nothing
+            t.commit();
+        }
+        QVERIFY(auth::sessionLive(*m_conn, sidB, m_user.userId));
+        {
+            pqxx::work t(*m_conn);
+            t.exec0("UPDATE users SET active = false");
+            t.commit();
+        }
+        QVERIFY(!auth::sessionLive(*m_conn, sidB, m_user.userId));
+        QCOMPARE(
+            scalar(*m_conn,
+                   "SELECT count(*) FROM auth_sessions WHERE revoked_reason = 'user disabled'"),
+            1);
+        QCOMPARE(
+            scalar(*m_conn,
+                   "SELECT count(*) FROM auth_sessions WHERE revoked_reason = 'password changed'"),
+            1);
     }
 
     void auditLogIsAppendOnly()

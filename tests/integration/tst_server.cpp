@@ -604,6 +604,44 @@ private Q_SLOTS:
         QCOMPARE(after.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnauthenticated));
     }
 
+    void signingOutClosesLiveSocketsOnEveryNode()
+    {
+        // A second node on the same database: a revocation through one reaches the other.
+        ServerProcess second(
+            QString::fromStdString(m_db->conninfo()), m_tls,
+            {{QStringLiteral("CALLCOMMANDER_SERVER_NODE"), QStringLiteral("node-b")}});
+        QVERIFY2(second.start(), qPrintable(second.log()));
+        QVERIFY2(second.waitReady(), qPrintable(second.log()));
+        QVERIFY(QTest::qWaitFor(
+            [&] { return second.log().contains(QStringLiteral("listening on")); }, 5000));
+
+        // Its own account: sign-ins are rate-limited per account (5 a minute).
+        const QJsonObject signedIn =
+            seedAndSignIn(*m_server, m_db->conninfo(), QStringLiteral("roaming@example.com"));
+        const std::string access = signedIn.value("accessToken").toString().toStdString();
+        QVERIFY(!access.empty());
+        WsProbe here(m_tls.ca());
+        WsProbe there(m_tls.ca());
+        QVERIFY(here.open(m_server->wsUrl()));
+        QVERIFY(there.open(second.wsUrl()));
+        here.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, access)));
+        there.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, access)));
+        QVERIFY(here.waitMessages(1));
+        QVERIFY(there.waitMessages(1));
+        QVERIFY(std::holds_alternative<protocol::Welcome>(there.decoded(0).body));
+
+        const QByteArray logoutBody =
+            QJsonDocument(QJsonObject{{"refreshToken", signedIn.value("refreshToken")}}).toJson();
+        QCOMPARE(
+            test::httpsPost(m_server->baseUrl() + "/v1/auth/logout", m_tls.ca(), logoutBody).status,
+            200);
+        QVERIFY(here.waitDisconnected(5000));
+        QVERIFY(there.waitDisconnected(5000));
+        QCOMPARE(here.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnauthenticated));
+        QCOMPARE(there.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnauthenticated));
+        QCOMPARE(second.terminate(), 0);
+    }
+
     void appSessionSignsInConnectsAndSignsOut()
     {
         app::ServerConnection conn(nullptr);
