@@ -38,6 +38,7 @@ Session::Session(ServerConnection* connection, QObject* parent)
     if (m_connection != nullptr) {
         connect(m_connection, &ServerConnection::tokenRejected, this,
                 &Session::onConnectionRefusedToken);
+        connect(m_connection, &ServerConnection::welcomed, this, [this] { m_rejections = 0; });
     }
 }
 
@@ -120,17 +121,22 @@ void Session::signIn(const QString& password)
     }
     setError({});
     setState(State::SigningIn);
+    const quint64 generation = ++m_generation;
     QNetworkReply* reply = post(QStringLiteral("/v1/auth/login"),
                                 {{QStringLiteral("organisation"), m_organisation.trimmed()},
                                  {QStringLiteral("email"), m_email.trimmed()},
                                  {QStringLiteral("password"), password},
                                  {QStringLiteral("deviceId"), m_connection->deviceId()}});
-    connect(reply, &QNetworkReply::finished, this, [this, reply] { onSignInFinished(reply); });
+    connect(reply, &QNetworkReply::finished, this, [this, reply, generation] {
+        reply->deleteLater();
+        if (generation == m_generation) { // not overtaken by a sign-out or another sign-in
+            onSignInFinished(reply);
+        }
+    });
 }
 
 void Session::onSignInFinished(QNetworkReply* reply)
 {
-    reply->deleteLater();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QJsonObject body = jsonBody(reply);
     if (status == 200 && takeTokens(body)) {
@@ -140,15 +146,11 @@ void Session::onSignInFinished(QNetworkReply* reply)
         return;
     }
     setState(State::SignedOut);
-    const QString code = body.value(QStringLiteral("error")).toString();
     if (status == 401) {
         setError(tr("The company code, e-mail or password is not right"));
     } else if (status == 429) {
         const QByteArray retry = reply->rawHeader("Retry-After");
-        setError(code == QLatin1String("locked")
-                     ? tr("Too many attempts: this account is locked for %1 s")
-                           .arg(QString::fromLatin1(retry))
-                     : tr("Too many attempts: try again in %1 s").arg(QString::fromLatin1(retry)));
+        setError(tr("Too many attempts: try again in %1 s").arg(QString::fromLatin1(retry)));
     } else if (status == 0) {
         setError(tr("Cannot reach the server: %1").arg(reply->errorString()));
     } else {
@@ -191,14 +193,20 @@ void Session::refreshNow()
         return;
     }
     m_refreshing = true;
+    const quint64 generation = m_generation;
     QNetworkReply* reply = post(QStringLiteral("/v1/auth/refresh"),
                                 {{QStringLiteral("refreshToken"), m_refreshToken}});
-    connect(reply, &QNetworkReply::finished, this, [this, reply] { onRefreshFinished(reply); });
+    connect(reply, &QNetworkReply::finished, this, [this, reply, generation] {
+        reply->deleteLater();
+        // A reply for a sign-in that has since ended must not bring its tokens back.
+        if (generation == m_generation && m_state == State::SignedIn) {
+            onRefreshFinished(reply);
+        }
+    });
 }
 
 void Session::onRefreshFinished(QNetworkReply* reply)
 {
-    reply->deleteLater();
     m_refreshing = false;
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status == 200 && takeTokens(jsonBody(reply))) {
@@ -220,10 +228,18 @@ void Session::onRefreshFinished(QNetworkReply* reply)
 void Session::onConnectionRefusedToken()
 {
     // The server turned the access token down (expired while offline, or revoked): one refresh
-    // tells which. A revoked sign-in fails the refresh too and ends up signed out.
-    if (m_state == State::SignedIn) {
-        refreshNow();
+    // tells which. A revoked sign-in fails the refresh too and ends up signed out. A server that
+    // keeps refusing fresh tokens (clock far off, keys misconfigured) gets three tries, not a loop.
+    if (m_state != State::SignedIn) {
+        return;
     }
+    if (++m_rejections > 3) {
+        clear();
+        setError(tr("The server keeps refusing this sign-in. Check the device's clock, then sign "
+                    "in again."));
+        return;
+    }
+    refreshNow();
 }
 
 void Session::signOut()
@@ -240,6 +256,9 @@ void Session::signOut()
 
 void Session::clear()
 {
+    ++m_generation; // replies still on their way belong to the sign-in that ends here
+    m_refreshing = false;
+    m_rejections = 0;
     m_refreshTimer.stop();
     m_refreshToken.clear();
     m_userName.clear();

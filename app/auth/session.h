@@ -96,6 +96,8 @@ private:
     QStringList m_storeNames;
     QString m_refreshToken;
     bool m_refreshing = false;
+    quint64 m_generation = 0; // bumped by every sign-in and sign-out; stale replies are dropped
+    int m_rejections = 0;     // tokens refused in a row since the last welcome
 };
 
 } // namespace cc::app

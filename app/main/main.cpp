@@ -3,8 +3,9 @@
 //   callcommander [--server wss://host:port/ws] [--ca-cert FILE]
 //                 [--organisation CODE] [--email ADDRESS] [--screenshot FILE]
 //
-// With CALLCOMMANDER_PASSWORD in the environment it signs in at start (kiosks, demos,
-// screenshots); the variable is removed from the environment once read.
+// With CALLCOMMANDER_PASSWORD in the environment it signs in at start, for demos and
+// screenshots only: unsetting it does not erase the process's initial environment, which other
+// processes of the same user can read in /proc/<pid>/environ.
 
 #include "app/auth/session.h"
 #include "app/core/connectionsettings.h"

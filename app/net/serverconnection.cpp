@@ -222,6 +222,7 @@ void ServerConnection::sendHello()
     hello.clientVersion = kVersion;
     hello.deviceId = m_deviceId.toStdString();
     hello.token = m_accessToken.toStdString();
+    m_tokenInHello = m_accessToken;
     const std::string text = protocol::encode(
         protocol::Envelope{protocol::kMaxProtocolVersion, "hello", std::move(hello)});
     m_socket->sendTextMessage(QString::fromStdString(text));
@@ -246,6 +247,9 @@ void ServerConnection::onTextMessage(const QString& message)
         m_policy.reset();
         setLastError({});
         setState(State::Connected);
+        if (m_accessToken != m_tokenInHello) {
+            setAccessToken(m_accessToken); // refreshed while we were greeting: hand it over now
+        }
         Q_EMIT welcomed();
         Q_EMIT retryInSecondsChanged();
         return;

@@ -107,6 +107,7 @@ private:
     QUrl m_url;
     QString m_deviceId;
     QString m_accessToken;
+    QString m_tokenInHello; // the token the current connection was opened with
     QList<QSslCertificate> m_extraCas;
     State m_state = State::Offline;
     bool m_wanted = false; // the user wants to be connected

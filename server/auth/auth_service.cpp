@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -95,45 +96,74 @@ void audit(pqxx::transaction_base& txn, const std::string& organisationId, const
 
 } // namespace
 
+namespace {
+
+// Refuse control characters (a NUL would end the string at libpq but not in our rate-limit key).
+bool printable(std::string_view s)
+{
+    return std::none_of(s.begin(), s.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7f;
+    });
+}
+
+} // namespace
+
 LoginOutcome login(pqxx::connection& conn, const TokenSigner& signer, const AuthSettings& settings,
                    const LoginRequest& request)
 {
     if (request.organisation.size() > kMaxField || request.email.size() > kMaxField ||
         request.password.size() > kMaxPasswordLength || request.deviceId.empty() ||
-        request.deviceId.size() > 64) {
+        request.deviceId.size() > 64 || !printable(request.organisation) ||
+        !printable(request.email) || !printable(request.deviceId)) {
         burnVerification(request.password);
         return InvalidCredentials{};
     }
-    pqxx::work txn(conn);
-    const pqxx::result found = txn.exec_params(
-        "SELECT u.id::text, u.password_hash, u.active, "
-        "       greatest(0, ceil(extract(epoch FROM u.locked_until - now())))::bigint "
-        "FROM users u JOIN organisations o ON o.id = u.organisation_id "
-        "WHERE o.slug = $1 AND lower(u.email) = lower($2) FOR UPDATE OF u",
-        request.organisation, request.email);
-    if (found.empty()) {
-        burnVerification(request.password);
+    // Read, then verify the password with no transaction open and no row locked (Argon2id takes
+    // tens of milliseconds), then record the outcome in a short transaction.
+    std::string userId;
+    std::optional<std::string> hash;
+    bool active = false;
+    std::int64_t lockedFor = 0;
+    {
+        pqxx::read_transaction txn(conn);
+        const pqxx::result found = txn.exec_params(
+            "SELECT u.id::text, u.password_hash, u.active, "
+            "       greatest(0, ceil(extract(epoch FROM u.locked_until - now())))::bigint "
+            "FROM users u JOIN organisations o ON o.id = u.organisation_id "
+            "WHERE o.slug = $1 AND lower(u.email) = lower($2)",
+            request.organisation, request.email);
+        if (!found.empty()) {
+            userId = found[0][0].as<std::string>();
+            if (!found[0][1].is_null()) {
+                hash = found[0][1].as<std::string>();
+            }
+            active = found[0][2].as<bool>();
+            lockedFor = found[0][3].is_null() ? 0 : found[0][3].as<std::int64_t>();
+        }
+    }
+    // The same Argon2id work whatever the case, so timing does not tell them apart.
+    const bool passwordOk = hash && lockedFor == 0 ? verifyPassword(*hash, request.password)
+                                                   : (burnVerification(request.password), false);
+    if (userId.empty()) {
         return InvalidCredentials{};
     }
-    const std::string userId = found[0][0].as<std::string>();
-    const auto lockedFor = found[0][3].is_null() ? 0 : found[0][3].as<std::int64_t>();
     if (lockedFor > 0) {
         return LockedOut{std::chrono::seconds(lockedFor)};
     }
-    const bool active = found[0][2].as<bool>();
-    const bool passwordOk =
-        !found[0][1].is_null() && verifyPassword(found[0][1].as<std::string>(), request.password);
+    pqxx::work txn(conn);
     if (!passwordOk || !active) {
         // Each failure past the threshold doubles the lock: 30 s, 1 min, 2 min ... up to 15 min.
-        txn.exec_params0("UPDATE users SET failed_logins = failed_logins + 1, "
-                         "  locked_until = CASE WHEN failed_logins + 1 >= $2::int "
-                         "    THEN now() + least($3::float8 * power(2, failed_logins + 1 - "
-                         "$2::int), $4::float8) "
-                         "                 * interval '1 second' "
-                         "    ELSE locked_until END "
-                         "WHERE id = $1",
-                         userId, settings.failuresBeforeLockout, settings.firstLockout.count(),
-                         settings.maxLockout.count());
+        // The exponent is clamped so a long guessing campaign cannot overflow it.
+        txn.exec_params0(
+            "UPDATE users SET failed_logins = least(failed_logins + 1, 1000000), "
+            "  locked_until = CASE WHEN failed_logins + 1 >= $2::int "
+            "    THEN now() + least($3::float8 * power(2, least(failed_logins + 1 - $2::int, 20)), "
+            "                       $4::float8) * interval '1 second' "
+            "    ELSE locked_until END "
+            "WHERE id = $1",
+            userId, settings.failuresBeforeLockout, settings.firstLockout.count(),
+            settings.maxLockout.count());
         txn.commit();
         return InvalidCredentials{};
     }
@@ -142,9 +172,8 @@ LoginOutcome login(pqxx::connection& conn, const TokenSigner& signer, const Auth
     const std::string sessionId =
         txn.exec_params1(
                "INSERT INTO auth_sessions (id, user_id, organisation_id, device_id, expires_at) "
-               "SELECT gen_random_uuid(), id, organisation_id, $2, now() + $3::int * interval '1 "
-               "hour' "
-               "FROM users WHERE id = $1 RETURNING id::text",
+               "SELECT gen_random_uuid(), id, organisation_id, $2, "
+               "now() + $3::int * interval '1 hour' FROM users WHERE id = $1 RETURNING id::text",
                userId, request.deviceId, settings.refreshLifetime.count())[0]
             .as<std::string>();
     SignedIn out = issue(txn, signer, settings, sessionId, userId);
@@ -156,40 +185,57 @@ RefreshOutcome refresh(pqxx::connection& conn, const TokenSigner& signer,
                        const AuthSettings& settings, const std::string& refreshToken,
                        const std::string& sourceIp)
 {
-    if (refreshToken.empty() || refreshToken.size() > 128) {
+    if (refreshToken.empty() || refreshToken.size() > 128 || !printable(refreshToken)) {
         return InvalidRefresh{};
     }
     pqxx::work txn(conn);
-    const pqxx::result found =
-        txn.exec_params("SELECT rt.session_id::text, rt.used_at IS NOT NULL, s.user_id::text, "
-                        "s.organisation_id::text, "
-                        "       s.revoked_at IS NULL AND s.expires_at > now() AND u.active "
-                        "FROM refresh_tokens rt JOIN auth_sessions s ON s.id = rt.session_id "
-                        "JOIN users u ON u.id = s.user_id "
-                        "WHERE rt.token_hash = decode($1, 'hex') FOR UPDATE OF rt, s",
-                        tokenHashHex(refreshToken));
+    const pqxx::result found = txn.exec_params(
+        "SELECT rt.session_id::text, rt.used_at IS NOT NULL, s.user_id::text, "
+        "       s.organisation_id::text, "
+        "       s.revoked_at IS NULL AND s.expires_at > now() AND u.active, "
+        // A retry of a token used moments ago whose successor nobody has used: a lost answer,
+        // not a stolen token.
+        "       rt.used_at > now() - $2::int * interval '1 second' AND NOT EXISTS ("
+        "           SELECT 1 FROM refresh_tokens later WHERE later.session_id = rt.session_id "
+        "           AND later.issued_at >= rt.used_at AND later.used_at IS NOT NULL) "
+        "FROM refresh_tokens rt JOIN auth_sessions s ON s.id = rt.session_id "
+        "JOIN users u ON u.id = s.user_id "
+        "WHERE rt.token_hash = decode($1, 'hex') FOR UPDATE OF rt, s",
+        tokenHashHex(refreshToken), settings.refreshRetryGrace.count());
     if (found.empty()) {
         return InvalidRefresh{};
     }
     const std::string sessionId = found[0][0].as<std::string>();
     const std::string userId = found[0][2].as<std::string>();
-    if (found[0][1].as<bool>()) {
+    const bool live = found[0][4].as<bool>();
+    const bool used = found[0][1].as<bool>();
+    const bool retry = used && !found[0][5].is_null() && found[0][5].as<bool>();
+    if (used && !retry) {
         // A token that was already exchanged: someone kept a copy. End the whole session.
-        txn.exec_params0("UPDATE auth_sessions SET revoked_at = now(), revoked_reason = "
-                         "'refresh token reuse' WHERE id = $1 AND revoked_at IS NULL",
-                         sessionId);
-        audit(txn, found[0][3].as<std::string>(), userId, "session.revoked.refresh_reuse",
-              "auth_session", sessionId, sourceIp);
+        const pqxx::result revoked =
+            txn.exec_params("UPDATE auth_sessions SET revoked_at = now(), revoked_reason = "
+                            "'refresh token reuse' WHERE id = $1 AND revoked_at IS NULL",
+                            sessionId);
+        if (revoked.affected_rows() > 0) { // once per session, not once per replay
+            audit(txn, found[0][3].as<std::string>(), userId, "session.revoked.refresh_reuse",
+                  "auth_session", sessionId, sourceIp);
+            log::warn("auth", "refresh token reuse: session " + sessionId + " revoked");
+        }
         txn.commit();
-        log::warn("auth", "refresh token reuse: session " + sessionId + " revoked");
         return InvalidRefresh{true};
     }
-    if (!found[0][4].as<bool>()) {
+    if (!live) {
         return InvalidRefresh{};
     }
-    txn.exec_params0(
-        "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = decode($1, 'hex')",
-        tokenHashHex(refreshToken));
+    if (retry) {
+        // The successor we issued never arrived: withdraw it and issue another.
+        txn.exec_params0("DELETE FROM refresh_tokens WHERE session_id = $1 AND used_at IS NULL",
+                         sessionId);
+    } else {
+        txn.exec_params0(
+            "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = decode($1, 'hex')",
+            tokenHashHex(refreshToken));
+    }
     txn.exec_params0("UPDATE auth_sessions SET last_used_at = now() WHERE id = $1", sessionId);
     SignedIn out = issue(txn, signer, settings, sessionId, userId);
     txn.commit();

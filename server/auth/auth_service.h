@@ -22,6 +22,9 @@ struct AuthSettings {
     int failuresBeforeLockout = 5;
     std::chrono::seconds firstLockout{30};
     std::chrono::seconds maxLockout{15 * 60};
+    // A used refresh token presented again this soon, while its successor is unused, is a
+    // retry after a lost answer rather than a stolen copy.
+    std::chrono::seconds refreshRetryGrace{30};
 };
 
 struct StoreRef {

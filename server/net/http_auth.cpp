@@ -9,6 +9,9 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
+
 namespace json = boost::json;
 
 namespace cc::server::net {
@@ -116,7 +119,10 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
                 send(tooMany(*request, "rate_limited", d.retryAfter));
                 return;
             }
-            const std::string account = login.organisation + "/" + login.email;
+            // One budget per account however its e-mail is spelt (the database ignores case).
+            std::string account = login.organisation + "/" + login.email;
+            std::transform(account.begin(), account.end(), account.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
             if (const auto d = ctx.limits.loginsPerAccount.take(account); !d.allowed) {
                 send(tooMany(*request, "rate_limited", d.retryAfter));
                 return;
@@ -129,7 +135,9 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
                                   "signed in: user " + ok->userId + " from " + login.sourceIp);
                         answer(http::status::ok, signedInBody(*ok), 0);
                     } else if (const auto* locked = std::get_if<auth::LockedOut>(&outcome)) {
-                        answer(http::status::too_many_requests, {{"error", "locked"}},
+                        // The same answer as the per-account rate limit, which every account,
+                        // existing or not, runs into: a lock does not reveal that one exists.
+                        answer(http::status::too_many_requests, {{"error", "rate_limited"}},
                                locked->retryAfter.count());
                     } else {
                         log::info("auth", "failed sign-in for organisation \"" +

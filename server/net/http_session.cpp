@@ -59,9 +59,18 @@ HttpSession::HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& t
     , m_stream(beast::tcp_stream(std::move(socket)), tls)
     , m_executor(m_stream.get_executor())
     , m_peerIp([this] {
+        // Rate limits key on this. An IPv6 client controls a whole /64, so that is its address.
         error_code ec;
-        const auto ep = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec);
-        return ec ? std::string() : ep.address().to_string();
+        auto address = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec).address();
+        if (ec) {
+            return std::string();
+        }
+        if (address.is_v6() && !address.to_v6().is_v4_mapped()) {
+            auto bytes = address.to_v6().to_bytes();
+            std::fill(bytes.begin() + 8, bytes.end(), 0);
+            return asio::ip::address_v6(bytes).to_string() + "/64";
+        }
+        return address.to_string();
     }())
     , m_buffer(std::move(buffer))
     , m_slot(std::move(slot))

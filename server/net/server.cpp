@@ -384,6 +384,7 @@ int Server::run(bool handleSignals)
             if (sessionId.empty() || sessionId.size() > 64) {
                 return;
             }
+            d.ctx.revocations.add(sessionId);
             for (const auto& session : d.sessions.snapshot()) {
                 session->onSessionRevoked(sessionId);
             }

@@ -8,7 +8,9 @@
 #include "server/net/beast.h"
 #include "server/net/client_protocol.h"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -89,12 +91,43 @@ private:
     std::atomic<std::size_t>* m_counter = nullptr;
 };
 
+// Sign-ins revoked in the last minute, as announced by NOTIFY. A hello whose session check read
+// "live" just before the revocation committed consults this before it welcomes.
+class RecentRevocations {
+public:
+    void add(const std::string& sessionId)
+    {
+        const std::lock_guard lock(m_mutex);
+        const auto now = std::chrono::steady_clock::now();
+        while (!m_entries.empty() && now - m_entries.front().second > std::chrono::minutes(1)) {
+            m_entries.pop_front();
+        }
+        if (m_entries.size() < 100'000) {
+            m_entries.emplace_back(sessionId, now);
+        }
+    }
+    bool contains(const std::string& sessionId) const
+    {
+        const std::lock_guard lock(m_mutex);
+        return std::any_of(m_entries.begin(), m_entries.end(),
+                           [&](const auto& e) { return e.first == sessionId; });
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> m_entries;
+};
+
 // Request budgets of one node (see docs/security.md). Per node: behind a load balancer with N
 // nodes a client gets up to N times these.
 struct Limits {
-    auth::RateLimiter requestsPerIp{{50.0, 200.0, 100'000}};      // every HTTP request
-    auth::RateLimiter loginsPerIp{{10.0 / 60, 20.0, 100'000}};    // sign-in attempts
-    auth::RateLimiter loginsPerAccount{{5.0 / 60, 5.0, 100'000}}; // per organisation + e-mail
+    // Every HTTP request, per client address.
+    auth::RateLimiter requestsPerIp{{50.0, 200.0, 100'000}};
+    // Sign-in attempts per client address. A store's tablets share one address behind its
+    // router: room for all of them at opening time.
+    auth::RateLimiter loginsPerIp{{30.0 / 60, 60.0, 100'000}};
+    // Sign-in attempts per organisation + e-mail (lower case): the brute-force brake.
+    auth::RateLimiter loginsPerAccount{{5.0 / 60, 5.0, 100'000}};
 };
 
 // Shared by every session of one node; outlives them all.
@@ -119,6 +152,7 @@ struct NodeContext {
     auth::TokenSigner signer;
     auth::AuthSettings authSettings;
     Limits limits;
+    RecentRevocations revocations;
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0}; // open TCP connections, all kinds
 };

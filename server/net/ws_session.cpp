@@ -155,6 +155,11 @@ void WsSession::onRead(error_code ec, std::size_t /*bytes*/)
         outcome = m_protocol.onBinary();
     }
     m_buffer.consume(m_buffer.size());
+    if (m_protocol.protocolVersion()) {
+        // Hello arrived. The session check that follows is bounded by the database's statement
+        // timeout, not by the hello timer.
+        m_helloTimer.cancel();
+    }
     const bool closing = outcome.closeCode.has_value();
     apply(std::move(outcome));
     if (!closing) {
@@ -166,12 +171,15 @@ void WsSession::checkSession(const auth::Claims& claims)
 {
     // Revocation lives in the database (sign-out, disabled user, password change): ask it, off
     // the network thread, and continue on this connection's strand.
-    auto resume = [weak = weak_from_this(),
-                   executor = m_ws.get_executor()](std::optional<bool> live) {
-        asio::dispatch(executor, [weak, live] {
+    auto resume = [weak = weak_from_this(), executor = m_ws.get_executor(),
+                   sessionId = claims.sessionId](std::optional<bool> live) {
+        asio::dispatch(executor, [weak, live, sessionId]() mutable {
             auto self = weak.lock();
             if (!self || self->m_closing) {
                 return;
+            }
+            if (live.value_or(false) && self->m_ctx.revocations.contains(sessionId)) {
+                live = false; // revoked (NOTIFY) while we were asking
             }
             self->apply(live ? self->m_protocol.completeSessionCheck(*live)
                              : self->m_protocol.sessionCheckUnavailable());

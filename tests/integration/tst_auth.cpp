@@ -76,9 +76,14 @@ private Q_SLOTS:
         // Only a hash of the refresh token is stored.
         pqxx::read_transaction t(*m_conn);
         QCOMPARE(t.exec1("SELECT count(*) FROM refresh_tokens")[0].as<int>(), 1);
-        QCOMPARE(t.exec_params1(
-                      "SELECT count(*) FROM refresh_tokens WHERE encode(token_hash, 'escape') = $1",
-                      ok->refreshToken)[0]
+        QCOMPARE(t.exec_params1("SELECT count(*) FROM refresh_tokens "
+                                "WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+                                ok->refreshToken)[0]
+                     .as<int>(),
+                 1);
+        QCOMPARE(t.exec_params1("SELECT count(*) FROM refresh_tokens "
+                                "WHERE position(convert_to($1, 'UTF8') IN token_hash) > 0",
+                                ok->refreshToken)[0]
                      .as<int>(),
                  0);
     }
@@ -95,10 +100,20 @@ private Q_SLOTS:
             auth::login(*m_conn, signer(), m_settings, request("wrong password!"))));
         QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
             auth::login(*m_conn, signer(), m_settings, request(kPassword, "nobody@example.com"))));
+        // The same e-mail exists in another organisation with another password: each
+        // organisation's accounts are their own.
+        cc::test::seedUser(*m_conn, "globex", "ana@example.com", "globex password 1", "admin");
         auth::LoginRequest otherOrg = request();
-        otherOrg.organisation = "globex"; // right e-mail and password, wrong organisation
+        otherOrg.organisation = "globex";
         QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
             auth::login(*m_conn, signer(), m_settings, otherOrg)));
+        otherOrg.password = "globex password 1";
+        const auto globex = auth::login(*m_conn, signer(), m_settings, otherOrg);
+        QVERIFY(std::get<auth::SignedIn>(globex).organisationId != m_user.organisationId);
+        // Control characters (a NUL would cut the e-mail short in the database) are refused.
+        QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
+            auth::login(*m_conn, signer(), m_settings,
+                        request(kPassword, std::string("ana@example.com\0x", 17)))));
     }
 
     void repeatedFailuresLockTheAccount()
@@ -135,6 +150,20 @@ private Q_SLOTS:
         QVERIFY2(seconds > 110 && seconds <= 120, std::to_string(seconds).c_str());
     }
 
+    void endlessGuessingStillLocks()
+    {
+        pqxx::work t(*m_conn);
+        t.exec0("UPDATE users SET failed_logins = 2000");
+        t.commit();
+        QVERIFY(std::holds_alternative<auth::InvalidCredentials>(
+            auth::login(*m_conn, signer(), m_settings, request("wrong password!"))));
+        const auto outcome = auth::login(*m_conn, signer(), m_settings, request());
+        const auto* locked = std::get_if<auth::LockedOut>(&outcome);
+        QVERIFY(locked != nullptr);
+        QVERIFY(locked->retryAfter <= m_settings.maxLockout);
+        QVERIFY(locked->retryAfter > m_settings.maxLockout - std::chrono::seconds(10));
+    }
+
     void disabledUserCannotSignIn()
     {
         pqxx::work t(*m_conn);
@@ -155,16 +184,65 @@ private Q_SLOTS:
         const auto sid = signer().verify(rotated->accessToken, auth::unixNow())->sessionId;
         QCOMPARE(sid, signer().verify(first.accessToken, auth::unixNow())->sessionId);
 
-        // The first token again: it was copied. The whole sign-in ends, the new token too.
+        // The second token gets used; then the first comes back: it was copied. The whole
+        // sign-in ends, the newest token too.
+        const auto third = std::get<auth::SignedIn>(
+            auth::refresh(*m_conn, signer(), m_settings, rotated->refreshToken, ""));
         const auto replay = auth::refresh(*m_conn, signer(), m_settings, first.refreshToken, "");
         QVERIFY(std::get<auth::InvalidRefresh>(replay).reuseDetected);
         QVERIFY(!auth::sessionLive(*m_conn, sid, m_user.userId));
         QVERIFY(std::holds_alternative<auth::InvalidRefresh>(
-            auth::refresh(*m_conn, signer(), m_settings, rotated->refreshToken, "")));
+            auth::refresh(*m_conn, signer(), m_settings, third.refreshToken, "")));
         QCOMPARE(
             scalar(*m_conn,
                    "SELECT count(*) FROM audit_log WHERE action = 'session.revoked.refresh_reuse'"),
             1);
+    }
+
+    void aRetryAfterALostAnswerIsNotTheft()
+    {
+        const auto a =
+            std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
+        const auto b = std::get<auth::SignedIn>(
+            auth::refresh(*m_conn, signer(), m_settings, a.refreshToken, ""));
+        // B never reached the app, which tries A again a few seconds later.
+        const auto c = auth::refresh(*m_conn, signer(), m_settings, a.refreshToken, "");
+        QVERIFY(std::holds_alternative<auth::SignedIn>(c));
+        const auto sid = signer().verify(a.accessToken, auth::unixNow())->sessionId;
+        QVERIFY(auth::sessionLive(*m_conn, sid, m_user.userId));
+        // B was withdrawn (refused, but not as theft); C works.
+        QVERIFY(!std::get<auth::InvalidRefresh>(
+                     auth::refresh(*m_conn, signer(), m_settings, b.refreshToken, ""))
+                     .reuseDetected);
+        const auto cTokens = std::get<auth::SignedIn>(c);
+        QVERIFY(std::holds_alternative<auth::SignedIn>(
+            auth::refresh(*m_conn, signer(), m_settings, cTokens.refreshToken, "")));
+        // Now that C has been used, A again is theft.
+        QVERIFY(std::get<auth::InvalidRefresh>(
+                    auth::refresh(*m_conn, signer(), m_settings, a.refreshToken, ""))
+                    .reuseDetected);
+        QVERIFY(!auth::sessionLive(*m_conn, sid, m_user.userId));
+    }
+
+    void lateReuseIsTheftAndAuditedOnce()
+    {
+        const auto a =
+            std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
+        QVERIFY(std::holds_alternative<auth::SignedIn>(
+            auth::refresh(*m_conn, signer(), m_settings, a.refreshToken, "")));
+        pqxx::work t(*m_conn);
+        t.exec0("UPDATE refresh_tokens SET used_at = now() - interval '1 minute' "
+                "WHERE used_at IS NOT NULL");
+        t.commit();
+        QVERIFY(std::get<auth::InvalidRefresh>(
+                    auth::refresh(*m_conn, signer(), m_settings, a.refreshToken, ""))
+                    .reuseDetected);
+        QVERIFY(std::get<auth::InvalidRefresh>(
+                    auth::refresh(*m_conn, signer(), m_settings, a.refreshToken, ""))
+                    .reuseDetected);
+        QCOMPARE(scalar(*m_conn, "SELECT count(*) FROM audit_log "
+                                 "WHERE action = 'session.revoked.refresh_reuse'"),
+                 1);
     }
 
     void unknownRefreshTokenIsRefused()

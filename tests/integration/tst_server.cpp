@@ -561,6 +561,23 @@ private Q_SLOTS:
         QCOMPARE(refusedAt, 5); // five tries a minute per account
         QVERIFY(last.retryAfter.toInt() >= 1);
         QCOMPARE(json(last.body).value("error").toString(), QStringLiteral("rate_limited"));
+
+        // A real account after five wrong passwords (now also locked) answers the same: the
+        // refusal does not tell an attacker that the account exists.
+        {
+            pqxx::connection c(m_db->conninfo());
+            test::seedUser(c, "acme", "victim@example.com", kPassword.toStdString(), "staff");
+        }
+        test::HttpResult victim;
+        for (int i = 0; i < 6; ++i) {
+            victim = test::httpsPost(
+                url, m_tls.ca(), loginBody("victim@example.com", "guess-" + QString::number(i)));
+        }
+        QCOMPARE(victim.status, 429);
+        QCOMPARE(victim.body, last.body);
+        // Spelling the e-mail differently does not buy a fresh budget.
+        QCOMPARE(test::httpsPost(url, m_tls.ca(), loginBody("VICTIM@example.com", "guess")).status,
+                 429);
     }
 
     void refreshRotatesAndSignOutEndsTheSignIn()
@@ -575,7 +592,10 @@ private Q_SLOTS:
         QCOMPARE(rotated.status, 200);
         const QJsonObject second = json(rotated.body);
         QVERIFY(second.value("refreshToken") != first.value("refreshToken"));
-        // Replaying the used refresh token ends the sign-in.
+        // The second token gets used, then the first comes back: a copy. The sign-in ends.
+        const QByteArray secondBody =
+            QJsonDocument(QJsonObject{{"refreshToken", second.value("refreshToken")}}).toJson();
+        QCOMPARE(test::httpsPost(base + "/v1/auth/refresh", m_tls.ca(), secondBody).status, 200);
         QCOMPARE(test::httpsPost(base + "/v1/auth/refresh", m_tls.ca(), refreshBody).status, 401);
         const std::string access = second.value("accessToken").toString().toStdString();
         WsProbe revoked(m_tls.ca());
@@ -673,6 +693,14 @@ private Q_SLOTS:
         session.signOut();
         QCOMPARE(session.state(), app::Session::State::SignedOut);
         QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
+        // The server heard about it: no live sign-in of this account is left.
+        pqxx::connection db(m_db->conninfo());
+        QTRY_COMPARE_WITH_TIMEOUT(
+            pqxx::read_transaction(db)
+                .exec1("SELECT count(*) FROM auth_sessions s JOIN users u ON u.id = s.user_id "
+                       "WHERE u.email = 'counter@example.com' AND s.revoked_at IS NULL")[0]
+                .as<int>(),
+            0, 10000);
         conn.connectToServer(); // no token any more
         QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
         QVERIFY(conn.lastError().contains(QStringLiteral("Sign in")));

@@ -143,7 +143,10 @@ private Q_SLOTS:
     {
         auto p = makeProtocol();
         QVERIFY(p.onText(hello()).checkSession.has_value());
-        QCOMPARE(p.onText(hello()).closeCode.value_or(0), proto::kClosePolicy);
+        // Not even a message that would be fine once greeted.
+        const auto out = p.onText(R"({"v":1,"id":"z","type":"teleport","body":{}})");
+        QCOMPARE(out.closeCode.value_or(0), proto::kClosePolicy);
+        QVERIFY(std::get<proto::Error>(only(out).body).code == proto::ErrorCode::ProtocolViolation);
     }
 
     void reauthExtendsTheSameSignIn()

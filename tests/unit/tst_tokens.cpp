@@ -3,6 +3,9 @@
 
 #include <QTest>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 using namespace cc::server::auth;
 using cc::domain::Role;
 using cc::util::base64UrlDecode;
@@ -29,6 +32,27 @@ std::string withPart(const std::string& token, int part, const std::string& valu
                             token.substr(d2 + 1)};
     parts[part] = value;
     return parts[0] + "." + parts[1] + "." + parts[2];
+}
+
+// A token with any header and payload, correctly signed: for claims the verifier must refuse
+// even when the signature is right.
+std::string signedToken(const std::string& header, const std::string& payload,
+                        const std::string& secret)
+{
+    const std::string input = base64UrlEncode(header) + "." + base64UrlEncode(payload);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &length);
+    return input + "." + base64UrlEncode(std::string(reinterpret_cast<const char*>(mac), length));
+}
+
+const std::string kHeader = "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"k1\"}";
+
+std::string payload(const std::string& iss, const std::string& role, const std::string& exp)
+{
+    return "{\"iss\":\"" + iss + "\",\"sub\":\"u\",\"org\":\"o\",\"role\":\"" + role +
+           "\",\"sid\":\"s\",\"iat\":1800000000,\"exp\":" + exp + "}";
 }
 
 } // namespace
@@ -157,6 +181,35 @@ private Q_SLOTS:
         QFETCH(QString, token);
         TokenSigner signer({{"k1", kSecretA}});
         QVERIFY(!signer.verify(token.toStdString(), kNow).ok());
+    }
+
+    void validlySignedButWrongClaims()
+    {
+        TokenSigner signer({{"k1", kSecretA}});
+        // The control: a hand-made token that is right in every way verifies.
+        QVERIFY(signer
+                    .verify(signedToken(kHeader, payload("callcommander", "staff", "1800000900"),
+                                        kSecretA),
+                            kNow)
+                    .ok());
+        const std::string wrong[] = {
+            signedToken(kHeader, payload("someone-else", "staff", "1800000900"), kSecretA),
+            signedToken(kHeader, payload("callcommander", "root", "1800000900"), kSecretA),
+            signedToken(kHeader, payload("callcommander", "staff", "\"1800000900\""), kSecretA),
+            signedToken(kHeader, payload("callcommander", "staff", "1.8e9"), kSecretA),
+            signedToken(
+                kHeader,
+                "{\"iss\":\"callcommander\",\"role\":\"staff\",\"iat\":1,\"exp\":1900000000}",
+                kSecretA),
+            signedToken(kHeader, "[1,2,3]", kSecretA),
+        };
+        for (const auto& token : wrong) {
+            QVERIFY2(signer.verify(token, kNow).error() == TokenError::Malformed, token.c_str());
+        }
+        const std::string noKid =
+            signedToken("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+                        payload("callcommander", "staff", "1800000900"), kSecretA);
+        QVERIFY(signer.verify(noKid, kNow).error() == TokenError::UnknownKey);
     }
 
     void parsesKeys()
