@@ -2,6 +2,7 @@
 // limits here on the network thread; the password check and the database on a worker.
 
 #include "server/auth/auth_service.h"
+#include "server/auth/requests.h"
 #include "server/db/database.h"
 #include "server/net/sessions.h"
 #include "server/ops/log.h"
@@ -16,45 +17,6 @@ namespace json = boost::json;
 
 namespace cc::server::net {
 namespace {
-
-constexpr std::size_t kMaxAuthBody = 8 * 1024;
-
-struct BadRequest {
-    std::string message;
-};
-
-json::object parseBody(const Request& req)
-{
-    const auto type = req[http::field::content_type];
-    if (!type.starts_with("application/json")) {
-        throw BadRequest{"send JSON (Content-Type: application/json)"};
-    }
-    if (req.body().size() > kMaxAuthBody) {
-        throw BadRequest{"request body too large"};
-    }
-    json::parse_options options;
-    options.max_depth = 4;
-    json::error_code ec;
-    json::value v = json::parse(req.body(), ec, {}, options);
-    if (ec || !v.is_object()) {
-        throw BadRequest{"the body must be a JSON object"};
-    }
-    return std::move(v.as_object());
-}
-
-std::string field(const json::object& o, std::string_view key, std::size_t maxLength)
-{
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || !v->is_string()) {
-        throw BadRequest{"\"" + std::string(key) + "\" is required and must be a string"};
-    }
-    const auto& s = v->get_string();
-    if (s.empty() || s.size() > maxLength) {
-        throw BadRequest{"\"" + std::string(key) + "\" must have 1 to " +
-                         std::to_string(maxLength) + " characters"};
-    }
-    return std::string(s.data(), s.size());
-}
 
 json::object signedInBody(const auth::SignedIn& s)
 {
@@ -109,75 +71,86 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
         answer(http::status::service_unavailable, {{"error", "unavailable"}}, 5);
     };
     NodeContext& ctx = m_ctx;
-    try {
-        const json::object body = parseBody(*request);
-        if (path == "/v1/auth/login") {
-            auth::LoginRequest login{field(body, "organisation", 64), field(body, "email", 254),
-                                     field(body, "password", 256), field(body, "deviceId", 64),
-                                     m_peerIp};
-            if (const auto d = ctx.limits.loginsPerIp.take(m_peerIp); !d.allowed) {
-                send(tooMany(*request, "rate_limited", d.retryAfter));
-                return;
-            }
-            // One budget per account however its e-mail is spelt (the database ignores case).
-            std::string account = login.organisation + "/" + login.email;
-            std::transform(account.begin(), account.end(), account.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            if (const auto d = ctx.limits.loginsPerAccount.take(account); !d.allowed) {
-                send(tooMany(*request, "rate_limited", d.retryAfter));
-                return;
-            }
-            ctx.database.submit(
-                [&ctx, answer, login = std::move(login)](pqxx::connection& conn) {
-                    const auto outcome = auth::login(conn, ctx.signer, ctx.authSettings, login);
-                    if (const auto* ok = std::get_if<auth::SignedIn>(&outcome)) {
-                        log::info("auth",
-                                  "signed in: user " + ok->userId + " from " + login.sourceIp);
-                        answer(http::status::ok, signedInBody(*ok), 0);
-                    } else if (const auto* locked = std::get_if<auth::LockedOut>(&outcome)) {
-                        // The same answer as the per-account rate limit, which every account,
-                        // existing or not, runs into: a lock does not reveal that one exists.
-                        answer(http::status::too_many_requests, {{"error", "rate_limited"}},
-                               locked->retryAfter.count());
-                    } else {
-                        log::info("auth", "failed sign-in for organisation \"" +
-                                              login.organisation + "\" from " + login.sourceIp);
-                        answer(http::status::unauthorized, {{"error", "invalid_credentials"}}, 0);
-                    }
-                },
-                unavailable);
-            return;
-        }
-        if (path == "/v1/auth/refresh") {
-            const std::string token = field(body, "refreshToken", 128);
-            ctx.database.submit(
-                [&ctx, answer, token, ip = m_peerIp](pqxx::connection& conn) {
-                    const auto outcome =
-                        auth::refresh(conn, ctx.signer, ctx.authSettings, token, ip);
-                    if (const auto* ok = std::get_if<auth::SignedIn>(&outcome)) {
-                        answer(http::status::ok, signedInBody(*ok), 0);
-                    } else {
-                        answer(http::status::unauthorized, {{"error", "invalid_refresh_token"}}, 0);
-                    }
-                },
-                unavailable);
-            return;
-        }
-        if (path == "/v1/auth/logout") {
-            const std::string token = field(body, "refreshToken", 128);
-            ctx.database.submit(
-                [answer, token](pqxx::connection& conn) {
-                    auth::logout(conn, token); // the same answer whether it was live or not
-                    answer(http::status::ok, {{"status", "signed_out"}}, 0);
-                },
-                unavailable);
-            return;
-        }
-        send(errorResponse(*request, http::status::not_found, "no such endpoint"));
-    } catch (const BadRequest& e) {
+    const std::string_view contentType = (*request)[http::field::content_type];
+    auto badRequest = [this, &request](const std::string& message) {
         send(makeResponse(*request, http::status::bad_request,
-                          {{"error", "bad_request"}, {"message", e.message}}));
+                          {{"error", "bad_request"}, {"message", message}}));
+    };
+    if (path == "/v1/auth/login") {
+        auto parsed = auth::parseLoginRequest(contentType, request->body());
+        if (!parsed) {
+            badRequest(parsed.error().message);
+            return;
+        }
+        auth::LoginRequest login = std::move(parsed).value();
+        login.sourceIp = m_peerIp;
+        if (const auto d = ctx.limits.loginsPerIp.take(m_peerIp); !d.allowed) {
+            send(tooMany(*request, "rate_limited", d.retryAfter));
+            return;
+        }
+        // One budget per account however its e-mail is spelt (the database ignores case).
+        std::string account = login.organisation + "/" + login.email;
+        std::transform(account.begin(), account.end(), account.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (const auto d = ctx.limits.loginsPerAccount.take(account); !d.allowed) {
+            send(tooMany(*request, "rate_limited", d.retryAfter));
+            return;
+        }
+        ctx.database.submit(
+            [&ctx, answer, login = std::move(login)](pqxx::connection& conn) {
+                const auto outcome = auth::login(conn, ctx.signer, ctx.authSettings, login);
+                if (const auto* ok = std::get_if<auth::SignedIn>(&outcome)) {
+                    log::info("auth", "signed in: user " + ok->userId + " from " + login.sourceIp);
+                    answer(http::status::ok, signedInBody(*ok), 0);
+                } else if (const auto* locked = std::get_if<auth::LockedOut>(&outcome)) {
+                    // The same answer as the per-account rate limit, which every account,
+                    // existing or not, runs into: a lock does not reveal that one exists.
+                    answer(http::status::too_many_requests, {{"error", "rate_limited"}},
+                           locked->retryAfter.count());
+                } else {
+                    log::info("auth", "failed sign-in for organisation \"" + login.organisation +
+                                          "\" from " + login.sourceIp);
+                    answer(http::status::unauthorized, {{"error", "invalid_credentials"}}, 0);
+                }
+            },
+            unavailable);
+        return;
     }
+    if (path == "/v1/auth/refresh") {
+        auto parsed = auth::parseRefreshRequest(contentType, request->body());
+        if (!parsed) {
+            badRequest(parsed.error().message);
+            return;
+        }
+        const std::string token = std::move(parsed).value();
+        ctx.database.submit(
+            [&ctx, answer, token, ip = m_peerIp](pqxx::connection& conn) {
+                const auto outcome = auth::refresh(conn, ctx.signer, ctx.authSettings, token, ip);
+                if (const auto* ok = std::get_if<auth::SignedIn>(&outcome)) {
+                    answer(http::status::ok, signedInBody(*ok), 0);
+                } else {
+                    answer(http::status::unauthorized, {{"error", "invalid_refresh_token"}}, 0);
+                }
+            },
+            unavailable);
+        return;
+    }
+    if (path == "/v1/auth/logout") {
+        auto parsed = auth::parseRefreshRequest(contentType, request->body());
+        if (!parsed) {
+            badRequest(parsed.error().message);
+            return;
+        }
+        const std::string token = std::move(parsed).value();
+        ctx.database.submit(
+            [answer, token](pqxx::connection& conn) {
+                auth::logout(conn, token); // the same answer whether it was live or not
+                answer(http::status::ok, {{"status", "signed_out"}}, 0);
+            },
+            unavailable);
+        return;
+    }
+    send(errorResponse(*request, http::status::not_found, "no such endpoint"));
 }
 
 } // namespace cc::server::net
