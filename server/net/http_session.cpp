@@ -166,6 +166,10 @@ void HttpSession::route(Request&& req)
         handleAuth(std::move(req), path);
         return;
     }
+    if (path.starts_with("/v1/admin/")) {
+        handleAdmin(std::move(req), path);
+        return;
+    }
 
     if (websocket::is_upgrade(req)) {
         if (path != "/ws") {

@@ -179,7 +179,8 @@ private:
     void onRead(error_code ec, std::size_t bytes);
     void route(Request&& req);
     void readyz(const Request& req);
-    void handleAuth(Request&& req, std::string_view path); // http_auth.cpp
+    void handleAuth(Request&& req, std::string_view path);  // http_auth.cpp
+    void handleAdmin(Request&& req, std::string_view path); // http_admin.cpp
     void send(Response&& res);
     void onWrite(bool keepAlive, error_code ec, std::size_t bytes);
     void doClose();

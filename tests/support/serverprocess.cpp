@@ -106,11 +106,15 @@ HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int ti
 }
 
 HttpResult httpsPost(const QString& url, const QList<QSslCertificate>& ca, const QByteArray& body,
-                     const QByteArray& contentType, int timeoutMs)
+                     const QByteArray& contentType, int timeoutMs,
+                     const QMap<QByteArray, QByteArray>& headers)
 {
     QNetworkAccessManager nam;
     QNetworkRequest request = makeRequest(url, ca, timeoutMs);
     request.setRawHeader("Content-Type", contentType);
+    for (auto it = headers.cbegin(); it != headers.cend(); ++it) {
+        request.setRawHeader(it.key(), it.value());
+    }
     return finish(nam.post(request, body));
 }
 

@@ -33,7 +33,8 @@ HttpResult httpsGet(const QString& url, const QList<QSslCertificate>& ca, int ti
 
 // An HTTPS POST of `body` (JSON unless said otherwise), waiting in a local event loop.
 HttpResult httpsPost(const QString& url, const QList<QSslCertificate>& ca, const QByteArray& body,
-                     const QByteArray& contentType = "application/json", int timeoutMs = 10000);
+                     const QByteArray& contentType = "application/json", int timeoutMs = 10000,
+                     const QMap<QByteArray, QByteArray>& headers = {});
 
 // The real callcommander-server binary, started on a free port against a database.
 class ServerProcess {

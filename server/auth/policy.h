@@ -1,0 +1,22 @@
+#pragma once
+
+#include "shared/domain/role.h"
+
+#include <string_view>
+
+// The one place that says which role may do what (docs/security.md, "Authorisation matrix").
+// HTTP routes, WebSocket messages and, later, sync scopes and writes ask it; none decides on
+// its own. Which *rows* an operation reaches (own organisation always; own stores for staff and
+// managers) is applied in the queries of each operation, named here next to the rule.
+namespace cc::server::auth {
+
+enum class Operation {
+    ListUsers,    // admin: the organisation's users; manager: the users of their stores
+    DisableUser,  // admin, within the organisation; also ends the user's sign-ins
+    ReadAuditLog, // admin, within the organisation
+};
+
+bool permits(domain::Role role, Operation operation);
+std::string_view toString(Operation operation);
+
+} // namespace cc::server::auth
