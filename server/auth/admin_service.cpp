@@ -2,6 +2,9 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
+#include <cctype>
+
 namespace cc::server::auth {
 namespace {
 
@@ -73,20 +76,24 @@ std::vector<UserSummary> listUsers(pqxx::connection& conn, const Claims& caller)
     return users;
 }
 
-DisableOutcome disableUser(pqxx::connection& conn, const Claims& caller, const std::string& userId,
+DisableOutcome disableUser(pqxx::connection& conn, const Claims& caller, const std::string& rawId,
                            const std::string& sourceIp)
 {
-    if (!isUuid(userId)) {
+    if (!isUuid(rawId)) {
         return DisableOutcome::NotFound;
     }
+    // Canonical form (lower case), so "is it me?" and the audit entry see the same id.
+    std::string userId = rawId;
+    std::transform(userId.begin(), userId.end(), userId.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (userId == caller.userId) {
         return DisableOutcome::Self; // an admin cannot lock themselves out by accident
     }
     pqxx::work txn(conn);
     const pqxx::result found = txn.exec_params(
         "SELECT active FROM users WHERE id = $1::uuid AND organisation_id = $2::uuid "
-        "FOR UPDATE",
-        userId, caller.organisationId);
+        "AND id <> $3::uuid FOR UPDATE",
+        userId, caller.organisationId, caller.userId);
     if (found.empty()) {
         return DisableOutcome::NotFound; // another organisation's user does not exist for us
     }

@@ -38,7 +38,7 @@ std::optional<domain::Role> liveRole(pqxx::connection& conn, const Claims& calle
 std::vector<UserSummary> listUsers(pqxx::connection& conn, const Claims& caller);
 
 enum class DisableOutcome { Disabled, AlreadyDisabled, NotFound, Self };
-DisableOutcome disableUser(pqxx::connection& conn, const Claims& caller, const std::string& userId,
+DisableOutcome disableUser(pqxx::connection& conn, const Claims& caller, const std::string& rawId,
                            const std::string& sourceIp);
 
 std::vector<AuditEntry> readAuditLog(pqxx::connection& conn, const Claims& caller,

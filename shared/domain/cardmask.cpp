@@ -7,6 +7,7 @@ namespace {
 
 constexpr std::size_t kMinPan = 13;
 constexpr std::size_t kMaxPan = 19;
+constexpr std::size_t kMaxRun = 256; // digits looked at in one run
 
 bool isDigit(char c)
 {
@@ -38,47 +39,57 @@ std::string maskCardNumbers(std::string_view text)
     std::string out(text);
     std::size_t i = 0;
     while (i < out.size()) {
-        if (!isDigit(out[i]) || (i > 0 && isDigit(out[i - 1]))) {
+        if (!isDigit(out[i])) {
             ++i;
             continue;
         }
-        // A candidate: digits, each separated from the next by at most one space or dash.
+        // A run: digits, each separated from the next by at most one space or dash. Bounded, so
+        // a page of digits costs linear time.
         std::vector<std::size_t> positions;
         std::size_t j = i;
-        while (j < out.size() && positions.size() <= kMaxPan) {
+        while (j < out.size() && positions.size() < kMaxRun) {
             if (isDigit(out[j])) {
                 positions.push_back(j);
                 ++j;
             } else if ((out[j] == ' ' || out[j] == '-') && j + 1 < out.size() &&
-                       isDigit(out[j + 1]) && !positions.empty()) {
+                       isDigit(out[j + 1])) {
                 ++j;
             } else {
                 break;
             }
         }
-        // Try the longest card-length prefix of the run that passes Luhn: a card number may be
-        // followed by more digits ("4111111111111111 12/27").
-        bool masked = false;
-        for (std::size_t n = std::min(positions.size(), kMaxPan); n >= kMinPan && !masked; --n) {
-            const bool endsRun = n == positions.size() || positions[n] != positions[n - 1] + 1;
-            if (!endsRun) {
-                continue; // would cut a digit group in two
+        // A card number may sit anywhere in the run ("qty 2 4111 1111 1111 1111", "12-27
+        // 4111..."): try every start and end that falls on a group boundary, earliest start and
+        // longest card first. Masked digits become '*' and can no longer match.
+        const auto startsGroup = [&](std::size_t k) {
+            return k == 0 || positions[k] != positions[k - 1] + 1;
+        };
+        const auto endsGroup = [&](std::size_t k) { // k = one past the last digit taken
+            return k == positions.size() || positions[k] != positions[k - 1] + 1;
+        };
+        for (std::size_t start = 0; start + kMinPan <= positions.size(); ++start) {
+            if (!startsGroup(start) && start != 0) {
+                continue;
             }
-            std::string digits;
-            for (std::size_t k = 0; k < n; ++k) {
-                digits.push_back(out[positions[k]]);
-            }
-            if (luhnValid(digits)) {
-                for (std::size_t k = 0; k + 4 < n; ++k) {
-                    out[positions[k]] = '*';
+            const std::size_t longest = std::min(positions.size(), start + kMaxPan);
+            for (std::size_t end = longest; end >= start + kMinPan; --end) {
+                if (!endsGroup(end)) {
+                    continue;
                 }
-                i = positions[n - 1] + 1;
-                masked = true;
+                std::string digits;
+                for (std::size_t k = start; k < end; ++k) {
+                    digits.push_back(out[positions[k]]);
+                }
+                if (luhnValid(digits)) {
+                    for (std::size_t k = start; k + 4 < end; ++k) {
+                        out[positions[k]] = '*';
+                    }
+                    start = end - 1; // continue after this card
+                    break;
+                }
             }
         }
-        if (!masked) {
-            i = j;
-        }
+        i = j;
     }
     return out;
 }

@@ -197,6 +197,12 @@ private Q_SLOTS:
                 .status,
             409);
         QVERIFY(active("acme-admin"));
+        // Not by spelling their id in capitals either.
+        QCOMPARE(post("/v1/admin/users/" + id("acme-admin").toUpper() + "/disable",
+                      m_tokens["admin@acme.example"])
+                     .status,
+                 409);
+        QVERIFY(active("acme-admin"));
     }
 
     void demotionAppliesAtOnce()

@@ -37,6 +37,11 @@ private Q_SLOTS:
                                              << "4111  1111 1111 1111";
         QTest::newRow("empty") << ""
                                << "";
+        QTest::newRow("quantity before") << "qty 2 4111 1111 1111 1111"
+                                         << "qty 2 **** **** **** 1111";
+        QTest::newRow("expiry before") << "exp 12-27 4111111111111111"
+                                       << "exp 12-27 ************1111";
+        QTest::newRow("glued digits stay") << "99994111111111111111" << "99994111111111111111";
     }
 
     void masks()
