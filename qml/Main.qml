@@ -37,7 +37,14 @@ ApplicationWindow {
 
         StatusPage {
             onSignOutRequested: Session.signOut()
+            onPeopleRequested: stack.push(usersPage)
         }
+    }
+
+    Component {
+        id: usersPage
+
+        UsersPage {}
     }
 
     Connections {

@@ -93,7 +93,7 @@ QUrl Session::endpoint(const QString& path) const
     return url;
 }
 
-QNetworkReply* Session::post(const QString& path, const QJsonObject& body)
+QNetworkRequest Session::request(const QString& path) const
 {
     QNetworkRequest request(endpoint(path));
     request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
@@ -102,7 +102,32 @@ QNetworkReply* Session::post(const QString& path, const QJsonObject& body)
     tls.setProtocol(QSsl::TlsV1_2OrLater);
     tls.addCaCertificates(m_extraCas);
     request.setSslConfiguration(tls);
-    return m_network.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    return request;
+}
+
+QNetworkReply* Session::post(const QString& path, const QJsonObject& body)
+{
+    return m_network.post(request(path), QJsonDocument(body).toJson(QJsonDocument::Compact));
+}
+
+QNetworkReply* Session::apiGet(const QString& path)
+{
+    if (m_state != State::SignedIn || m_accessToken.isEmpty()) {
+        return nullptr;
+    }
+    QNetworkRequest r = request(path);
+    r.setRawHeader("Authorization", "Bearer " + m_accessToken.toLatin1());
+    return m_network.get(r);
+}
+
+QNetworkReply* Session::apiPost(const QString& path, const QJsonObject& body)
+{
+    if (m_state != State::SignedIn || m_accessToken.isEmpty()) {
+        return nullptr;
+    }
+    QNetworkRequest r = request(path);
+    r.setRawHeader("Authorization", "Bearer " + m_accessToken.toLatin1());
+    return m_network.post(r, QJsonDocument(body).toJson(QJsonDocument::Compact));
 }
 
 void Session::signIn(const QString& password)
@@ -167,7 +192,9 @@ bool Session::takeTokens(const QJsonObject& body)
         return false;
     }
     m_refreshToken = refresh;
+    m_accessToken = access;
     const QJsonObject user = body.value(QStringLiteral("user")).toObject();
+    m_userId = user.value(QStringLiteral("id")).toString();
     m_userName = user.value(QStringLiteral("name")).toString();
     m_role = user.value(QStringLiteral("role")).toString();
     m_organisationName = body.value(QStringLiteral("organisation"))
@@ -261,6 +288,8 @@ void Session::clear()
     m_rejections = 0;
     m_refreshTimer.stop();
     m_refreshToken.clear();
+    m_accessToken.clear();
+    m_userId.clear();
     m_userName.clear();
     m_role.clear();
     m_organisationName.clear();

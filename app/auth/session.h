@@ -1,7 +1,9 @@
 #pragma once
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QNetworkAccessManager>
+#include <QNetworkRequest>
 #include <QObject>
 #include <QSslCertificate>
 #include <QStringList>
@@ -63,6 +65,12 @@ public:
     Q_INVOKABLE void signIn(const QString& password);
     Q_INVOKABLE void signOut();
 
+    // Calls to the server's HTTPS API on behalf of the signed-in person (bearer access token);
+    // the caller owns the reply. Null when nobody is signed in.
+    QNetworkReply* apiGet(const QString& path);
+    QNetworkReply* apiPost(const QString& path, const QJsonObject& body);
+    QString userId() const { return m_userId; }
+
 Q_SIGNALS:
     void stateChanged();
     void errorChanged();
@@ -72,6 +80,7 @@ Q_SIGNALS:
 
 private:
     QUrl endpoint(const QString& path) const;
+    QNetworkRequest request(const QString& path) const;
     QNetworkReply* post(const QString& path, const QJsonObject& body);
     void onSignInFinished(QNetworkReply* reply);
     void refreshNow();
@@ -95,6 +104,8 @@ private:
     QString m_organisationName;
     QStringList m_storeNames;
     QString m_refreshToken;
+    QString m_accessToken;
+    QString m_userId;
     bool m_refreshing = false;
     quint64 m_generation = 0; // bumped by every sign-in and sign-out; stale replies are dropped
     int m_rejections = 0;     // tokens refused in a row since the last welcome

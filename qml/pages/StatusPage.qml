@@ -10,6 +10,7 @@ Page {
     id: page
 
     signal signOutRequested
+    signal peopleRequested
 
     title: qsTr("This device")
 
@@ -82,6 +83,17 @@ Page {
                 font.pixelSize: 16
                 color: "#8a1c12"
                 Layout.fillWidth: true
+            }
+
+            Button {
+                objectName: "peopleButton"
+                visible: Session.role === "admin" || Session.role === "manager"
+                text: Session.role === "admin" ? qsTr("People of the organisation") : qsTr("People of my stores")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Layout.topMargin: 16
+                Accessible.name: text
+                onClicked: page.peopleRequested()
             }
 
             Button {
