@@ -21,6 +21,7 @@ Page {
 
     header: ToolBar {
         Material.background: "white"
+        Material.foreground: "#1f3a5f"
         Material.elevation: 1
 
         RowLayout {
