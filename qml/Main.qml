@@ -38,6 +38,7 @@ ApplicationWindow {
         StatusPage {
             onSignOutRequested: Session.signOut()
             onPeopleRequested: stack.push(usersPage)
+            onAuditRequested: stack.push(auditPage)
         }
     }
 
@@ -45,6 +46,12 @@ ApplicationWindow {
         id: usersPage
 
         UsersPage {}
+    }
+
+    Component {
+        id: auditPage
+
+        AuditPage {}
     }
 
     Connections {

@@ -12,14 +12,9 @@
 namespace cc::app {
 namespace {
 
-constexpr qint64 kMaxBody = 4 * 1024 * 1024;
 constexpr qsizetype kMaxUsers = 20000;
 
 } // namespace
-
-UsersModel::UsersModel(QObject* parent)
-    : QAbstractListModel(parent)
-{}
 
 int UsersModel::rowCount(const QModelIndex& parent) const
 {
@@ -47,7 +42,7 @@ QVariant UsersModel::data(const QModelIndex& index, int role) const
     case StoresRole:
         return r.stores.join(QStringLiteral(", "));
     case IsMeRole:
-        return m_session != nullptr && r.id == m_session->userId();
+        return session() != nullptr && r.id == session()->userId();
     default:
         return {};
     }
@@ -58,16 +53,6 @@ QHash<int, QByteArray> UsersModel::roleNames() const
     return {{IdRole, "userId"},     {NameRole, "name"},     {EmailRole, "email"},
             {UserRoleRole, "role"}, {ActiveRole, "active"}, {StoresRole, "stores"},
             {IsMeRole, "isMe"}};
-}
-
-void UsersModel::setSession(Session* session)
-{
-    if (session == m_session) {
-        return;
-    }
-    m_session = session;
-    Q_EMIT sessionChanged();
-    reload();
 }
 
 std::optional<QList<UsersModel::Row>> UsersModel::parse(const QByteArray& body)
@@ -100,58 +85,28 @@ std::optional<QList<UsersModel::Row>> UsersModel::parse(const QByteArray& body)
     return rows;
 }
 
-QString UsersModel::describe(int status)
-{
-    switch (status) {
-    case 401:
-        return tr("Your sign-in has ended. Sign in again.");
-    case 403:
-        return tr("Your role may not see this list.");
-    case 0:
-        return tr("Cannot reach the server.");
-    default:
-        return tr("The server could not answer (%1).").arg(status);
-    }
-}
-
 void UsersModel::reload()
 {
-    QNetworkReply* reply =
-        m_session ? m_session->apiGet(QStringLiteral("/v1/admin/users")) : nullptr;
-    if (reply == nullptr) {
-        setError(tr("Sign in first."));
-        return;
-    }
-    const quint64 request = ++m_request;
-    setLoading(true);
-    connect(reply, &QNetworkReply::finished, this, [this, reply, request] {
-        reply->deleteLater();
-        if (request != m_request) {
-            return; // a newer reload is on its way
-        }
-        setLoading(false);
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        auto rows = status == 200 ? parse(reply->read(kMaxBody)) : std::nullopt;
+    fetch(QStringLiteral("/v1/admin/users"), [this](const QByteArray& body) {
+        auto rows = parse(body);
         if (!rows) {
-            setError(status == 200 ? tr("The server sent a list this app cannot read.")
-                                   : describe(status));
-            return;
+            return false;
         }
         beginResetModel();
         m_rows = std::move(*rows);
         endResetModel();
-        setError({});
+        return true;
     });
 }
 
 void UsersModel::disable(int row)
 {
-    if (row < 0 || row >= m_rows.size() || m_session == nullptr) {
+    if (row < 0 || row >= m_rows.size() || session() == nullptr) {
         return;
     }
     const QString id = m_rows.at(row).id;
     QNetworkReply* reply =
-        m_session->apiPost(QStringLiteral("/v1/admin/users/%1/disable").arg(id), {});
+        session()->apiPost(QStringLiteral("/v1/admin/users/%1/disable").arg(id), {});
     if (reply == nullptr) {
         setError(tr("Sign in first."));
         return;
@@ -177,22 +132,6 @@ void UsersModel::disable(int row)
         }
         setError({});
     });
-}
-
-void UsersModel::setLoading(bool loading)
-{
-    if (loading != m_loading) {
-        m_loading = loading;
-        Q_EMIT loadingChanged();
-    }
-}
-
-void UsersModel::setError(const QString& error)
-{
-    if (error != m_error) {
-        m_error = error;
-        Q_EMIT errorChanged();
-    }
 }
 
 } // namespace cc::app

@@ -11,6 +11,7 @@ Page {
 
     signal signOutRequested
     signal peopleRequested
+    signal auditRequested
 
     title: qsTr("This device")
 
@@ -94,6 +95,16 @@ Page {
                 Layout.topMargin: 16
                 Accessible.name: text
                 onClicked: page.peopleRequested()
+            }
+
+            Button {
+                objectName: "auditButton"
+                visible: Session.role === "admin"
+                text: qsTr("Audit log")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: text
+                onClicked: page.auditRequested()
             }
 
             Button {

@@ -3,6 +3,7 @@
 // own) is visible to or changeable by another, whatever the caller tries.
 
 #include "tests/support/seed.h"
+#include "tests/support/serverfixture.h"
 #include "tests/support/serverprocess.h"
 #include "tests/support/testdatabase.h"
 
@@ -37,18 +38,10 @@ class TestAdmin : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_tmp.isValid());
-        try {
-            m_tls = TlsFiles::generate(m_tmp.path());
-            m_db = std::make_unique<TestDatabase>();
-        } catch (const std::exception& e) {
-            QFAIL(e.what());
-        }
-        m_server = std::make_unique<ServerProcess>(QString::fromStdString(m_db->conninfo()), m_tls);
-        QVERIFY2(m_server->start(), qPrintable(m_server->log()));
-        QVERIFY2(m_server->waitReady(), qPrintable(m_server->log()));
+        const QString problem = m_fx.start();
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
 
-        pqxx::connection c(m_db->conninfo());
+        pqxx::connection c(m_fx.db->conninfo());
         for (const char* role : {"admin", "manager", "staff", "executive"}) {
             const auto u =
                 cc::test::seedUser(c, "acme", std::string(role) + "@acme.example", kPassword, role);
@@ -86,8 +79,8 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        if (m_server) {
-            QCOMPARE(m_server->terminate(), 0);
+        if (m_fx.server) {
+            QCOMPARE(m_fx.server->terminate(), 0);
         }
     }
 
@@ -128,8 +121,8 @@ private Q_SLOTS:
             if (!header.isEmpty()) {
                 h.insert("Authorization", header);
             }
-            const auto r =
-                cc::test::httpsGet(m_server->baseUrl() + "/v1/admin/users", m_tls.ca(), 5000, h);
+            const auto r = cc::test::httpsGet(m_fx.server->baseUrl() + "/v1/admin/users",
+                                              m_fx.tls.ca(), 5000, h);
             QCOMPARE(r.status, 401);
             QVERIFY(!r.body.contains("acme"));
         }
@@ -210,7 +203,7 @@ private Q_SLOTS:
         // The access token still says admin, the database no longer does.
         const QString token = signIn("executive@acme.example", "acme");
         {
-            pqxx::connection c(m_db->conninfo());
+            pqxx::connection c(m_fx.db->conninfo());
             pqxx::work t(c);
             t.exec0("UPDATE users SET role = 'admin' WHERE email = 'executive@acme.example'");
             t.commit();
@@ -218,7 +211,7 @@ private Q_SLOTS:
         const QString asAdmin = signIn("executive@acme.example", "acme");
         QCOMPARE(get("/v1/admin/audit", asAdmin).status, 200);
         {
-            pqxx::connection c(m_db->conninfo());
+            pqxx::connection c(m_fx.db->conninfo());
             pqxx::work t(c);
             t.exec0("UPDATE users SET role = 'executive' WHERE email = 'executive@acme.example'");
             t.commit();
@@ -231,7 +224,7 @@ private Q_SLOTS:
     {
         std::string managerId;
         {
-            pqxx::connection c(m_db->conninfo());
+            pqxx::connection c(m_fx.db->conninfo());
             managerId =
                 cc::test::seedUser(c, "globex", "manager@globex.example", kPassword, "manager")
                     .userId;
@@ -244,7 +237,7 @@ private Q_SLOTS:
                  200);
         // Even an unexpired access token is refused once the sign-in has ended.
         QCOMPARE(get("/v1/admin/users", token).status, 401);
-        QCOMPARE(cc::test::httpsPost(m_server->baseUrl() + "/v1/auth/login", m_tls.ca(),
+        QCOMPARE(cc::test::httpsPost(m_fx.server->baseUrl() + "/v1/auth/login", m_fx.tls.ca(),
                                      loginBody("manager@globex.example", "globex"))
                      .status,
                  401);
@@ -262,28 +255,29 @@ private:
 
     QString signIn(const QString& email, const QString& organisation)
     {
-        const auto r = cc::test::httpsPost(m_server->baseUrl() + "/v1/auth/login", m_tls.ca(),
+        const auto r = cc::test::httpsPost(m_fx.server->baseUrl() + "/v1/auth/login", m_fx.tls.ca(),
                                            loginBody(email, organisation));
         return json(r.body).value("accessToken").toString();
     }
 
     cc::test::HttpResult get(const QString& path, const QString& token)
     {
-        return cc::test::httpsGet(m_server->baseUrl() + path, m_tls.ca(), 5000,
+        return cc::test::httpsGet(m_fx.server->baseUrl() + path, m_fx.tls.ca(), 5000,
                                   {{"Authorization", "Bearer " + token.toLatin1()}});
     }
 
     cc::test::HttpResult post(const QString& path, const QString& token)
     {
-        return cc::test::httpsPost(m_server->baseUrl() + path, m_tls.ca(), "{}", "application/json",
-                                   10000, {{"Authorization", "Bearer " + token.toLatin1()}});
+        return cc::test::httpsPost(m_fx.server->baseUrl() + path, m_fx.tls.ca(), "{}",
+                                   "application/json", 10000,
+                                   {{"Authorization", "Bearer " + token.toLatin1()}});
     }
 
     QString id(const std::string& key) { return QString::fromStdString(m_ids.at(key)); }
 
     bool active(const std::string& key)
     {
-        pqxx::connection c(m_db->conninfo());
+        pqxx::connection c(m_fx.db->conninfo());
         pqxx::read_transaction t(c);
         return t.exec_params1("SELECT active FROM users WHERE id = $1::uuid", m_ids.at(key))[0]
             .as<bool>();
@@ -291,16 +285,13 @@ private:
 
     void setActive(const std::string& key, bool value)
     {
-        pqxx::connection c(m_db->conninfo());
+        pqxx::connection c(m_fx.db->conninfo());
         pqxx::work t(c);
         t.exec_params0("UPDATE users SET active = $2 WHERE id = $1::uuid", m_ids.at(key), value);
         t.commit();
     }
 
-    QTemporaryDir m_tmp;
-    TlsFiles m_tls;
-    std::unique_ptr<TestDatabase> m_db;
-    std::unique_ptr<ServerProcess> m_server;
+    cc::test::ServerFixture m_fx;
     std::map<std::string, std::string> m_ids;
     std::map<QString, QString> m_tokens;
 };

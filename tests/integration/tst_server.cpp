@@ -8,6 +8,7 @@
 #include "server/db/migrations.h"
 #include "shared/protocol/envelope.h"
 #include "tests/support/seed.h"
+#include "tests/support/serverfixture.h"
 #include "tests/support/serverprocess.h"
 #include "tests/support/testdatabase.h"
 
@@ -147,42 +148,32 @@ class TestServer : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_tmp.isValid());
-        try {
-            m_tls = TlsFiles::generate(m_tmp.path());
-            m_db = std::make_unique<TestDatabase>();
-        } catch (const std::exception& e) {
-            QFAIL(e.what());
-        }
-        m_server = std::make_unique<ServerProcess>(
-            QString::fromStdString(m_db->conninfo()), m_tls,
-            QMap<QString, QString>{{QStringLiteral("CALLCOMMANDER_WS_MAX_MESSAGE_BYTES"),
-                                    QString::number(kMaxMessage)},
-                                   {QStringLiteral("CALLCOMMANDER_TIMEOUTS_HANDSHAKE_SECONDS"),
-                                    QString::number(kHandshakeSeconds)}});
-        QVERIFY2(m_server->start(), qPrintable(m_server->log()));
-        QVERIFY2(m_server->waitReady(), qPrintable(m_server->log()));
+        const QString problem = m_fx.start(
+            {{QStringLiteral("CALLCOMMANDER_WS_MAX_MESSAGE_BYTES"), QString::number(kMaxMessage)},
+             {QStringLiteral("CALLCOMMANDER_TIMEOUTS_HANDSHAKE_SECONDS"),
+              QString::number(kHandshakeSeconds)}});
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
         const QJsonObject signedIn =
-            seedAndSignIn(*m_server, m_db->conninfo(), QStringLiteral("ana@example.com"));
+            seedAndSignIn(*m_fx.server, m_fx.db->conninfo(), QStringLiteral("ana@example.com"));
         g_token = signedIn.value("accessToken").toString().toStdString();
         QVERIFY(!g_token.empty());
     }
 
     void cleanupTestCase()
     {
-        if (m_server) {
-            QCOMPARE(m_server->terminate(), 0);
+        if (m_fx.server) {
+            QCOMPARE(m_fx.server->terminate(), 0);
         }
     }
 
     void healthAndReadiness()
     {
-        auto health = test::httpsGet(m_server->baseUrl() + "/healthz", m_tls.ca());
+        auto health = test::httpsGet(m_fx.server->baseUrl() + "/healthz", m_fx.tls.ca());
         QCOMPARE(health.status, 200);
         QCOMPARE(json(health.body).value("status").toString(), QStringLiteral("ok"));
         QCOMPARE(json(health.body).value("node").toString(), QStringLiteral("test-node"));
 
-        auto ready = test::httpsGet(m_server->baseUrl() + "/readyz", m_tls.ca());
+        auto ready = test::httpsGet(m_fx.server->baseUrl() + "/readyz", m_fx.tls.ca());
         QCOMPARE(ready.status, 200);
         QCOMPARE(json(ready.body).value("status").toString(), QStringLiteral("ready"));
         QCOMPARE(json(ready.body).value("schemaVersion").toInt(),
@@ -191,14 +182,14 @@ private Q_SLOTS:
 
     void unknownPathIs404()
     {
-        auto r = test::httpsGet(m_server->baseUrl() + "/nothing-here", m_tls.ca());
+        auto r = test::httpsGet(m_fx.server->baseUrl() + "/nothing-here", m_fx.tls.ca());
         QCOMPARE(r.status, 404);
     }
 
     void helloGetsWelcome()
     {
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         probe.socket.sendTextMessage(QString::fromStdString(helloText()));
         QVERIFY(probe.waitMessages(1));
         const auto env = probe.decoded(0);
@@ -215,7 +206,7 @@ private Q_SLOTS:
     void plainTextOnTlsPortIsRefused()
     {
         QTcpSocket plain;
-        plain.connectToHost(QStringLiteral("127.0.0.1"), m_server->port());
+        plain.connectToHost(QStringLiteral("127.0.0.1"), m_fx.server->port());
         QVERIFY(plain.waitForConnected(5000));
         plain.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         QByteArray answer;
@@ -234,8 +225,8 @@ private Q_SLOTS:
 
     void unsupportedVersionIsRefused()
     {
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         probe.socket.sendTextMessage(QString::fromStdString(helloText(99, 99, 99)));
         QVERIFY(probe.waitMessages(1));
         const auto reply = probe.decoded(0);
@@ -249,8 +240,8 @@ private Q_SLOTS:
 
     void noCommonVersionInHelloIsRefused()
     {
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         probe.socket.sendTextMessage(QString::fromStdString(helloText(1, 2, 3)));
         QVERIFY(probe.waitMessages(1));
         QVERIFY(std::get<protocol::Error>(probe.decoded(0).body).code ==
@@ -261,8 +252,8 @@ private Q_SLOTS:
 
     void malformedJsonIsRefused()
     {
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         probe.socket.sendTextMessage(QStringLiteral("{\"v\":1,\"type\":"));
         QVERIFY(probe.waitMessages(1));
         const auto error = std::get<protocol::Error>(probe.decoded(0).body);
@@ -274,8 +265,8 @@ private Q_SLOTS:
 
     void oversizedFrameIsRefused()
     {
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         probe.socket.sendTextMessage(QString::fromStdString(helloText()));
         QVERIFY(probe.waitMessages(1));
         probe.socket.sendTextMessage(QString(kMaxMessage + 1024, QLatin1Char('x')));
@@ -285,8 +276,8 @@ private Q_SLOTS:
 
     void binaryFrameIsRefused()
     {
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         probe.socket.sendBinaryMessage(QByteArray("\x01\x02\x03", 3));
         QVERIFY(probe.waitDisconnected());
         QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kCloseMalformed));
@@ -294,10 +285,10 @@ private Q_SLOTS:
 
     void serverSurvivesAllOfThat()
     {
-        QVERIFY(m_server->running());
-        QCOMPARE(test::httpsGet(m_server->baseUrl() + "/readyz", m_tls.ca()).status, 200);
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        QVERIFY(m_fx.server->running());
+        QCOMPARE(test::httpsGet(m_fx.server->baseUrl() + "/readyz", m_fx.tls.ca()).status, 200);
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         probe.socket.sendTextMessage(QString::fromStdString(helloText()));
         QVERIFY(probe.waitMessages(1));
         QVERIFY(std::holds_alternative<protocol::Welcome>(probe.decoded(0).body));
@@ -307,10 +298,10 @@ private Q_SLOTS:
     {
         // Nothing listens on port 1: the server must still start, be alive, and say not ready.
         ServerProcess orphan(
-            QStringLiteral("host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2"), m_tls);
+            QStringLiteral("host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2"), m_fx.tls);
         QVERIFY2(orphan.start(), qPrintable(orphan.log()));
-        QCOMPARE(test::httpsGet(orphan.baseUrl() + "/healthz", m_tls.ca()).status, 200);
-        auto ready = test::httpsGet(orphan.baseUrl() + "/readyz", m_tls.ca());
+        QCOMPARE(test::httpsGet(orphan.baseUrl() + "/healthz", m_fx.tls.ca()).status, 200);
+        auto ready = test::httpsGet(orphan.baseUrl() + "/readyz", m_fx.tls.ca());
         QCOMPARE(ready.status, 503);
         QCOMPARE(json(ready.body).value("status").toString(), QStringLiteral("not_ready"));
         QVERIFY(!json(ready.body).value("reason").toString().isEmpty());
@@ -320,7 +311,7 @@ private Q_SLOTS:
     void appConnectsReconnectsAndShutsDownGracefully()
     {
         TestDatabase db;
-        ServerProcess node(QString::fromStdString(db.conninfo()), m_tls);
+        ServerProcess node(QString::fromStdString(db.conninfo()), m_fx.tls);
         QVERIFY2(node.start(), qPrintable(node.log()));
         QVERIFY2(node.waitReady(), qPrintable(node.log()));
         const std::string token =
@@ -331,7 +322,7 @@ private Q_SLOTS:
         QVERIFY(!token.empty());
 
         app::ServerConnection conn(nullptr);
-        conn.setExtraCaCertificates(m_tls.ca());
+        conn.setExtraCaCertificates(m_fx.tls.ca());
         conn.setDeviceId(QStringLiteral("tablet-1"));
         conn.setUrl(QUrl(node.wsUrl()));
         conn.setAccessToken(QString::fromStdString(token));
@@ -342,7 +333,7 @@ private Q_SLOTS:
         QCOMPARE(conn.protocolVersion(), protocol::kMaxProtocolVersion);
 
         // SIGTERM: the server closes the session with "going away" and exits 0.
-        WsProbe watcher(m_tls.ca());
+        WsProbe watcher(m_fx.tls.ca());
         QVERIFY(watcher.open(node.wsUrl()));
         watcher.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, token)));
         QVERIFY(watcher.waitMessages(1));
@@ -356,7 +347,7 @@ private Q_SLOTS:
         QVERIFY(!conn.lastError().isEmpty());
 
         // The server comes back on the same port: the app finds it by itself.
-        ServerProcess again(QString::fromStdString(db.conninfo()), m_tls,
+        ServerProcess again(QString::fromStdString(db.conninfo()), m_fx.tls,
                             {{QStringLiteral("CALLCOMMANDER_LISTEN_PORT"), QString::number(port)}});
         QVERIFY2(again.start(), qPrintable(again.log()));
         QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Connected, 20000);
@@ -371,7 +362,7 @@ private Q_SLOTS:
     {
         app::ServerConnection conn(nullptr); // no extra CA: the test CA is not trusted
         conn.setAccessToken(QString::fromStdString(g_token));
-        conn.setUrl(QUrl(m_server->wsUrl()));
+        conn.setUrl(QUrl(m_fx.server->wsUrl()));
         conn.connectToServer();
         QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Reconnecting, 10000);
         QVERIFY2(conn.lastError().contains(QStringLiteral("certificate")),
@@ -381,8 +372,8 @@ private Q_SLOTS:
 
     void silentClientIsClosedAfterHandshakeTimeout()
     {
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         QVERIFY(probe.waitDisconnected((kHandshakeSeconds + 3) * 1000));
         QCOMPARE(probe.closeCode.value_or(0), static_cast<int>(protocol::kClosePolicy));
         QVERIFY(probe.messages.size() == 1);
@@ -393,9 +384,9 @@ private Q_SLOTS:
     void oversizedHttpHeaderIsRefused()
     {
         const QMap<QByteArray, QByteArray> huge{{"X-Filler", QByteArray(20 * 1024, 'a')}};
-        auto r = test::httpsGet(m_server->baseUrl() + "/healthz", m_tls.ca(), 5000, huge);
+        auto r = test::httpsGet(m_fx.server->baseUrl() + "/healthz", m_fx.tls.ca(), 5000, huge);
         QCOMPARE(r.status, 413);
-        QCOMPARE(test::httpsGet(m_server->baseUrl() + "/healthz", m_tls.ca()).status, 200);
+        QCOMPARE(test::httpsGet(m_fx.server->baseUrl() + "/healthz", m_fx.tls.ca()).status, 200);
     }
 
     void slowReaderIsDroppedAndServerSurvives()
@@ -404,7 +395,7 @@ private Q_SLOTS:
         // bounded (64 KiB here) and the client must be dropped, not crash or bloat the server.
         TestDatabase db;
         ServerProcess node(
-            QString::fromStdString(db.conninfo()), m_tls,
+            QString::fromStdString(db.conninfo()), m_fx.tls,
             {{QStringLiteral("CALLCOMMANDER_WS_MAX_QUEUE_BYTES"), QStringLiteral("65536")}});
         QVERIFY2(node.start(), qPrintable(node.log()));
         QVERIFY2(node.waitReady(), qPrintable(node.log()));
@@ -413,7 +404,7 @@ private Q_SLOTS:
                 .value("accessToken")
                 .toString()
                 .toStdString();
-        WsProbe probe(m_tls.ca());
+        WsProbe probe(m_fx.tls.ca());
         QVERIFY(probe.open(node.wsUrl()));
         probe.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, token)));
         QVERIFY(probe.waitMessages(1));
@@ -433,7 +424,7 @@ private Q_SLOTS:
         probe.socket.setReadBufferSize(0); // read again: the drop becomes visible
         QVERIFY(probe.waitDisconnected(10000));
         QVERIFY(node.running());
-        QCOMPARE(test::httpsGet(node.baseUrl() + "/healthz", m_tls.ca()).status, 200);
+        QCOMPARE(test::httpsGet(node.baseUrl() + "/healthz", m_fx.tls.ca()).status, 200);
         QCOMPARE(node.terminate(), 0);
     }
 
@@ -441,19 +432,19 @@ private Q_SLOTS:
     {
         TestDatabase db;
         ServerProcess node(
-            QString::fromStdString(db.conninfo()), m_tls,
+            QString::fromStdString(db.conninfo()), m_fx.tls,
             {{QStringLiteral("CALLCOMMANDER_SERVER_MAX_CONNECTIONS"), QStringLiteral("2")}});
         QVERIFY2(node.start(), qPrintable(node.log()));
-        WsProbe a(m_tls.ca());
-        WsProbe b(m_tls.ca());
+        WsProbe a(m_fx.tls.ca());
+        WsProbe b(m_fx.tls.ca());
         QVERIFY(a.open(node.wsUrl()));
         QVERIFY(b.open(node.wsUrl()));
-        WsProbe c(m_tls.ca());
+        WsProbe c(m_fx.tls.ca());
         QVERIFY(!c.open(node.wsUrl()));
         QVERIFY(node.log().contains(QStringLiteral("server.max_connections")));
         a.socket.close();
         QVERIFY(a.waitDisconnected());
-        WsProbe d(m_tls.ca());
+        WsProbe d(m_fx.tls.ca());
         QVERIFY(QTest::qWaitFor([&] { return d.open(node.wsUrl()); }, 5000));
         QCOMPARE(node.terminate(), 0);
     }
@@ -461,19 +452,19 @@ private Q_SLOTS:
     void readinessFollowsTheDatabase()
     {
         auto db = std::make_unique<TestDatabase>();
-        ServerProcess node(QString::fromStdString(db->conninfo()), m_tls);
+        ServerProcess node(QString::fromStdString(db->conninfo()), m_fx.tls);
         QVERIFY2(node.start(), qPrintable(node.log()));
         QVERIFY2(node.waitReady(), qPrintable(node.log()));
         db.reset(); // drops the database, closing the server's connections to it
-        QTRY_COMPARE_WITH_TIMEOUT(test::httpsGet(node.baseUrl() + "/readyz", m_tls.ca()).status,
+        QTRY_COMPARE_WITH_TIMEOUT(test::httpsGet(node.baseUrl() + "/readyz", m_fx.tls.ca()).status,
                                   503, 10000);
-        const auto ready = test::httpsGet(node.baseUrl() + "/readyz", m_tls.ca());
+        const auto ready = test::httpsGet(node.baseUrl() + "/readyz", m_fx.tls.ca());
         QCOMPARE(json(ready.body).value("reason").toString(),
                  QStringLiteral("database unavailable"));
         // Nothing about the database's address or users leaks to an anonymous caller.
         QVERIFY(!ready.body.contains("127.0.0.1"));
         QVERIFY(!ready.body.contains("cc_test_"));
-        QCOMPARE(test::httpsGet(node.baseUrl() + "/healthz", m_tls.ca()).status, 200);
+        QCOMPARE(test::httpsGet(node.baseUrl() + "/healthz", m_fx.tls.ca()).status, 200);
         QCOMPARE(node.terminate(), 0);
     }
 
@@ -487,7 +478,7 @@ private Q_SLOTS:
             t.exec0("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1");
             t.commit();
         }
-        ServerProcess node(QString::fromStdString(db.conninfo()), m_tls);
+        ServerProcess node(QString::fromStdString(db.conninfo()), m_fx.tls);
         QVERIFY2(node.start(), qPrintable(node.log()));
         QCOMPARE(node.waitForExit(15000), 1);
         QVERIFY2(node.log().contains(QStringLiteral("changed after it was applied")),
@@ -497,10 +488,10 @@ private Q_SLOTS:
     void appGivesUpQuicklyOnAWrongPath()
     {
         app::ServerConnection conn(nullptr);
-        conn.setExtraCaCertificates(m_tls.ca());
+        conn.setExtraCaCertificates(m_fx.tls.ca());
         conn.setAccessToken(QString::fromStdString(g_token));
         conn.setUrl(
-            QUrl(m_server->baseUrl().replace(QStringLiteral("https"), QStringLiteral("wss")) +
+            QUrl(m_fx.server->baseUrl().replace(QStringLiteral("https"), QStringLiteral("wss")) +
                  QStringLiteral("/not-the-socket")));
         conn.connectToServer();
         QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Reconnecting, 5000);
@@ -510,8 +501,8 @@ private Q_SLOTS:
 
     void helloWithoutTokenIsRefused()
     {
-        WsProbe probe(m_tls.ca());
-        QVERIFY(probe.open(m_server->wsUrl()));
+        WsProbe probe(m_fx.tls.ca());
+        QVERIFY(probe.open(m_fx.server->wsUrl()));
         probe.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, "")));
         QVERIFY(probe.waitMessages(1));
         QVERIFY(std::get<protocol::Error>(probe.decoded(0).body).code ==
@@ -522,8 +513,8 @@ private Q_SLOTS:
 
     void signInOverHttps()
     {
-        const QString url = m_server->baseUrl() + "/v1/auth/login";
-        auto ok = test::httpsPost(url, m_tls.ca(), loginBody("ana@example.com", kPassword));
+        const QString url = m_fx.server->baseUrl() + "/v1/auth/login";
+        auto ok = test::httpsPost(url, m_fx.tls.ca(), loginBody("ana@example.com", kPassword));
         QCOMPARE(ok.status, 200);
         const QJsonObject body = json(ok.body);
         QVERIFY(!body.value("accessToken").toString().isEmpty());
@@ -532,27 +523,28 @@ private Q_SLOTS:
         QCOMPARE(body.value("stores").toArray().size(), 1);
 
         auto wrong =
-            test::httpsPost(url, m_tls.ca(), loginBody("ana@example.com", "not the password"));
+            test::httpsPost(url, m_fx.tls.ca(), loginBody("ana@example.com", "not the password"));
         QCOMPARE(wrong.status, 401);
         QCOMPARE(json(wrong.body).value("error").toString(), QStringLiteral("invalid_credentials"));
-        auto nobody = test::httpsPost(url, m_tls.ca(), loginBody("nobody@example.com", kPassword));
+        auto nobody =
+            test::httpsPost(url, m_fx.tls.ca(), loginBody("nobody@example.com", kPassword));
         QCOMPARE(nobody.status, 401);
         QCOMPARE(nobody.body, wrong.body); // nothing tells which part was wrong
 
-        QCOMPARE(test::httpsPost(url, m_tls.ca(), "{not json").status, 400);
-        QCOMPARE(test::httpsPost(url, m_tls.ca(), "{}").status, 400);
-        QCOMPARE(test::httpsPost(url, m_tls.ca(), loginBody("a@b.c", "x"), "text/plain").status,
+        QCOMPARE(test::httpsPost(url, m_fx.tls.ca(), "{not json").status, 400);
+        QCOMPARE(test::httpsPost(url, m_fx.tls.ca(), "{}").status, 400);
+        QCOMPARE(test::httpsPost(url, m_fx.tls.ca(), loginBody("a@b.c", "x"), "text/plain").status,
                  400);
-        QCOMPARE(test::httpsGet(url, m_tls.ca()).status, 405);
+        QCOMPARE(test::httpsGet(url, m_fx.tls.ca()).status, 405);
     }
 
     void signInIsRateLimitedPerAccount()
     {
-        const QString url = m_server->baseUrl() + "/v1/auth/login";
+        const QString url = m_fx.server->baseUrl() + "/v1/auth/login";
         int refusedAt = -1;
         test::HttpResult last;
         for (int i = 0; i < 8 && refusedAt < 0; ++i) {
-            last = test::httpsPost(url, m_tls.ca(),
+            last = test::httpsPost(url, m_fx.tls.ca(),
                                    loginBody("mallory@example.com", "guess-" + QString::number(i)));
             if (last.status == 429) {
                 refusedAt = i;
@@ -565,60 +557,62 @@ private Q_SLOTS:
         // A real account after five wrong passwords (now also locked) answers the same: the
         // refusal does not tell an attacker that the account exists.
         {
-            pqxx::connection c(m_db->conninfo());
+            pqxx::connection c(m_fx.db->conninfo());
             test::seedUser(c, "acme", "victim@example.com", kPassword.toStdString(), "staff");
         }
         test::HttpResult victim;
         for (int i = 0; i < 6; ++i) {
             victim = test::httpsPost(
-                url, m_tls.ca(), loginBody("victim@example.com", "guess-" + QString::number(i)));
+                url, m_fx.tls.ca(), loginBody("victim@example.com", "guess-" + QString::number(i)));
         }
         QCOMPARE(victim.status, 429);
         QCOMPARE(victim.body, last.body);
         // Spelling the e-mail differently does not buy a fresh budget.
-        QCOMPARE(test::httpsPost(url, m_tls.ca(), loginBody("VICTIM@example.com", "guess")).status,
-                 429);
+        QCOMPARE(
+            test::httpsPost(url, m_fx.tls.ca(), loginBody("VICTIM@example.com", "guess")).status,
+            429);
     }
 
     void refreshRotatesAndSignOutEndsTheSignIn()
     {
-        const QString base = m_server->baseUrl();
-        const QJsonObject first = json(test::httpsPost(base + "/v1/auth/login", m_tls.ca(),
+        const QString base = m_fx.server->baseUrl();
+        const QJsonObject first = json(test::httpsPost(base + "/v1/auth/login", m_fx.tls.ca(),
                                                        loginBody("ana@example.com", kPassword))
                                            .body);
         const QByteArray refreshBody =
             QJsonDocument(QJsonObject{{"refreshToken", first.value("refreshToken")}}).toJson();
-        auto rotated = test::httpsPost(base + "/v1/auth/refresh", m_tls.ca(), refreshBody);
+        auto rotated = test::httpsPost(base + "/v1/auth/refresh", m_fx.tls.ca(), refreshBody);
         QCOMPARE(rotated.status, 200);
         const QJsonObject second = json(rotated.body);
         QVERIFY(second.value("refreshToken") != first.value("refreshToken"));
         // The second token gets used, then the first comes back: a copy. The sign-in ends.
         const QByteArray secondBody =
             QJsonDocument(QJsonObject{{"refreshToken", second.value("refreshToken")}}).toJson();
-        QCOMPARE(test::httpsPost(base + "/v1/auth/refresh", m_tls.ca(), secondBody).status, 200);
-        QCOMPARE(test::httpsPost(base + "/v1/auth/refresh", m_tls.ca(), refreshBody).status, 401);
+        QCOMPARE(test::httpsPost(base + "/v1/auth/refresh", m_fx.tls.ca(), secondBody).status, 200);
+        QCOMPARE(test::httpsPost(base + "/v1/auth/refresh", m_fx.tls.ca(), refreshBody).status,
+                 401);
         const std::string access = second.value("accessToken").toString().toStdString();
-        WsProbe revoked(m_tls.ca());
-        QVERIFY(revoked.open(m_server->wsUrl()));
+        WsProbe revoked(m_fx.tls.ca());
+        QVERIFY(revoked.open(m_fx.server->wsUrl()));
         revoked.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, access)));
         QVERIFY(revoked.waitDisconnected());
         QCOMPARE(revoked.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnauthenticated));
 
         // A fresh sign-in, signed out: its still-unexpired access token no longer opens a socket.
-        const QJsonObject third = json(test::httpsPost(base + "/v1/auth/login", m_tls.ca(),
+        const QJsonObject third = json(test::httpsPost(base + "/v1/auth/login", m_fx.tls.ca(),
                                                        loginBody("ana@example.com", kPassword))
                                            .body);
         const std::string thirdAccess = third.value("accessToken").toString().toStdString();
-        WsProbe before(m_tls.ca());
-        QVERIFY(before.open(m_server->wsUrl()));
+        WsProbe before(m_fx.tls.ca());
+        QVERIFY(before.open(m_fx.server->wsUrl()));
         before.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, thirdAccess)));
         QVERIFY(before.waitMessages(1));
         QVERIFY(std::holds_alternative<protocol::Welcome>(before.decoded(0).body));
         const QByteArray logoutBody =
             QJsonDocument(QJsonObject{{"refreshToken", third.value("refreshToken")}}).toJson();
-        QCOMPARE(test::httpsPost(base + "/v1/auth/logout", m_tls.ca(), logoutBody).status, 200);
-        WsProbe after(m_tls.ca());
-        QVERIFY(after.open(m_server->wsUrl()));
+        QCOMPARE(test::httpsPost(base + "/v1/auth/logout", m_fx.tls.ca(), logoutBody).status, 200);
+        WsProbe after(m_fx.tls.ca());
+        QVERIFY(after.open(m_fx.server->wsUrl()));
         after.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, thirdAccess)));
         QVERIFY(after.waitDisconnected());
         QCOMPARE(after.closeCode.value_or(0), static_cast<int>(protocol::kCloseUnauthenticated));
@@ -628,7 +622,7 @@ private Q_SLOTS:
     {
         // A second node on the same database: a revocation through one reaches the other.
         ServerProcess second(
-            QString::fromStdString(m_db->conninfo()), m_tls,
+            QString::fromStdString(m_fx.db->conninfo()), m_fx.tls,
             {{QStringLiteral("CALLCOMMANDER_SERVER_NODE"), QStringLiteral("node-b")}});
         QVERIFY2(second.start(), qPrintable(second.log()));
         QVERIFY2(second.waitReady(), qPrintable(second.log()));
@@ -637,12 +631,12 @@ private Q_SLOTS:
 
         // Its own account: sign-ins are rate-limited per account (5 a minute).
         const QJsonObject signedIn =
-            seedAndSignIn(*m_server, m_db->conninfo(), QStringLiteral("roaming@example.com"));
+            seedAndSignIn(*m_fx.server, m_fx.db->conninfo(), QStringLiteral("roaming@example.com"));
         const std::string access = signedIn.value("accessToken").toString().toStdString();
         QVERIFY(!access.empty());
-        WsProbe here(m_tls.ca());
-        WsProbe there(m_tls.ca());
-        QVERIFY(here.open(m_server->wsUrl()));
+        WsProbe here(m_fx.tls.ca());
+        WsProbe there(m_fx.tls.ca());
+        QVERIFY(here.open(m_fx.server->wsUrl()));
         QVERIFY(there.open(second.wsUrl()));
         here.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, access)));
         there.socket.sendTextMessage(QString::fromStdString(helloText(1, 1, 1, access)));
@@ -653,7 +647,8 @@ private Q_SLOTS:
         const QByteArray logoutBody =
             QJsonDocument(QJsonObject{{"refreshToken", signedIn.value("refreshToken")}}).toJson();
         QCOMPARE(
-            test::httpsPost(m_server->baseUrl() + "/v1/auth/logout", m_tls.ca(), logoutBody).status,
+            test::httpsPost(m_fx.server->baseUrl() + "/v1/auth/logout", m_fx.tls.ca(), logoutBody)
+                .status,
             200);
         QVERIFY(here.waitDisconnected(5000));
         QVERIFY(there.waitDisconnected(5000));
@@ -665,13 +660,13 @@ private Q_SLOTS:
     void appSessionSignsInConnectsAndSignsOut()
     {
         app::ServerConnection conn(nullptr);
-        conn.setExtraCaCertificates(m_tls.ca());
+        conn.setExtraCaCertificates(m_fx.tls.ca());
         conn.setDeviceId(QStringLiteral("counter-tablet"));
-        conn.setUrl(QUrl(m_server->wsUrl()));
+        conn.setUrl(QUrl(m_fx.server->wsUrl()));
         app::Session session(&conn, nullptr);
-        session.setExtraCaCertificates(m_tls.ca());
+        session.setExtraCaCertificates(m_fx.tls.ca());
         {
-            pqxx::connection c(m_db->conninfo());
+            pqxx::connection c(m_fx.db->conninfo());
             test::seedUser(c, "acme", "counter@example.com", kPassword.toStdString(), "staff");
         }
         session.setOrganisation(QStringLiteral("acme"));
@@ -694,7 +689,7 @@ private Q_SLOTS:
         QCOMPARE(session.state(), app::Session::State::SignedOut);
         QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
         // The server heard about it: no live sign-in of this account is left.
-        pqxx::connection db(m_db->conninfo());
+        pqxx::connection db(m_fx.db->conninfo());
         QTRY_COMPARE_WITH_TIMEOUT(
             pqxx::read_transaction(db)
                 .exec1("SELECT count(*) FROM auth_sessions s JOIN users u ON u.id = s.user_id "
@@ -710,17 +705,14 @@ private Q_SLOTS:
     {
         app::ServerConnection conn(nullptr);
         conn.setAccessToken(QString::fromStdString(g_token));
-        conn.setUrl(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_server->port())));
+        conn.setUrl(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_fx.server->port())));
         conn.connectToServer();
         QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
         QVERIFY(conn.lastError().contains(QStringLiteral("wss://")));
     }
 
 private:
-    QTemporaryDir m_tmp;
-    TlsFiles m_tls;
-    std::unique_ptr<TestDatabase> m_db;
-    std::unique_ptr<ServerProcess> m_server;
+    cc::test::ServerFixture m_fx;
 };
 
 QTEST_GUILESS_MAIN(TestServer)

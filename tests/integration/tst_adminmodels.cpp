@@ -1,10 +1,12 @@
-// UsersModel against the real server: rows as the server decides them, updates after an
-// action, errors in words, all checked by QAbstractItemModelTester.
+// The admin models (people, audit log) against the real server: rows as the server decides
+// them, updates after an action, errors in words, all checked by QAbstractItemModelTester.
 
+#include "app/admin/auditmodel.h"
 #include "app/admin/usersmodel.h"
 #include "app/auth/session.h"
 #include "app/net/serverconnection.h"
 #include "tests/support/seed.h"
+#include "tests/support/serverfixture.h"
 #include "tests/support/serverprocess.h"
 #include "tests/support/testdatabase.h"
 
@@ -21,23 +23,15 @@ using cc::test::ServerProcess;
 using cc::test::TestDatabase;
 using cc::test::TlsFiles;
 
-class TestUsersModel : public QObject {
+class TestAdminModels : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_tmp.isValid());
-        try {
-            m_tls = TlsFiles::generate(m_tmp.path());
-            m_db = std::make_unique<TestDatabase>();
-        } catch (const std::exception& e) {
-            QFAIL(e.what());
-        }
-        m_server = std::make_unique<ServerProcess>(QString::fromStdString(m_db->conninfo()), m_tls);
-        QVERIFY2(m_server->start(), qPrintable(m_server->log()));
-        QVERIFY2(m_server->waitReady(), qPrintable(m_server->log()));
-        pqxx::connection c(m_db->conninfo());
+        const QString problem = m_fx.start();
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        pqxx::connection c(m_fx.db->conninfo());
         test::seedUser(c, "acme", "boss@acme.example", "correct horse battery", "admin");
         test::seedUser(c, "acme", "zoe@acme.example", "correct horse battery", "staff");
         test::seedUser(c, "acme", "amy@acme.example", "correct horse battery", "staff");
@@ -46,8 +40,8 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        if (m_server) {
-            QCOMPARE(m_server->terminate(), 0);
+        if (m_fx.server) {
+            QCOMPARE(m_fx.server->terminate(), 0);
         }
     }
 
@@ -112,6 +106,35 @@ private Q_SLOTS:
         QVERIFY(model.index(me).data(app::UsersModel::ActiveRole).toBool());
     }
 
+    void auditLogShowsWhatAdminsDid()
+    {
+        QVERIFY(!app::AuditModel::parse(R"({"entries":[{"id":0,"action":"x"}]})").has_value());
+        QVERIFY(!app::AuditModel::parse(R"({"nope":[]})").has_value());
+
+        auto [conn, session] = signIn("boss@acme.example");
+        app::AuditModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setSession(session.get());
+        QTRY_VERIFY_WITH_TIMEOUT(!model.loading(), 10000);
+        QCOMPARE(model.error(), QString());
+        QVERIFY(model.rowCount() >= 1); // zoe was disabled in the test before
+        const QModelIndex newest = model.index(0);
+        QCOMPARE(newest.data(app::AuditModel::ActionRole).toString(),
+                 QStringLiteral("user.disabled"));
+        QVERIFY(newest.data(app::AuditModel::TargetRole)
+                    .toString()
+                    .startsWith(QStringLiteral("user ")));
+        QVERIFY(newest.data(app::AuditModel::WhenRole).toString().endsWith(QLatin1Char('Z')));
+
+        auto [staffConn, staff] = signIn("amy@acme.example");
+        app::AuditModel denied;
+        denied.setSession(staff.get());
+        QTRY_VERIFY_WITH_TIMEOUT(!denied.loading(), 10000);
+        QCOMPARE(denied.rowCount(), 0);
+        QVERIFY(denied.error().contains(QStringLiteral("role")));
+    }
+
     void staffAreToldTheyMayNot()
     {
         auto [conn, session] = signIn("amy@acme.example");
@@ -139,11 +162,11 @@ private:
     signIn(const QString& email)
     {
         auto conn = std::make_unique<app::ServerConnection>(nullptr);
-        conn->setExtraCaCertificates(m_tls.ca());
-        conn->setUrl(QUrl(m_server->wsUrl()));
+        conn->setExtraCaCertificates(m_fx.tls.ca());
+        conn->setUrl(QUrl(m_fx.server->wsUrl()));
         conn->setDeviceId(QStringLiteral("admin-desk"));
         auto session = std::make_unique<app::Session>(conn.get(), nullptr);
-        session->setExtraCaCertificates(m_tls.ca());
+        session->setExtraCaCertificates(m_fx.tls.ca());
         session->setOrganisation(QStringLiteral("acme"));
         session->setEmail(email);
         session->signIn(QStringLiteral("correct horse battery"));
@@ -154,11 +177,8 @@ private:
         return {std::move(conn), std::move(session)};
     }
 
-    QTemporaryDir m_tmp;
-    TlsFiles m_tls;
-    std::unique_ptr<TestDatabase> m_db;
-    std::unique_ptr<ServerProcess> m_server;
+    cc::test::ServerFixture m_fx;
 };
 
-QTEST_GUILESS_MAIN(TestUsersModel)
-#include "tst_usersmodel.moc"
+QTEST_GUILESS_MAIN(TestAdminModels)
+#include "tst_adminmodels.moc"
