@@ -37,8 +37,7 @@ QVariant AuditModel::data(const QModelIndex& index, int role) const
 
 QHash<int, QByteArray> AuditModel::roleNames() const
 {
-    return {
-        {WhenRole, "when"}, {ActionRole, "what"}, {ActorRole, "who"}, {TargetRole, "target"}};
+    return {{WhenRole, "when"}, {ActionRole, "what"}, {ActorRole, "who"}, {TargetRole, "target"}};
 }
 
 std::optional<QList<AuditModel::Entry>> AuditModel::parse(const QByteArray& body)

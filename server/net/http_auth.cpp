@@ -116,13 +116,18 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
             unavailable);
         return;
     }
+    if (path != "/v1/auth/refresh" && path != "/v1/auth/logout") {
+        send(errorResponse(*request, http::status::not_found, "no such endpoint"));
+        return;
+    }
+    // Both take {"refreshToken": "..."}.
+    auto parsed = auth::parseRefreshRequest(contentType, request->body());
+    if (!parsed) {
+        badRequest(parsed.error().message);
+        return;
+    }
+    const std::string token = std::move(parsed).value();
     if (path == "/v1/auth/refresh") {
-        auto parsed = auth::parseRefreshRequest(contentType, request->body());
-        if (!parsed) {
-            badRequest(parsed.error().message);
-            return;
-        }
-        const std::string token = std::move(parsed).value();
         ctx.database.submit(
             [&ctx, answer, token, ip = m_peerIp](pqxx::connection& conn) {
                 const auto outcome = auth::refresh(conn, ctx.signer, ctx.authSettings, token, ip);
@@ -135,22 +140,12 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
             unavailable);
         return;
     }
-    if (path == "/v1/auth/logout") {
-        auto parsed = auth::parseRefreshRequest(contentType, request->body());
-        if (!parsed) {
-            badRequest(parsed.error().message);
-            return;
-        }
-        const std::string token = std::move(parsed).value();
-        ctx.database.submit(
-            [answer, token](pqxx::connection& conn) {
-                auth::logout(conn, token); // the same answer whether it was live or not
-                answer(http::status::ok, {{"status", "signed_out"}}, 0);
-            },
-            unavailable);
-        return;
-    }
-    send(errorResponse(*request, http::status::not_found, "no such endpoint"));
+    ctx.database.submit(
+        [answer, token](pqxx::connection& conn) {
+            auth::logout(conn, token); // the same answer whether it was live or not
+            answer(http::status::ok, {{"status", "signed_out"}}, 0);
+        },
+        unavailable);
 }
 
 } // namespace cc::server::net

@@ -41,7 +41,8 @@ private Q_SLOTS:
                                          << "qty 2 **** **** **** 1111";
         QTest::newRow("expiry before") << "exp 12-27 4111111111111111"
                                        << "exp 12-27 ************1111";
-        QTest::newRow("glued digits stay") << "99994111111111111111" << "99994111111111111111";
+        QTest::newRow("glued digits stay") << "99994111111111111111"
+                                           << "99994111111111111111";
     }
 
     void masks()
