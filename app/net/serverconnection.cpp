@@ -266,8 +266,22 @@ void ServerConnection::onTextMessage(const QString& message)
                        .arg(text));
             return;
         }
-        setLastError(text);
+        if (decoded.value().id.empty() || decoded.value().id == "hello") {
+            setLastError(text); // answers to sync requests are for their sender to handle
+        }
     }
+    if (m_state == State::Connected) {
+        Q_EMIT messageReceived(decoded.value());
+    }
+}
+
+bool ServerConnection::send(const protocol::Envelope& envelope)
+{
+    if (m_state != State::Connected || !m_socket) {
+        return false;
+    }
+    m_socket->sendTextMessage(QString::fromStdString(protocol::encode(envelope)));
+    return true;
 }
 
 void ServerConnection::onPong(quint64 /*elapsedMs*/)

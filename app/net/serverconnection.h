@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/core/reconnectpolicy.h"
+#include "shared/protocol/messages.h"
 
 #include <QObject>
 #include <QSslCertificate>
@@ -73,6 +74,9 @@ public:
     // connection outlives the token it started with.
     void setAccessToken(const QString& token);
 
+    // Sends a message on the welcomed connection; false (nothing sent) when not connected.
+    bool send(const protocol::Envelope& envelope);
+
     Q_INVOKABLE void connectToServer();
     Q_INVOKABLE void disconnectFromServer();
     Q_INVOKABLE void retryNow();
@@ -86,6 +90,9 @@ Q_SIGNALS:
     // The server refused the access token (expired, revoked): the connection has stopped and
     // waits for a new token and connectToServer().
     void tokenRejected();
+    // Every message after the welcome that the connection does not handle itself (sync
+    // messages, and errors answering them), on the connection's thread.
+    void messageReceived(const cc::protocol::Envelope& envelope);
 
 private:
     void open();

@@ -45,11 +45,14 @@ std::uint16_t closeCodeFor(ErrorCode code)
     case ErrorCode::MessageTooLarge:
         return protocol::kCloseTooBig;
     case ErrorCode::NotReady:
+    case ErrorCode::Overloaded:
         return protocol::kCloseTryAgainLater;
     case ErrorCode::Unauthenticated:
         return protocol::kCloseUnauthenticated;
     case ErrorCode::UnknownType:
     case ErrorCode::ProtocolViolation:
+    case ErrorCode::InvalidCursor:
+    case ErrorCode::Forbidden:
     case ErrorCode::Internal:
         break;
     }
@@ -148,6 +151,19 @@ ProtocolOutcome ClientProtocol::onText(std::string_view text)
     }
     if (std::holds_alternative<protocol::Error>(env.body)) {
         return {}; // the client reports a problem; the session logs it, nothing to answer
+    }
+    ProtocolOutcome out;
+    if (const auto* subscribe = std::get_if<protocol::Subscribe>(&env.body)) {
+        out.sync = SyncRequest{env.id, *subscribe};
+        return out;
+    }
+    if (const auto* pull = std::get_if<protocol::Pull>(&env.body)) {
+        out.sync = SyncRequest{env.id, *pull};
+        return out;
+    }
+    if (auto* push = std::get_if<protocol::Push>(&decoded.value().body)) {
+        out.sync = SyncRequest{env.id, std::move(*push)};
+        return out;
     }
     return fail(ErrorCode::ProtocolViolation,
                 std::string(protocol::typeName(env.body)) + " is sent by servers, not clients",

@@ -1,18 +1,26 @@
 #pragma once
 
 #include "server/auth/tokens.h"
+#include "shared/protocol/messages.h"
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 // What one WebSocket client may say, in what order, and what the server answers: the protocol's
 // rules without any sockets, so they are tested directly. A WebSocket session feeds it frames and
 // carries out the outcome (send these texts, check this login session, then maybe close).
 namespace cc::server::net {
+
+// A sync request of a greeted client, carried out by the session against the database.
+struct SyncRequest {
+    std::string id; // the envelope id, echoed in the answer
+    std::variant<protocol::Subscribe, protocol::Pull, protocol::Push> body;
+};
 
 struct ProtocolOutcome {
     std::vector<std::string> replies;       // sent in order
@@ -21,6 +29,7 @@ struct ProtocolOutcome {
     // The token checked out; before going on, the session must ask the database whether this
     // login session is still live and answer with ClientProtocol::completeSessionCheck().
     std::optional<auth::Claims> checkSession;
+    std::optional<SyncRequest> sync;
 };
 
 class ClientProtocol {

@@ -130,7 +130,23 @@ struct Server::Impl {
         , shutdownTimer(ioc)
         , signals(ioc)
         , database(config.dbConninfo, config.dbPoolSize, config.dbMaxQueue)
-    {}
+        , syncPoll(ioc)
+    {
+        ctx.syncHub = &syncHub;
+    }
+
+    // Once a second the hub looks for changes whose NOTIFY it missed (or whose read failed).
+    void pollSync()
+    {
+        syncPoll.expires_after(std::chrono::seconds(1));
+        syncPoll.async_wait([this](error_code ec) {
+            if (ec || ctx.stopping) {
+                return;
+            }
+            syncHub.pollAll();
+            pollSync();
+        });
+    }
 
     void loadTls()
     {
@@ -255,6 +271,7 @@ struct Server::Impl {
         log::info("server", "shutting down: no new connections, closing " +
                                 std::to_string(sessions.size()) + " sessions");
         wakeMigrator();
+        syncPoll.cancel();
         asio::post(acceptor.get_executor(), [this] {
             error_code ignored;
             acceptor.close(ignored);
@@ -334,6 +351,8 @@ struct Server::Impl {
     asio::steady_timer shutdownTimer;
     asio::signal_set signals;
     db::Database database;
+    sync::SyncHub syncHub{database};
+    asio::steady_timer syncPoll;
     std::unique_ptr<db::NotificationListener> listener; // stopped before anything it touches
     std::uint16_t boundPort = 0;
     std::atomic<int> exitCode{0};
@@ -378,17 +397,25 @@ int Server::run(bool handleSignals)
     }
     d.migrateInBackground();
     // Revocations from any node (or from SQL) close this node's sessions of that sign-in.
+    // Committed sync changes (from any node, or SQL) are read once and fanned out to this node's
+    // live subscribers of that organisation.
     d.listener = std::make_unique<db::NotificationListener>(
-        d.config.dbConninfo, std::vector<std::string>{"cc_session_revoked"},
-        [&d](const std::string& /*channel*/, const std::string& sessionId) {
-            if (sessionId.empty() || sessionId.size() > 64) {
+        d.config.dbConninfo, std::vector<std::string>{"cc_session_revoked", "cc_sync"},
+        [&d](const std::string& channel, const std::string& payload) {
+            if (payload.empty() || payload.size() > 64) {
                 return;
             }
-            d.ctx.revocations.add(sessionId);
-            for (const auto& session : d.sessions.snapshot()) {
-                session->onSessionRevoked(sessionId);
+            if (channel == "cc_sync") {
+                d.syncHub.notify(payload);
+                return;
             }
-        });
+            d.ctx.revocations.add(payload);
+            for (const auto& session : d.sessions.snapshot()) {
+                session->onSessionRevoked(payload);
+            }
+        },
+        [&d] { d.syncHub.pollAll(); }); // notifications sent while disconnected are lost
+    d.pollSync();
     d.listener->start();
     d.doAccept();
     log::info("server", "node " + d.ctx.node + " listening on https://" + d.config.listenAddress +

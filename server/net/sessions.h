@@ -7,6 +7,8 @@
 #include "server/auth/tokens.h"
 #include "server/net/beast.h"
 #include "server/net/client_protocol.h"
+#include "server/sync/hub.h"
+#include "shared/sync/hlc.h"
 
 #include <algorithm>
 #include <atomic>
@@ -153,6 +155,7 @@ struct NodeContext {
     auth::AuthSettings authSettings;
     Limits limits;
     RecentRevocations revocations;
+    sync::SyncHub* syncHub = nullptr; // set once by the server before it accepts
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0}; // open TCP connections, all kinds
 };
@@ -199,7 +202,9 @@ private:
 };
 
 // A secure WebSocket client, from its upgrade request to its close.
-class WsSession : public Closable, public std::enable_shared_from_this<WsSession> {
+class WsSession : public Closable,
+                  public sync::SyncSubscriber,
+                  public std::enable_shared_from_this<WsSession> {
 public:
     WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot);
     ~WsSession() override;
@@ -209,8 +214,23 @@ public:
     // Queues a message for this client; thread-safe. A client whose queue outgrows the
     // configured limit is closed rather than allowed to hold the server's memory.
     void send(std::shared_ptr<const std::string> message);
+    void deliver(std::shared_ptr<const sync::SharedBatch> batch) override;
 
 private:
+    // Sync (ws_sync.cpp): catch-up in pages the client pulls, then live batches from the hub.
+    enum class SyncMode { Idle, Reading, AwaitingPull, Live };
+    void handleSync(SyncRequest&& request);
+    void subscribe(const std::string& id, const protocol::Subscribe& request);
+    void pull(const std::string& id, const protocol::Pull& request);
+    void push(std::string id, protocol::Push&& request);
+    void startPush();
+    void readNextPage(bool countRemaining);
+    void sendPage(sync::Page&& page, bool reset);
+    void goLive();
+    void onSyncBatch(const std::shared_ptr<const sync::SharedBatch>& batch);
+    void replyError(protocol::ErrorCode code, std::string message, const std::string& id);
+    void closeDisabled(const std::string& id);
+
     void onAccept(error_code ec);
     void doRead();
     void onRead(error_code ec, std::size_t bytes);
@@ -239,6 +259,17 @@ private:
     bool m_closing = false;
     std::string m_peer;
     ConnectionSlot m_slot;
+
+    SyncMode m_syncMode = SyncMode::Idle;
+    std::optional<sync::SyncScope> m_scope;
+    std::int64_t m_cursor = 0;    // the client holds everything of its scope up to here
+    std::int64_t m_remaining = 0; // rows left in the current catch-up (for progress)
+    bool m_registered = false;    // with the hub
+    std::deque<std::shared_ptr<const sync::SharedBatch>> m_heldBatches; // while catching up
+    bool m_batchesOverflowed = false;
+    std::deque<std::pair<std::string, protocol::Push>> m_pushes; // waiting behind the one running
+    bool m_pushing = false;
+    std::shared_ptr<cc::sync::HlcClock> m_clock; // used by one push at a time, on a DB thread
 };
 
 } // namespace cc::server::net

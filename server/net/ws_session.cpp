@@ -42,6 +42,9 @@ WsSession::WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot
 WsSession::~WsSession()
 {
     m_ctx.sessions.remove(this);
+    if (m_registered && m_ctx.syncHub != nullptr) {
+        m_ctx.syncHub->remove(m_scope->organisationId, this);
+    }
 }
 
 void WsSession::run(Request&& upgrade)
@@ -87,6 +90,7 @@ void WsSession::onAccept(error_code ec)
                                                   "no hello received in time"))},
             protocol::kClosePolicy,
             "no hello received in time",
+            std::nullopt,
             std::nullopt});
     });
     doRead();
@@ -112,6 +116,7 @@ void WsSession::onSessionRevoked(const std::string& sessionId)
                                 protocol::ErrorCode::Unauthenticated, "this sign-in has ended"))},
                             protocol::kCloseUnauthenticated,
                             "this sign-in has ended",
+                            std::nullopt,
                             std::nullopt});
     });
 }
@@ -221,6 +226,7 @@ void WsSession::onPrincipalChanged()
                                 protocol::ErrorCode::Unauthenticated, "access token expired"))},
                             protocol::kCloseUnauthenticated,
                             "access token expired",
+                            std::nullopt,
                             std::nullopt});
     });
 }
@@ -236,6 +242,9 @@ void WsSession::apply(ProtocolOutcome&& outcome)
     }
     for (auto& reply : outcome.replies) {
         enqueue(std::make_shared<const std::string>(std::move(reply)));
+    }
+    if (outcome.sync) {
+        handleSync(std::move(*outcome.sync));
     }
     if (outcome.closeCode) {
         closeWith({static_cast<websocket::close_code>(*outcome.closeCode), outcome.closeReason});

@@ -1,5 +1,7 @@
 #include "shared/protocol/envelope.h"
 
+#include "shared/sync/json_value.h"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -14,7 +16,7 @@ namespace {
 
 constexpr std::size_t kMaxDepth = 16;
 
-constexpr std::array<std::pair<ErrorCode, std::string_view>, 8> kErrorNames{{
+constexpr std::array<std::pair<ErrorCode, std::string_view>, 11> kErrorNames{{
     {ErrorCode::MalformedMessage, "malformed_message"},
     {ErrorCode::UnsupportedVersion, "unsupported_version"},
     {ErrorCode::UnknownType, "unknown_type"},
@@ -22,6 +24,9 @@ constexpr std::array<std::pair<ErrorCode, std::string_view>, 8> kErrorNames{{
     {ErrorCode::MessageTooLarge, "message_too_large"},
     {ErrorCode::NotReady, "not_ready"},
     {ErrorCode::Unauthenticated, "unauthenticated"},
+    {ErrorCode::InvalidCursor, "invalid_cursor"},
+    {ErrorCode::Forbidden, "forbidden"},
+    {ErrorCode::Overloaded, "overloaded"},
     {ErrorCode::Internal, "internal"},
 }};
 
@@ -145,6 +150,288 @@ json::object bodyToJson(const Error& m)
     return o;
 }
 
+// ---- sync bodies ----
+
+std::int64_t readVersion(const json::object& o, std::string_view key, std::string_view where,
+                         bool required = true)
+{
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) {
+        if (required) {
+            throw Invalid{std::string(where) + ": missing \"" + std::string(key) + "\""};
+        }
+        return 0;
+    }
+    const std::int64_t n = readInt(*v, std::string(where) + "." + std::string(key));
+    if (n < 0) {
+        throw Invalid{std::string(where) + "." + std::string(key) + " must not be negative"};
+    }
+    return n;
+}
+
+bool readBool(const json::object& o, std::string_view key, std::string_view where)
+{
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) {
+        return false;
+    }
+    if (!v->is_bool()) {
+        throw Invalid{std::string(where) + "." + std::string(key) + " must be true or false"};
+    }
+    return v->get_bool();
+}
+
+const json::array& requireArray(const json::value& v, std::string_view what, std::size_t max)
+{
+    const json::array* a = v.if_array();
+    if (a == nullptr) {
+        throw Invalid{std::string(what) + " must be an array"};
+    }
+    if (a->size() > max) {
+        throw Invalid{std::string(what) + " has more than " + std::to_string(max) + " entries"};
+    }
+    return *a;
+}
+
+sync::Fields fieldsFromJson(const json::value& v, std::string_view where)
+{
+    const json::object& o = requireObject(v, where);
+    if (o.size() > kMaxFieldsPerRow) {
+        throw Invalid{std::string(where) + " has more than " + std::to_string(kMaxFieldsPerRow) +
+                      " fields"};
+    }
+    // Names are unique: Boost.JSON keeps the last of duplicate keys while parsing.
+    sync::Fields fields;
+    fields.reserve(o.size());
+    for (const auto& [name, value] : o) {
+        if (name.empty() || name.size() > kMaxNameLength) {
+            throw Invalid{std::string(where) + ": a field name is empty or too long"};
+        }
+        if (const json::string* text = value.if_string(); text && text->size() > kMaxValueLength) {
+            throw Invalid{std::string(where) + "." + std::string(sv(name)) + " is longer than " +
+                          std::to_string(kMaxValueLength) + " bytes"};
+        }
+        auto out = sync::fromJsonValue(value);
+        if (!out) {
+            throw Invalid{std::string(where) + "." + std::string(sv(name)) +
+                          " must be null, true/false, a number or text"};
+        }
+        fields.push_back({std::string(sv(name)), std::move(*out)});
+    }
+    return fields;
+}
+
+json::object bodyToJson(const Subscribe& m)
+{
+    return {{"cursor", m.cursor}, {"scopeKey", m.scopeKey}};
+}
+
+json::object bodyToJson(const Pull& m)
+{
+    return {{"cursor", m.cursor}};
+}
+
+json::object rowToJson(const SyncRow& r)
+{
+    json::object o{{"e", r.entity}, {"k", r.key}, {"v", r.version}};
+    if (r.deleted) {
+        o["d"] = true;
+    } else {
+        o["f"] = sync::toJsonObject(r.fields);
+    }
+    if (!r.mutationId.empty()) {
+        o["m"] = r.mutationId;
+    }
+    if (!r.hlc.empty()) {
+        o["h"] = r.hlc;
+    }
+    return o;
+}
+
+json::object bodyToJson(const Changes& m)
+{
+    json::array rows;
+    rows.reserve(m.rows.size());
+    for (const auto& r : m.rows) {
+        rows.emplace_back(rowToJson(r));
+    }
+    json::object o{
+        {"from", m.from}, {"to", m.to}, {"scopeKey", m.scopeKey}, {"rows", std::move(rows)}};
+    if (m.reset) {
+        o["reset"] = true;
+    }
+    if (m.complete) {
+        o["complete"] = true;
+    }
+    if (m.remaining > 0) {
+        o["remaining"] = m.remaining;
+    }
+    return o;
+}
+
+json::object bodyToJson(const Push& m)
+{
+    json::array mutations;
+    mutations.reserve(m.mutations.size());
+    for (const auto& mu : m.mutations) {
+        json::object o{{"id", mu.id},
+                       {"e", mu.entity},
+                       {"k", mu.key},
+                       {"op", sync::toString(mu.op)},
+                       {"h", mu.hlc}};
+        if (mu.op != sync::Op::Delete) {
+            o["f"] = sync::toJsonObject(mu.fields);
+        }
+        mutations.emplace_back(std::move(o));
+    }
+    return {{"mutations", std::move(mutations)}};
+}
+
+json::object bodyToJson(const PushResult& m)
+{
+    json::array results;
+    results.reserve(m.results.size());
+    for (const auto& r : m.results) {
+        json::object o{{"id", r.id},
+                       {"s", r.status == MutationStatus::Applied ? "applied" : "rejected"}};
+        if (r.version > 0) {
+            o["v"] = r.version;
+        }
+        if (!r.reason.empty()) {
+            o["reason"] = r.reason;
+        }
+        if (!r.overridden.empty()) {
+            json::array fields;
+            for (const auto& f : r.overridden) {
+                fields.emplace_back(json::string(f));
+            }
+            o["overridden"] = std::move(fields);
+        }
+        results.emplace_back(std::move(o));
+    }
+    return {{"results", std::move(results)}, {"hlc", m.hlc}};
+}
+
+Subscribe subscribeFromJson(const json::object& o)
+{
+    Subscribe m;
+    m.cursor = readVersion(o, "cursor", "subscribe");
+    m.scopeKey = readString(o, "scopeKey", "subscribe", kMaxNameLength, false);
+    return m;
+}
+
+Pull pullFromJson(const json::object& o)
+{
+    return Pull{readVersion(o, "cursor", "pull")};
+}
+
+SyncRow rowFromJson(const json::value& v)
+{
+    const json::object& o = requireObject(v, "changes.rows[]");
+    SyncRow r;
+    r.entity = readString(o, "e", "row", kMaxNameLength);
+    r.key = readString(o, "k", "row", kMaxKeyLength);
+    r.version = readVersion(o, "v", "row");
+    r.deleted = readBool(o, "d", "row");
+    if (!r.deleted) {
+        r.fields = fieldsFromJson(require(o, "f", "row"), "row.f");
+    }
+    r.mutationId = readString(o, "m", "row", kMaxIdLength, false);
+    r.hlc = readString(o, "h", "row", kMaxNameLength, false);
+    return r;
+}
+
+Changes changesFromJson(const json::object& o)
+{
+    Changes m;
+    m.from = readVersion(o, "from", "changes");
+    m.to = readVersion(o, "to", "changes");
+    if (m.to + 1 < m.from) {
+        throw Invalid{"changes: \"to\" is before \"from\""};
+    }
+    m.reset = readBool(o, "reset", "changes");
+    m.complete = readBool(o, "complete", "changes");
+    m.remaining = readVersion(o, "remaining", "changes", false);
+    m.scopeKey = readString(o, "scopeKey", "changes", kMaxNameLength, false);
+    const json::array& rows =
+        requireArray(require(o, "rows", "changes"), "changes.rows", kMaxRowsPerChanges);
+    m.rows.reserve(rows.size());
+    for (const auto& row : rows) {
+        m.rows.push_back(rowFromJson(row));
+        const auto version = m.rows.back().version;
+        if (version < m.from || version > m.to) {
+            throw Invalid{"changes: a row's version is outside [from, to]"};
+        }
+    }
+    return m;
+}
+
+Push pushFromJson(const json::object& o)
+{
+    Push m;
+    const json::array& list =
+        requireArray(require(o, "mutations", "push"), "push.mutations", kMaxMutationsPerPush);
+    m.mutations.reserve(list.size());
+    for (const auto& item : list) {
+        const json::object& mo = requireObject(item, "push.mutations[]");
+        Mutation mu;
+        mu.id = readString(mo, "id", "mutation", kMaxIdLength);
+        mu.entity = readString(mo, "e", "mutation", kMaxNameLength);
+        mu.key = readString(mo, "k", "mutation", kMaxKeyLength);
+        const std::string op = readString(mo, "op", "mutation", kMaxNameLength);
+        if (op == "insert") {
+            mu.op = sync::Op::Insert;
+        } else if (op == "update") {
+            mu.op = sync::Op::Update;
+        } else if (op == "delete") {
+            mu.op = sync::Op::Delete;
+        } else {
+            throw Invalid{"mutation.op must be insert, update or delete"};
+        }
+        if (mu.op != sync::Op::Delete) {
+            mu.fields = fieldsFromJson(require(mo, "f", "mutation"), "mutation.f");
+        }
+        mu.hlc = readString(mo, "h", "mutation", kMaxNameLength);
+        m.mutations.push_back(std::move(mu));
+    }
+    return m;
+}
+
+PushResult pushResultFromJson(const json::object& o)
+{
+    PushResult m;
+    const json::array& list = requireArray(require(o, "results", "push_result"),
+                                           "push_result.results", kMaxMutationsPerPush);
+    m.results.reserve(list.size());
+    for (const auto& item : list) {
+        const json::object& ro = requireObject(item, "push_result.results[]");
+        MutationResult r;
+        r.id = readString(ro, "id", "result", kMaxIdLength);
+        const std::string status = readString(ro, "s", "result", kMaxNameLength);
+        if (status == "applied") {
+            r.status = MutationStatus::Applied;
+        } else if (status == "rejected") {
+            r.status = MutationStatus::Rejected;
+        } else {
+            throw Invalid{"result.s must be applied or rejected"};
+        }
+        r.version = readVersion(ro, "v", "result", false);
+        r.reason = readString(ro, "reason", "result", kMaxMessageLength, false);
+        if (const json::value* ov = ro.if_contains("overridden")) {
+            for (const auto& f : requireArray(*ov, "result.overridden", kMaxFieldsPerRow)) {
+                const json::string* s = f.if_string();
+                if (s == nullptr || s->size() > kMaxNameLength) {
+                    throw Invalid{"result.overridden must hold field names"};
+                }
+                r.overridden.emplace_back(sv(*s));
+            }
+        }
+        m.results.push_back(std::move(r));
+    }
+    m.hlc = readString(o, "hlc", "push_result", kMaxNameLength, false);
+    return m;
+}
+
 Hello helloFromJson(const json::object& o)
 {
     Hello m;
@@ -232,6 +519,11 @@ std::string_view typeName(const Body& body)
         std::string_view operator()(const Welcome&) const { return "welcome"; }
         std::string_view operator()(const Error&) const { return "error"; }
         std::string_view operator()(const Reauth&) const { return "reauth"; }
+        std::string_view operator()(const Subscribe&) const { return "subscribe"; }
+        std::string_view operator()(const Changes&) const { return "changes"; }
+        std::string_view operator()(const Pull&) const { return "pull"; }
+        std::string_view operator()(const Push&) const { return "push"; }
+        std::string_view operator()(const PushResult&) const { return "push_result"; }
     };
     return std::visit(Visitor{}, body);
 }
@@ -284,6 +576,16 @@ Result<Envelope, DecodeError> decode(std::string_view text)
             env.body = errorFromJson(body);
         } else if (type == "reauth") {
             env.body = reauthFromJson(body);
+        } else if (type == "subscribe") {
+            env.body = subscribeFromJson(body);
+        } else if (type == "changes") {
+            env.body = changesFromJson(body);
+        } else if (type == "pull") {
+            env.body = pullFromJson(body);
+        } else if (type == "push") {
+            env.body = pushFromJson(body);
+        } else if (type == "push_result") {
+            env.body = pushResultFromJson(body);
         } else {
             failure.code = ErrorCode::UnknownType;
             failure.message = "unknown message type \"" + type + "\"";

@@ -1,5 +1,8 @@
 #pragma once
 
+#include "shared/sync/schema.h"
+#include "shared/sync/value.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +23,11 @@ inline constexpr std::size_t kMaxIdLength = 64;
 inline constexpr std::size_t kMaxNameLength = 128;
 inline constexpr std::size_t kMaxMessageLength = 1024;
 inline constexpr std::size_t kMaxTokenLength = 4096;
+inline constexpr std::size_t kMaxKeyLength = 200; // a synced row's key
+inline constexpr std::size_t kMaxFieldsPerRow = 64;
+inline constexpr std::size_t kMaxValueLength = 8192; // one field's text (the schema is stricter)
+inline constexpr std::size_t kMaxMutationsPerPush = 1000;
+inline constexpr std::size_t kMaxRowsPerChanges = 10000;
 
 // WebSocket close codes (RFC 6455 section 7.4 plus the private 4000-4999 range).
 inline constexpr std::uint16_t kCloseNormal = 1000;
@@ -39,6 +47,9 @@ enum class ErrorCode {
     MessageTooLarge,
     NotReady,        // the server cannot serve yet (database down, migrating)
     Unauthenticated, // the access token is missing, invalid, expired or its session revoked
+    InvalidCursor,   // a sync cursor this server never issued (ahead of every version)
+    Forbidden,       // the signed-in person may not do this
+    Overloaded,      // the server is saturated: retry later, more slowly
     Internal,
 };
 
@@ -91,7 +102,88 @@ struct Error {
     friend bool operator==(const Error&, const Error&) = default;
 };
 
-using Body = std::variant<Hello, Welcome, Error, Reauth>;
+// ---- Sync (docs/sync-protocol.md) ----
+
+// client -> server: start (or resume) receiving this device's scopes after `cursor` (0: nothing
+// held yet). `scopeKey` is the one the server gave with the rows the device holds; when the
+// device's scopes changed since (new store, new role, new schema) the server starts over with a
+// snapshot (`reset`).
+struct Subscribe {
+    std::int64_t cursor = 0;
+    std::string scopeKey;
+    friend bool operator==(const Subscribe&, const Subscribe&) = default;
+};
+
+// One row as it is now: its whole state, or a tombstone.
+struct SyncRow {
+    std::string entity;
+    std::string key;
+    std::int64_t version = 0;
+    bool deleted = false;
+    sync::Fields fields;    // every field of the row; empty for a tombstone
+    std::string mutationId; // the device mutation that wrote this version, if one did
+    std::string hlc;        // the newest field stamp of the row
+    friend bool operator==(const SyncRow&, const SyncRow&) = default;
+};
+
+// server -> client: the rows of the device's scopes whose version is in [from, to], in version
+// order. After it the device holds everything up to `to` (its new cursor). While catching up
+// (`complete` false) the device asks for the next page with `pull`; once complete, new changes
+// follow as they commit.
+struct Changes {
+    std::int64_t from = 0;
+    std::int64_t to = 0;
+    bool reset = false;         // first page of a snapshot: drop every synced row first
+    bool complete = false;      // caught up: no more pages, live changes follow
+    std::int64_t remaining = 0; // rows still to come in this catch-up (estimate, for progress)
+    std::string scopeKey;
+    std::vector<SyncRow> rows;
+    friend bool operator==(const Changes&, const Changes&) = default;
+};
+
+// client -> server: the page up to `cursor` is applied; send the next.
+struct Pull {
+    std::int64_t cursor = 0;
+    friend bool operator==(const Pull&, const Pull&) = default;
+};
+
+// One local write, as the device made it.
+struct Mutation {
+    std::string id; // UUID chosen by the device; the server applies each id at most once
+    std::string entity;
+    std::string key;
+    sync::Op op = sync::Op::Update;
+    sync::Fields fields;
+    std::string hlc; // when the device made it (hybrid logical clock)
+    friend bool operator==(const Mutation&, const Mutation&) = default;
+};
+
+// client -> server: writes from the device's outbox, oldest first.
+struct Push {
+    std::vector<Mutation> mutations;
+    friend bool operator==(const Push&, const Push&) = default;
+};
+
+enum class MutationStatus { Applied, Rejected };
+
+struct MutationResult {
+    std::string id;
+    MutationStatus status = MutationStatus::Applied;
+    std::int64_t version = 0;            // the row's version after it (applied)
+    std::string reason;                  // why not (rejected), for a person
+    std::vector<std::string> overridden; // fields a newer write from elsewhere kept (applied)
+    friend bool operator==(const MutationResult&, const MutationResult&) = default;
+};
+
+// server -> client: the answer to a push (same envelope id), in the push's order, after commit.
+struct PushResult {
+    std::vector<MutationResult> results;
+    std::string hlc; // the server's clock, so the device's next stamps order after it
+    friend bool operator==(const PushResult&, const PushResult&) = default;
+};
+
+using Body =
+    std::variant<Hello, Welcome, Error, Reauth, Subscribe, Changes, Pull, Push, PushResult>;
 
 struct Envelope {
     int version = kMaxProtocolVersion; // "v": the protocol version this message is written in
@@ -100,7 +192,7 @@ struct Envelope {
     friend bool operator==(const Envelope&, const Envelope&) = default;
 };
 
-// The wire name of a body's type ("hello", "welcome", "error", "reauth").
+// The wire name of a body's type ("hello", "welcome", "error", "reauth", "subscribe", ...).
 std::string_view typeName(const Body& body);
 
 } // namespace cc::protocol

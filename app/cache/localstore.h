@@ -1,0 +1,108 @@
+#pragma once
+
+#include "shared/protocol/messages.h"
+#include "shared/sync/hlc.h"
+#include "shared/sync/schema.h"
+#include "shared/sync/value.h"
+#include "shared/util/result.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+struct sqlite3;
+
+// The device's offline cache: one SQLite file holding every synced row the device may see, the
+// outbox of local writes not yet confirmed by the server, the server's state of the rows those
+// writes touch (so a refused write can be rolled back and a server change rebased under a local
+// edit), the sync cursor and the conflicts to show to people. The server's state is final; the
+// cache converges to it (docs/sync-protocol.md).
+//
+// Not thread-safe: one owner (the sync client's worker thread) calls it.
+namespace cc::app::cache {
+
+// Shown to the user so nobody's work vanishes silently.
+struct Conflict {
+    std::int64_t id = 0;
+    std::string kind; // "rejected" (the server refused the write; it was rolled back) or
+                      // "overridden" (a newer write from elsewhere kept these fields)
+    std::string entity;
+    std::string key;
+    std::string mutationId;
+    std::string reason;
+    std::vector<std::string> fields; // overridden fields, or the fields of the rejected write
+    std::int64_t atMs = 0;
+};
+
+// What one page of changes did.
+struct ApplyOutcome {
+    std::vector<std::string> entities; // entities touched (for live models), in schema order
+    std::size_t rows = 0;              // rows applied
+    std::size_t acknowledged = 0;      // outbox entries acknowledged by the stream
+};
+
+class LocalStore {
+public:
+    // path: a file, or ":memory:". deviceId: this installation's id (the HLC node),
+    // [A-Za-z0-9_.:-]{1,64}. Creates or migrates the file; refuses one written by a newer build.
+    static Result<std::unique_ptr<LocalStore>, std::string> open(const std::string& path,
+                                                                 const std::string& deviceId);
+    ~LocalStore();
+    LocalStore(const LocalStore&) = delete;
+    LocalStore& operator=(const LocalStore&) = delete;
+
+    std::int64_t cursor() const;
+    const std::string& scopeKey() const;
+    const std::string& deviceId() const;
+
+    // One page of the server's rows, in one transaction: acknowledges outbox entries the rows
+    // carry, rebases rows with pending local writes, writes the others as they are. Refuses the
+    // whole page (changing nothing) when a value has the wrong type for its field.
+    Result<ApplyOutcome, std::string> applyChanges(const protocol::Changes& changes);
+
+    // A local write, validated as the server validates it; updates and deletes need the row to
+    // exist locally. The row and its outbox entry are written in one transaction; a refused
+    // write changes nothing. Returns the new mutation id (a random lower-case UUID v4).
+    // (The error is a sync::Refused: cc::Result cannot hold the same type twice.)
+    Result<std::string, sync::Refused> write(std::string_view entity, sync::Op op,
+                                             std::string_view key, const sync::Fields& fields,
+                                             std::int64_t nowMs);
+
+    // The outbox, oldest first: at most maxCount entries, about maxBytes encoded (always at
+    // least one when any is pending and maxCount > 0).
+    std::vector<protocol::Mutation> pending(std::size_t maxCount, std::size_t maxBytes) const;
+    std::size_t pendingCount() const;
+    // The server's answer to a push, in one transaction: applied entries leave the outbox,
+    // rejected ones leave it and are rolled back locally; both may record a conflict.
+    void applyPushResult(const protocol::PushResult& result, std::int64_t nowMs);
+
+    std::vector<Conflict> conflicts() const; // oldest first
+    bool dismissConflict(std::int64_t id);
+
+    // All fields of the entity in schema order, with the stored values (Bool as bool,
+    // Timestamp/Int as int64, Real as double, null as Null).
+    std::optional<sync::Fields> row(std::string_view entity, std::string_view key) const;
+    // key -> fields, ordered by key.
+    std::vector<std::pair<std::string, sync::Fields>> rows(std::string_view entity) const;
+    std::size_t rowCount(std::string_view entity) const;
+
+    sync::Hlc lastHlc() const;
+    // Takes in a stamp seen from the server (HlcClock::receive, at most 5 minutes ahead of
+    // nowMs); ignores one it cannot parse.
+    void observeHlc(std::string_view encoded, std::int64_t nowMs);
+
+    // For tests and benchmarks that inspect the file.
+    sqlite3* handle();
+
+private:
+    struct Impl;
+    explicit LocalStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_d;
+};
+
+} // namespace cc::app::cache

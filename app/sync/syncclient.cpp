@@ -1,0 +1,259 @@
+#include "app/sync/syncclient.h"
+
+#include "app/cache/localstore.h"
+#include "app/net/serverconnection.h"
+
+#include <QDateTime>
+#include <QRandomGenerator>
+
+namespace cc::app {
+namespace {
+
+// Well under the server's 256 KiB message limit, whatever the rows hold.
+constexpr std::size_t kMaxPushBytes = 192 * 1024;
+
+QStringList toQStringList(const std::vector<std::string>& names)
+{
+    QStringList out;
+    out.reserve(static_cast<qsizetype>(names.size()));
+    for (const auto& n : names) {
+        out << QString::fromStdString(n);
+    }
+    return out;
+}
+
+} // namespace
+
+SyncClient::SyncClient(ServerConnection* connection, cache::LocalStore* store, QObject* parent)
+    : QObject(parent)
+    , m_connection(connection)
+    , m_store(store)
+    , m_retryPolicy(ReconnectPolicy::Limits{std::chrono::milliseconds(250),
+                                            std::chrono::milliseconds(10'000),
+                                            std::chrono::milliseconds(50)},
+                    [] { return QRandomGenerator::global()->generateDouble(); })
+{
+    m_retryTimer.setSingleShot(true);
+    connect(&m_retryTimer, &QTimer::timeout, this, [this] {
+        if (auto action = std::exchange(m_retryAction, {})) {
+            action();
+        }
+    });
+    connect(m_connection, &ServerConnection::stateChanged, this,
+            &SyncClient::onConnectionStateChanged);
+    connect(m_connection, &ServerConnection::messageReceived, this, &SyncClient::onMessage);
+    m_status.pendingWrites = m_store->pendingCount();
+    onConnectionStateChanged();
+}
+
+std::int64_t SyncClient::nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+Result<std::string, sync::Refused> SyncClient::write(std::string_view entity, sync::Op op,
+                                                     std::string_view key,
+                                                     const sync::Fields& fields)
+{
+    auto written = m_store->write(entity, op, key, fields, nowMs());
+    if (!written) {
+        return written;
+    }
+    refreshPending();
+    Q_EMIT rowsChanged({QString::fromUtf8(entity.data(), static_cast<qsizetype>(entity.size()))});
+    pushNext();
+    return written;
+}
+
+void SyncClient::onConnectionStateChanged()
+{
+    if (m_connection->state() == ServerConnection::State::Connected) {
+        // A fresh connection: whatever was in flight on the old one may or may not have been
+        // applied; the server answers a re-sent mutation id with its first decision.
+        m_pushId.clear();
+        m_retryTimer.stop();
+        m_retryAction = {};
+        subscribe();
+        pushNext();
+    } else if (m_status.phase != Phase::Offline) {
+        m_pushId.clear();
+        m_subscribeId.clear();
+        m_retryTimer.stop();
+        m_retryAction = {};
+        setPhase(Phase::Offline);
+    }
+}
+
+void SyncClient::subscribe(bool fromScratch)
+{
+    m_subscribeId = "sub-" + std::to_string(++m_requestSeq);
+    protocol::Subscribe request;
+    if (!fromScratch) {
+        request.cursor = m_store->cursor();
+        request.scopeKey = m_store->scopeKey();
+    }
+    if (m_connection->send(
+            protocol::Envelope{protocol::kMaxProtocolVersion, m_subscribeId, request})) {
+        setPhase(Phase::Subscribing);
+    }
+}
+
+void SyncClient::pushNext()
+{
+    if (!m_pushId.empty() || m_connection->state() != ServerConnection::State::Connected) {
+        return;
+    }
+    protocol::Push push;
+    push.mutations = m_store->pending(m_maxPushMutations, kMaxPushBytes);
+    if (push.mutations.empty()) {
+        return;
+    }
+    const std::string id = "push-" + std::to_string(++m_requestSeq);
+    if (m_connection->send(
+            protocol::Envelope{protocol::kMaxProtocolVersion, id, std::move(push)})) {
+        m_pushId = id;
+    }
+}
+
+void SyncClient::onMessage(const protocol::Envelope& envelope)
+{
+    if (const auto* changes = std::get_if<protocol::Changes>(&envelope.body)) {
+        onChanges(*changes);
+    } else if (const auto* result = std::get_if<protocol::PushResult>(&envelope.body)) {
+        onPushResult(envelope.id, *result);
+    } else if (const auto* error = std::get_if<protocol::Error>(&envelope.body)) {
+        onError(envelope.id, *error);
+    }
+}
+
+void SyncClient::onChanges(const protocol::Changes& changes)
+{
+    m_subscribeId.clear();
+    auto applied = m_store->applyChanges(changes);
+    if (!applied) {
+        // The server sent rows this build cannot store: keep what we have, say so, and start
+        // over on the next connection rather than hold a half-applied page.
+        setError(tr("Could not store changes from the server: %1")
+                     .arg(QString::fromStdString(applied.error())));
+        m_connection->disconnectFromServer();
+        m_connection->connectToServer();
+        return;
+    }
+    if (changes.reset) {
+        m_status.bootstrapReceived = 0;
+        m_status.bootstrapTotal =
+            static_cast<std::int64_t>(changes.rows.size()) + changes.remaining;
+    }
+    if (m_status.phase == Phase::Bootstrapping || changes.reset) {
+        m_status.bootstrapReceived += static_cast<std::int64_t>(changes.rows.size());
+    }
+    if (applied->acknowledged > 0) {
+        refreshPending();
+    }
+    if (!applied->entities.empty()) {
+        Q_EMIT rowsChanged(toQStringList(applied->entities));
+    }
+    if (changes.complete) {
+        m_status.lastSyncedMs = nowMs();
+        m_status.bootstrapReceived = m_status.bootstrapTotal;
+        setError({});
+        setPhase(Phase::Live);
+        Q_EMIT caughtUp();
+    } else {
+        setPhase(changes.reset || m_status.phase == Phase::Bootstrapping ? Phase::Bootstrapping
+                                                                         : Phase::CatchingUp);
+        m_connection->send(
+            protocol::Envelope{protocol::kMaxProtocolVersion, {}, protocol::Pull{changes.to}});
+    }
+    Q_EMIT statusChanged();
+}
+
+void SyncClient::onPushResult(const std::string& id, const protocol::PushResult& result)
+{
+    if (id != m_pushId) {
+        return; // an answer for a connection that is gone
+    }
+    m_pushId.clear();
+    m_retryPolicy.reset();
+    const auto conflictsBefore = m_store->conflicts().size();
+    m_store->applyPushResult(result, nowMs());
+    refreshPending();
+    bool rolledBack = false;
+    for (const auto& r : result.results) {
+        rolledBack = rolledBack || r.status == protocol::MutationStatus::Rejected;
+    }
+    if (rolledBack) {
+        Q_EMIT rowsChanged({}); // which rows is the cache's business; models re-read
+    }
+    if (m_store->conflicts().size() != conflictsBefore) {
+        Q_EMIT conflictsChanged();
+    }
+    pushNext();
+}
+
+void SyncClient::onError(const std::string& id, const protocol::Error& error)
+{
+    const QString text = QString::fromStdString(error.message);
+    if (!id.empty() && id == m_pushId) {
+        // Nothing of that push was committed: send it again, later.
+        m_pushId.clear();
+        setError(text);
+        retryLater([this] { pushNext(); });
+        return;
+    }
+    if (error.code == protocol::ErrorCode::InvalidCursor) {
+        // The server does not know our cursor (its database was restored from a backup):
+        // download everything again; the outbox is kept and sent as usual.
+        setError(text);
+        subscribe(true);
+        return;
+    }
+    if (error.code == protocol::ErrorCode::NotReady ||
+        error.code == protocol::ErrorCode::Overloaded) {
+        setError(text);
+        if (!id.empty() && id == m_subscribeId) {
+            retryLater([this] { subscribe(); });
+        } else if (m_status.phase == Phase::Bootstrapping || m_status.phase == Phase::CatchingUp) {
+            // A page could not be read: ask for it again.
+            retryLater([this] {
+                m_connection->send(protocol::Envelope{
+                    protocol::kMaxProtocolVersion, {}, protocol::Pull{m_store->cursor()}});
+            });
+        }
+        return;
+    }
+    setError(text);
+}
+
+void SyncClient::retryLater(std::function<void()> action)
+{
+    m_retryAction = std::move(action);
+    m_retryTimer.start(m_retryPolicy.nextDelay());
+}
+
+void SyncClient::setPhase(Phase phase)
+{
+    if (m_status.phase != phase) {
+        m_status.phase = phase;
+        Q_EMIT statusChanged();
+    }
+}
+
+void SyncClient::setError(const QString& error)
+{
+    if (m_status.lastError != error) {
+        m_status.lastError = error;
+        Q_EMIT statusChanged();
+    }
+}
+
+void SyncClient::refreshPending()
+{
+    const auto pending = m_store->pendingCount();
+    if (pending != m_status.pendingWrites) {
+        m_status.pendingWrites = pending;
+        Q_EMIT statusChanged();
+    }
+}
+
+} // namespace cc::app

@@ -1,0 +1,325 @@
+// The sync half of a WebSocket session (docs/sync-protocol.md): catch-up pages the client pulls
+// one at a time, then live batches from the node's hub; pushes applied one at a time, in order.
+// Every method runs on the session's strand; database work goes to the pool and comes back here.
+
+#include "server/db/database.h"
+#include "server/net/sessions.h"
+#include "server/ops/log.h"
+#include "server/sync/sync_store.h"
+#include "shared/protocol/envelope.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <pqxx/pqxx>
+
+namespace cc::server::net {
+namespace {
+
+constexpr std::size_t kPageRows = 1000;
+constexpr std::size_t kMaxQueuedPushes = 4;
+constexpr std::size_t kMaxHeldBatches = 64;
+
+std::int64_t nowMs()
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+void WsSession::replyError(protocol::ErrorCode code, std::string message, const std::string& id)
+{
+    enqueue(std::make_shared<const std::string>(
+        protocol::encode(protocol::makeError(code, std::move(message), id))));
+}
+
+void WsSession::closeDisabled(const std::string& id)
+{
+    apply(
+        ProtocolOutcome{{protocol::encode(protocol::makeError(protocol::ErrorCode::Unauthenticated,
+                                                              "this account is disabled", id))},
+                        protocol::kCloseUnauthenticated,
+                        "account disabled",
+                        std::nullopt,
+                        std::nullopt});
+}
+
+void WsSession::handleSync(SyncRequest&& request)
+{
+    if (auto* s = std::get_if<protocol::Subscribe>(&request.body)) {
+        subscribe(request.id, *s);
+    } else if (auto* p = std::get_if<protocol::Pull>(&request.body)) {
+        pull(request.id, *p);
+    } else if (auto* push = std::get_if<protocol::Push>(&request.body)) {
+        this->push(request.id, std::move(*push));
+    }
+}
+
+void WsSession::subscribe(const std::string& id, const protocol::Subscribe& request)
+{
+    if (m_syncMode != SyncMode::Idle) {
+        replyError(protocol::ErrorCode::ProtocolViolation, "already subscribed on this connection",
+                   id);
+        return;
+    }
+    m_syncMode = SyncMode::Reading;
+    struct Start {
+        std::optional<sync::SyncScope> scope;
+        std::optional<sync::Page> page;
+        bool reset = false;
+        std::int64_t current = 0;
+    };
+    auto resume = [weak = weak_from_this(), executor = m_ws.get_executor(), id,
+                   cursor = request.cursor](std::optional<Start> start, std::string failure) {
+        asio::dispatch(executor, [weak, start = std::move(start), failure = std::move(failure), id,
+                                  cursor]() mutable {
+            auto self = weak.lock();
+            if (!self || self->m_closing) {
+                return;
+            }
+            if (!start) {
+                self->m_syncMode = SyncMode::Idle;
+                self->replyError(protocol::ErrorCode::NotReady,
+                                 "sync is unavailable right now; try again", id);
+                return;
+            }
+            if (!start->scope) {
+                self->closeDisabled(id);
+                return;
+            }
+            if (!start->page) {
+                self->m_syncMode = SyncMode::Idle;
+                self->replyError(protocol::ErrorCode::InvalidCursor,
+                                 "cursor " + std::to_string(cursor) +
+                                     " is ahead of every change this server has made (newest: " +
+                                     std::to_string(start->current) + ")",
+                                 id);
+                return;
+            }
+            self->m_scope = std::move(start->scope);
+            self->m_remaining =
+                start->page->remaining + static_cast<std::int64_t>(start->page->rows.size());
+            self->sendPage(std::move(*start->page), start->reset);
+        });
+    };
+    const std::string userId = m_protocol.principal()->userId;
+    m_ctx.database.submit(
+        [resume, userId, request](pqxx::connection& conn) {
+            Start start;
+            start.scope = sync::loadScope(conn, userId);
+            if (start.scope) {
+                const auto check = sync::checkCursor(conn, start.scope->organisationId);
+                start.current = check.current;
+                if (request.cursor <= check.current) {
+                    // A device of another scope (new store, new role, new schema), a new device,
+                    // or one whose cursor is older than the kept tombstones starts over.
+                    start.reset = request.scopeKey != start.scope->key || request.cursor == 0 ||
+                                  request.cursor < check.purgedBefore;
+                    start.page = sync::readPage(conn, *start.scope,
+                                                start.reset ? 0 : request.cursor, kPageRows, true);
+                }
+            }
+            resume(std::move(start), {});
+        },
+        [resume](const std::string& reason) {
+            log::warn("sync", "subscribe failed: " + reason);
+            resume(std::nullopt, reason);
+        });
+}
+
+void WsSession::pull(const std::string& id, const protocol::Pull& request)
+{
+    if (m_syncMode != SyncMode::AwaitingPull) {
+        replyError(protocol::ErrorCode::ProtocolViolation, "nothing to pull: not catching up", id);
+        return;
+    }
+    if (request.cursor != m_cursor) {
+        replyError(protocol::ErrorCode::InvalidCursor,
+                   "pull from " + std::to_string(request.cursor) + ", but the last page ended at " +
+                       std::to_string(m_cursor),
+                   id);
+        return;
+    }
+    readNextPage(false);
+}
+
+void WsSession::readNextPage(bool countRemaining)
+{
+    m_syncMode = SyncMode::Reading;
+    auto resume = [weak = weak_from_this(), executor = m_ws.get_executor(),
+                   countRemaining](std::optional<sync::Page> page) {
+        asio::dispatch(executor, [weak, page = std::move(page), countRemaining]() mutable {
+            auto self = weak.lock();
+            if (!self || self->m_closing) {
+                return;
+            }
+            if (!page) {
+                // Go back to waiting for a pull of the same page: the client retries.
+                self->m_syncMode = SyncMode::AwaitingPull;
+                self->replyError(protocol::ErrorCode::NotReady,
+                                 "sync is unavailable right now; pull again", {});
+                return;
+            }
+            if (countRemaining) {
+                self->m_remaining = page->remaining + static_cast<std::int64_t>(page->rows.size());
+            }
+            self->sendPage(std::move(*page), false);
+        });
+    };
+    m_ctx.database.submit(
+        [resume, scope = *m_scope, after = m_cursor, countRemaining](pqxx::connection& conn) {
+            resume(sync::readPage(conn, scope, after, kPageRows, countRemaining));
+        },
+        [resume](const std::string& reason) {
+            log::warn("sync", "catch-up read failed: " + reason);
+            resume(std::nullopt);
+        });
+}
+
+void WsSession::sendPage(sync::Page&& page, bool reset)
+{
+    protocol::Changes changes;
+    changes.from = reset ? 1 : m_cursor + 1;
+    changes.to = page.to;
+    changes.reset = reset;
+    changes.complete = page.complete;
+    m_remaining =
+        std::max<std::int64_t>(0, m_remaining - static_cast<std::int64_t>(page.rows.size()));
+    changes.remaining = page.complete ? 0 : std::max<std::int64_t>(m_remaining, 1);
+    changes.scopeKey = m_scope->key;
+    changes.rows = std::move(page.rows);
+    m_cursor = page.to;
+    enqueue(std::make_shared<const std::string>(protocol::encode(
+        protocol::Envelope{protocol::kMaxProtocolVersion, {}, std::move(changes)})));
+    if (page.complete) {
+        goLive();
+    } else {
+        m_syncMode = SyncMode::AwaitingPull;
+    }
+}
+
+void WsSession::goLive()
+{
+    m_syncMode = SyncMode::Live;
+    if (!m_registered && m_ctx.syncHub != nullptr) {
+        m_registered = true;
+        m_ctx.syncHub->add(m_scope->organisationId, shared_from_this(), m_cursor);
+    }
+    if (m_batchesOverflowed) {
+        // Too much arrived while catching up to hold: read it instead.
+        m_batchesOverflowed = false;
+        m_heldBatches.clear();
+        readNextPage(true);
+        return;
+    }
+    while (!m_heldBatches.empty() && m_syncMode == SyncMode::Live) {
+        auto batch = std::move(m_heldBatches.front());
+        m_heldBatches.pop_front();
+        onSyncBatch(batch);
+    }
+    m_heldBatches.clear();
+}
+
+void WsSession::deliver(std::shared_ptr<const sync::SharedBatch> batch)
+{
+    asio::post(m_ws.get_executor(),
+               [self = shared_from_this(), batch = std::move(batch)] { self->onSyncBatch(batch); });
+}
+
+void WsSession::onSyncBatch(const std::shared_ptr<const sync::SharedBatch>& batch)
+{
+    if (m_closing || m_pendingClose || !m_scope) {
+        return;
+    }
+    if (m_syncMode != SyncMode::Live) {
+        // Catching up: the pages read may or may not include this batch's rows; keep it for
+        // when the catch-up ends.
+        if (m_heldBatches.size() < kMaxHeldBatches) {
+            m_heldBatches.push_back(batch);
+        } else {
+            m_batchesOverflowed = true;
+        }
+        return;
+    }
+    const auto& b = batch->batch();
+    if (b.to <= m_cursor) {
+        return; // already sent by a catch-up page
+    }
+    if (b.from > m_cursor + 1) {
+        readNextPage(true); // a gap (this node started handing out later): read it
+        return;
+    }
+    auto message = batch->messageFor(*m_scope, m_cursor);
+    m_cursor = b.to;
+    if (message) {
+        enqueue(std::move(message));
+    }
+}
+
+void WsSession::push(std::string id, protocol::Push&& request)
+{
+    if (m_pushing) {
+        if (m_pushes.size() >= kMaxQueuedPushes) {
+            replyError(protocol::ErrorCode::Overloaded,
+                       "too many pushes in flight; wait for the answers", id);
+            return;
+        }
+        m_pushes.emplace_back(std::move(id), std::move(request));
+        return;
+    }
+    m_pushes.emplace_front(std::move(id), std::move(request));
+    startPush();
+}
+
+void WsSession::startPush()
+{
+    if (m_pushing || m_pushes.empty()) {
+        return;
+    }
+    m_pushing = true;
+    auto [id, request] = std::move(m_pushes.front());
+    m_pushes.pop_front();
+    if (!m_clock) {
+        m_clock = std::make_shared<cc::sync::HlcClock>("server-" + m_ctx.node.substr(0, 40));
+    }
+    auto resume = [weak = weak_from_this(), executor = m_ws.get_executor(),
+                   id](std::optional<protocol::PushResult> result, bool disabled) {
+        asio::dispatch(executor, [weak, result = std::move(result), id, disabled]() mutable {
+            auto self = weak.lock();
+            if (!self || self->m_closing) {
+                return;
+            }
+            self->m_pushing = false;
+            if (disabled) {
+                self->closeDisabled(id);
+                return;
+            }
+            if (!result) {
+                // Nothing was committed: the device keeps the writes and sends them again.
+                self->replyError(protocol::ErrorCode::Overloaded,
+                                 "the writes could not be applied now; send them again", id);
+            } else {
+                self->enqueue(std::make_shared<const std::string>(protocol::encode(
+                    protocol::Envelope{protocol::kMaxProtocolVersion, id, std::move(*result)})));
+            }
+            self->startPush();
+        });
+    };
+    m_ctx.database.submit(
+        [resume, userId = m_protocol.principal()->userId, device = m_protocol.deviceId(),
+         mutations = std::move(request.mutations), clock = m_clock](pqxx::connection& conn) {
+            // The scope is read again for every push: a store or role change applies at once.
+            const auto scope = sync::loadScope(conn, userId);
+            if (!scope) {
+                resume(std::nullopt, true);
+                return;
+            }
+            resume(sync::applyPush(conn, *scope, device, mutations, *clock, nowMs()), false);
+        },
+        [resume](const std::string& reason) {
+            log::warn("sync", "push failed: " + reason);
+            resume(std::nullopt, false);
+        });
+}
+
+} // namespace cc::server::net

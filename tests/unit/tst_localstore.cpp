@@ -1,0 +1,887 @@
+#include "app/cache/localstore.h"
+
+#include <QElapsedTimer>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sqlite3.h>
+
+#include <cstdio>
+
+using cc::app::cache::LocalStore;
+using cc::protocol::Changes;
+using cc::protocol::MutationResult;
+using cc::protocol::MutationStatus;
+using cc::protocol::PushResult;
+using cc::protocol::SyncRow;
+using cc::sync::Fields;
+using cc::sync::Null;
+using cc::sync::Op;
+using cc::sync::Value;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000'000; // 2023-11-14
+
+std::string uuid(int n)
+{
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", n);
+    return buf;
+}
+
+// A customer as the server sends it: every field.
+Fields customerFields(int n, const std::string& name, const Value& email = Null{})
+{
+    return {{"id", uuid(n)},       {"display_name", name},
+            {"email", email},      {"marketing_consent", false},
+            {"sms_consent", true}, {"created_at", kNow}};
+}
+
+SyncRow customer(int n, const std::string& name, std::int64_t version, const Value& email = Null{},
+                 const std::string& mutationId = {})
+{
+    return SyncRow{"customers",
+                   uuid(n),
+                   version,
+                   false,
+                   customerFields(n, name, email),
+                   mutationId,
+                   "1700000000000-000000-server"};
+}
+
+SyncRow tombstone(const std::string& entity, const std::string& key, std::int64_t version)
+{
+    return SyncRow{entity, key, version, true, {}, {}, {}};
+}
+
+Changes page(std::int64_t from, std::int64_t to, std::vector<SyncRow> rows, bool reset = false,
+             const std::string& scopeKey = {})
+{
+    Changes c;
+    c.from = from;
+    c.to = to;
+    c.reset = reset;
+    c.scopeKey = scopeKey;
+    c.rows = std::move(rows);
+    return c;
+}
+
+std::unique_ptr<LocalStore> openStore(const std::string& path = ":memory:",
+                                      const std::string& device = "dev-1")
+{
+    auto opened = LocalStore::open(path, device);
+    if (!opened) {
+        qWarning("open failed: %s", opened.error().c_str());
+        return nullptr;
+    }
+    return std::move(opened).value();
+}
+
+std::int64_t scalar(sqlite3* db, const std::string& sql)
+{
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+        qWarning("prepare failed: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    std::int64_t out = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        out = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return out;
+}
+
+std::string text(sqlite3* db, const std::string& sql)
+{
+    sqlite3_stmt* stmt = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+        out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+}
+
+// A field's value for comparisons: the text, or "<null>", "<missing>", or the number as text.
+std::string str(const std::optional<Fields>& row, std::string_view name)
+{
+    if (!row) {
+        return "<no row>";
+    }
+    const Value* v = cc::sync::find(*row, name);
+    if (v == nullptr) {
+        return "<missing>";
+    }
+    if (const auto* s = std::get_if<std::string>(v)) {
+        return *s;
+    }
+    if (const auto* b = std::get_if<bool>(v)) {
+        return *b ? "<true>" : "<false>";
+    }
+    if (const auto* n = std::get_if<std::int64_t>(v)) {
+        return std::to_string(*n);
+    }
+    if (const auto* d = std::get_if<double>(v)) {
+        return "<real " + std::to_string(*d) + ">";
+    }
+    return "<null>";
+}
+
+std::int64_t baseCount(LocalStore& store)
+{
+    return scalar(store.handle(), "SELECT COUNT(*) FROM sync_base");
+}
+
+std::string insertCustomer(LocalStore& store, int n, const std::string& name)
+{
+    auto id = store.write("customers", Op::Insert, uuid(n),
+                          {{"id", uuid(n)}, {"display_name", name}, {"created_at", kNow}}, kNow);
+    if (!id) {
+        qWarning("write failed: %s", id.error().reason.c_str());
+        return {};
+    }
+    return *id;
+}
+
+std::string updateCustomer(LocalStore& store, int n, const std::string& field, const Value& value,
+                           std::int64_t nowMs = kNow)
+{
+    auto id = store.write("customers", Op::Update, uuid(n), {{field, value}}, nowMs);
+    if (!id) {
+        qWarning("write failed: %s", id.error().reason.c_str());
+        return {};
+    }
+    return *id;
+}
+
+PushResult answer(const std::string& id, MutationStatus status, const std::string& reason = {},
+                  std::vector<std::string> overridden = {})
+{
+    PushResult r;
+    r.results.push_back(MutationResult{id, status, 7, reason, std::move(overridden)});
+    r.hlc = "1700000000100-000003-server";
+    return r;
+}
+
+} // namespace
+
+class TestLocalStore : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void schemaHasEveryEntity()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        sqlite3* db = store->handle();
+        for (const auto& e : cc::sync::entities()) {
+            const std::string name(e.name);
+            QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" + name + "')"),
+                     static_cast<std::int64_t>(e.fields.size()));
+            QCOMPARE(
+                scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" + name + "') WHERE pk > 0"),
+                static_cast<std::int64_t>(e.key.size()));
+            QVERIFY(text(db, "SELECT sql FROM sqlite_master WHERE name = '" + name + "'")
+                        .find("WITHOUT ROWID") != std::string::npos);
+            QCOMPARE(store->rowCount(e.name), std::size_t{0});
+        }
+        QCOMPARE(
+            text(db, "SELECT type FROM pragma_table_info('locations') WHERE name = 'latitude'"),
+            std::string("REAL"));
+        QCOMPARE(text(db, "SELECT type FROM pragma_table_info('customers') WHERE name = "
+                          "'sms_consent'"),
+                 std::string("INTEGER"));
+        QCOMPARE(text(db, "SELECT type FROM pragma_table_info('tasks') WHERE name = 'due_at'"),
+                 std::string("INTEGER"));
+        QCOMPARE(text(db, "SELECT type FROM pragma_table_info('tasks') WHERE name = 'status'"),
+                 std::string("TEXT"));
+        for (const char* table : {"outbox", "sync_base", "sync_state", "conflicts"}) {
+            QCOMPARE(scalar(db, std::string("SELECT COUNT(*) FROM sqlite_master WHERE type = "
+                                            "'table' AND name = '") +
+                                    table + "'"),
+                     1);
+        }
+        // The screens' indexes, by the columns they cover.
+        const std::vector<std::pair<std::string, std::string>> indexes{
+            {"customers", "display_name"},
+            {"customer_phones", "number"},
+            {"calls", "started_at"},
+            {"calls", "customer_id,started_at"},
+            {"tasks", "status,due_at"},
+            {"appointments", "starts_at"},
+            {"call_notes", "customer_id,created_at"},
+            {"outbox", "entity,row_key"},
+        };
+        for (const auto& [table, columns] : indexes) {
+            QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_index_list('" + table +
+                                    "') AS l WHERE l.origin = 'c' AND (SELECT group_concat(name) "
+                                    "FROM (SELECT name FROM pragma_index_info(l.name) ORDER BY "
+                                    "seqno)) = '" +
+                                    columns + "'"),
+                     1);
+        }
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 1);
+        QCOMPARE(scalar(db, "PRAGMA foreign_keys"), 0);
+        QCOMPARE(scalar(db, "PRAGMA synchronous"), 1); // NORMAL
+        QCOMPARE(store->cursor(), 0);
+        QVERIFY(store->scopeKey().empty());
+        QCOMPARE(store->deviceId(), std::string("dev-1"));
+    }
+
+    void writeAddsRowAndOutboxEntry()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        auto id = store->write("customers", Op::Insert, uuid(1),
+                               {{"id", uuid(1)},
+                                {"display_name", "Ann 4111 1111 1111 1111"},
+                                {"sms_consent", true},
+                                {"created_at", kNow}},
+                               kNow);
+        QVERIFY2(id.ok(), id.ok() ? "" : id.error().reason.c_str());
+        const QRegularExpression uuidV4(
+            "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+        QVERIFY(uuidV4.match(QString::fromStdString(*id)).hasMatch());
+
+        const auto row = store->row("customers", uuid(1));
+        QVERIFY(row);
+        QCOMPARE(row->size(), std::size_t{6});
+        const std::vector<std::string> order{
+            "id", "display_name", "email", "marketing_consent", "sms_consent", "created_at"};
+        for (std::size_t i = 0; i < order.size(); ++i) {
+            QCOMPARE((*row)[i].name, order[i]);
+        }
+        QCOMPARE(str(row, "display_name"), std::string("Ann **** **** **** 1111")); // masked
+        QCOMPARE(str(row, "email"), std::string("<null>"));
+        QCOMPARE(str(row, "sms_consent"), std::string("<true>"));
+        QVERIFY(std::holds_alternative<std::int64_t>(*cc::sync::find(*row, "created_at")));
+        QCOMPARE(str(row, "created_at"), std::to_string(kNow));
+        QCOMPARE(store->rowCount("customers"), std::size_t{1});
+
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        const auto pending = store->pending(10, 1 << 20);
+        QCOMPARE(pending.size(), std::size_t{1});
+        QCOMPARE(pending[0].id, *id);
+        QCOMPARE(pending[0].entity, std::string("customers"));
+        QCOMPARE(pending[0].key, uuid(1));
+        QVERIFY(pending[0].op == Op::Insert);
+        QCOMPARE(pending[0].fields.size(), std::size_t{4});
+        QCOMPARE(str(pending[0].fields, "display_name"), std::string("Ann **** **** **** 1111"));
+        const auto hlc = cc::sync::parseHlc(pending[0].hlc);
+        QVERIFY(hlc);
+        QCOMPARE(hlc->node, std::string("dev-1"));
+        QCOMPARE(hlc->wallMs, kNow);
+        QVERIFY(store->lastHlc() == *hlc);
+        // The server had no such row.
+        QCOMPARE(baseCount(*store), 1);
+        QCOMPARE(scalar(store->handle(), "SELECT present FROM sync_base"), 0);
+
+        // An update and a second mutation id.
+        const std::string second =
+            updateCustomer(*store, 1, "email", std::string("ann@example.com"));
+        QVERIFY(!second.empty());
+        QVERIFY(second != *id);
+        QCOMPARE(str(store->row("customers", uuid(1)), "email"), std::string("ann@example.com"));
+        QCOMPARE(store->pendingCount(), std::size_t{2});
+        QCOMPARE(baseCount(*store), 1);
+    }
+
+    void refusedWritesChangeNothing()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyChanges(page(1, 1, {customer(1, "Ann", 1)})).ok());
+        QVERIFY(!insertCustomer(*store, 2, "Bea").empty());
+
+        const auto before1 = store->row("customers", uuid(1));
+        const auto before2 = store->row("customers", uuid(2));
+        const auto hlcBefore = store->lastHlc();
+        struct Case {
+            const char* name;
+            std::string entity;
+            Op op;
+            std::string key;
+            Fields fields;
+        };
+        const std::vector<Case> cases{
+            {"unknown field", "customers", Op::Update, uuid(1), {{"nickname", std::string("A")}}},
+            {"too long text",
+             "customers",
+             Op::Update,
+             uuid(1),
+             {{"display_name", std::string(201, 'x')}}},
+            {"missing required field", "customers", Op::Insert, uuid(3), {{"id", uuid(3)}}},
+            {"update of a missing row",
+             "customers",
+             Op::Update,
+             uuid(9),
+             {{"display_name", std::string("Zed")}}},
+            {"delete of a missing row",
+             "customer_phones",
+             Op::Delete,
+             uuid(9) + "/+15551234567",
+             {}},
+            {"insert of an existing key",
+             "customers",
+             Op::Insert,
+             uuid(1),
+             {{"id", uuid(1)}, {"display_name", std::string("Dup")}}},
+            {"unknown entity", "widgets", Op::Insert, uuid(4), {{"id", uuid(4)}}},
+            {"operation not allowed", "customers", Op::Delete, uuid(1), {}},
+            {"field not updatable", "customers", Op::Update, uuid(1), {{"created_at", kNow}}},
+            {"key does not match",
+             "customers",
+             Op::Insert,
+             uuid(4),
+             {{"id", uuid(5)}, {"display_name", std::string("Eve")}}},
+            {"wrong type", "customers", Op::Update, uuid(1), {{"sms_consent", std::string("yes")}}},
+            {"malformed key",
+             "customers",
+             Op::Update,
+             "not-a-uuid",
+             {{"display_name", std::string("X")}}},
+        };
+        for (const auto& c : cases) {
+            auto r = store->write(c.entity, c.op, c.key, c.fields, kNow + 1000);
+            QVERIFY2(!r.ok(), c.name);
+            QVERIFY2(!r.error().reason.empty(), c.name);
+            QVERIFY2(store->rowCount("customers") == 2, c.name);
+            QVERIFY2(store->rowCount("customer_phones") == 0, c.name);
+            QVERIFY2(store->pendingCount() == 1, c.name);
+            QVERIFY2(baseCount(*store) == 1, c.name);
+            QVERIFY2(store->row("customers", uuid(1)) == before1, c.name);
+            QVERIFY2(store->row("customers", uuid(2)) == before2, c.name);
+            QVERIFY2(store->lastHlc() == hlcBefore, c.name);
+        }
+    }
+
+    void deleteWrite()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const std::string key = uuid(1) + "/+15551234567";
+        auto inserted = store->write("customer_phones", Op::Insert, key,
+                                     {{"customer_id", uuid(1)},
+                                      {"number", std::string("+15551234567")},
+                                      {"label", std::string("mobile")}},
+                                     kNow);
+        QVERIFY(inserted.ok());
+        QCOMPARE(str(store->row("customer_phones", key), "label"), std::string("mobile"));
+        auto deleted = store->write("customer_phones", Op::Delete, key, {}, kNow);
+        QVERIFY(deleted.ok());
+        QVERIFY(!store->row("customer_phones", key));
+        const auto pending = store->pending(10, 1 << 20);
+        QCOMPARE(pending.size(), std::size_t{2});
+        QVERIFY(pending[1].op == Op::Delete);
+        QVERIFY(pending[1].fields.empty());
+
+        PushResult r = answer(*inserted, MutationStatus::Applied);
+        r.results.push_back(MutationResult{*deleted, MutationStatus::Applied, 8, {}, {}});
+        store->applyPushResult(r, kNow);
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        QVERIFY(!store->row("customer_phones", key));
+        QVERIFY(store->conflicts().empty());
+    }
+
+    void pendingOrderAndLimits()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        std::vector<std::string> ids;
+        for (int i = 1; i <= 5; ++i) {
+            ids.push_back(insertCustomer(*store, i, "Customer " + std::to_string(i)));
+            QVERIFY(!ids.back().empty());
+        }
+        auto all = store->pending(10, 1 << 20);
+        QCOMPARE(all.size(), std::size_t{5});
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            QCOMPARE(all[i].id, ids[i]);
+            if (i > 0) {
+                QVERIFY(*cc::sync::parseHlc(all[i - 1].hlc) < *cc::sync::parseHlc(all[i].hlc));
+            }
+        }
+        auto three = store->pending(3, 1 << 20);
+        QCOMPARE(three.size(), std::size_t{3});
+        QCOMPARE(three[2].id, ids[2]);
+        auto tiny = store->pending(10, 1); // always at least one
+        QCOMPARE(tiny.size(), std::size_t{1});
+        QCOMPARE(tiny[0].id, ids[0]);
+        auto some = store->pending(10, 600); // a few hundred bytes: some, not all
+        QVERIFY(some.size() >= 1 && some.size() < 5);
+        QVERIFY(store->pending(0, 1 << 20).empty());
+        QCOMPARE(store->pendingCount(), std::size_t{5});
+    }
+
+    void applyChangesInsertsUpdatesAndTombstones()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        SyncRow withExtra = customer(2, "Bea", 2);
+        withExtra.fields.push_back({"loyalty_tier", std::string("gold")}); // a newer server's
+        SyncRow phone{"customer_phones",
+                      uuid(1) + "/+15551234567",
+                      3,
+                      false,
+                      {{"customer_id", uuid(1)},
+                       {"number", std::string("+15551234567")},
+                       {"label", std::string("home")}},
+                      {},
+                      {}};
+        SyncRow widget{"widgets", "w1", 3, false, {{"id", std::string("w1")}}, {}, {}};
+        SyncRow location{"locations",
+                         uuid(50),
+                         3,
+                         false,
+                         {{"id", uuid(50)},
+                          {"region_id", Null{}},
+                          {"code", std::string("S1")},
+                          {"name", std::string("Store 1")},
+                          {"timezone", std::string("Europe/London")},
+                          {"main_phone", std::string("+442071234567")},
+                          {"address", std::string("1 High St")},
+                          {"latitude", std::int64_t{51}},
+                          {"longitude", -0.1}},
+                         {},
+                         {}};
+        auto first = store->applyChanges(page(
+            1, 3, {customer(1, "Ann", 1), withExtra, phone, widget, location}, false, "scope-1"));
+        QVERIFY2(first.ok(), first.ok() ? "" : first.error().c_str());
+        QCOMPARE(first->rows, std::size_t{4});
+        QCOMPARE(first->acknowledged, std::size_t{0});
+        QCOMPARE(first->entities,
+                 (std::vector<std::string>{"locations", "customers", "customer_phones"}));
+        QCOMPARE(store->cursor(), 3);
+        QCOMPARE(store->scopeKey(), std::string("scope-1"));
+        QCOMPARE(store->rowCount("customers"), std::size_t{2});
+        QCOMPARE(str(store->row("customers", uuid(2)), "display_name"), std::string("Bea"));
+        QCOMPARE(str(store->row("customers", uuid(2)), "marketing_consent"),
+                 std::string("<false>"));
+        QCOMPARE(str(store->row("customer_phones", uuid(1) + "/+15551234567"), "label"),
+                 std::string("home"));
+        const auto loc = store->row("locations", uuid(50));
+        QVERIFY(loc);
+        QVERIFY(std::holds_alternative<double>(*cc::sync::find(*loc, "latitude")));
+        QCOMPARE(std::get<double>(*cc::sync::find(*loc, "latitude")), 51.0);
+        QCOMPARE(std::get<double>(*cc::sync::find(*loc, "longitude")), -0.1);
+        QCOMPARE(str(loc, "region_id"), std::string("<null>"));
+
+        auto second =
+            store->applyChanges(page(4, 5,
+                                     {customer(1, "Ann Smith", 4, std::string("ann@example.com")),
+                                      tombstone("customers", uuid(2), 5)}));
+        QVERIFY(second.ok());
+        QCOMPARE(second->rows, std::size_t{2});
+        QCOMPARE(second->entities, std::vector<std::string>{"customers"});
+        QCOMPARE(store->cursor(), 5);
+        QCOMPARE(store->scopeKey(), std::string("scope-1")); // kept: the page had none
+        QCOMPARE(store->rowCount("customers"), std::size_t{1});
+        QVERIFY(!store->row("customers", uuid(2)));
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann Smith"));
+        QCOMPARE(str(store->row("customers", uuid(1)), "email"), std::string("ann@example.com"));
+
+        // A page that is not newer does not move the cursor back.
+        QVERIFY(store->applyChanges(page(2, 2, {})).ok());
+        QCOMPARE(store->cursor(), 5);
+        // The server's hlc was taken in.
+        QCOMPARE(store->lastHlc().wallMs, kNow);
+
+        // rows(): ordered by key.
+        QVERIFY(
+            store->applyChanges(page(6, 7, {customer(9, "Zoe", 6), customer(3, "Cy", 7)})).ok());
+        const auto all = store->rows("customers");
+        QCOMPARE(all.size(), std::size_t{3});
+        QCOMPARE(all[0].first, uuid(1));
+        QCOMPARE(all[1].first, uuid(3));
+        QCOMPARE(all[2].first, uuid(9));
+        QCOMPARE(str(all[2].second, "display_name"), std::string("Zoe"));
+        QVERIFY(store->rows("widgets").empty());
+        QVERIFY(!store->row("widgets", "w1"));
+    }
+
+    void resetKeepsOutboxAndLocalRows()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(
+            store->applyChanges(page(1, 2, {customer(1, "Ann", 1), customer(2, "Bea", 2)})).ok());
+        QVERIFY(!insertCustomer(*store, 3, "Local Cy").empty());
+        QVERIFY(!updateCustomer(*store, 1, "display_name", std::string("Local Ann")).empty());
+
+        auto reset = store->applyChanges(page(1, 10, {customer(4, "Dee", 10)}, true, "scope-2"));
+        QVERIFY2(reset.ok(), reset.ok() ? "" : reset.error().c_str());
+        QCOMPARE(reset->entities.size(), cc::sync::entities().size()); // every table emptied
+        QCOMPARE(store->cursor(), 10);
+        QCOMPARE(store->scopeKey(), std::string("scope-2"));
+        QVERIFY(!store->row("customers", uuid(2))); // dropped
+        QCOMPARE(str(store->row("customers", uuid(4)), "display_name"), std::string("Dee"));
+        QCOMPARE(str(store->row("customers", uuid(3)), "display_name"), std::string("Local Cy"));
+        QVERIFY(!store->row("customers", uuid(1))); // its base is not here yet
+        QCOMPARE(store->pendingCount(), std::size_t{2});
+
+        // The next page of the snapshot brings it back, with the local edit on top.
+        auto next = store->applyChanges(
+            page(11, 11, {customer(1, "Server Ann", 11, std::string("ann@example.com"))}));
+        QVERIFY(next.ok());
+        const auto ann = store->row("customers", uuid(1));
+        QCOMPARE(str(ann, "display_name"), std::string("Local Ann"));
+        QCOMPARE(str(ann, "email"), std::string("ann@example.com"));
+        QCOMPARE(store->rowCount("customers"), std::size_t{3});
+        QCOMPARE(store->cursor(), 11);
+    }
+
+    void serverChangeRebasesPendingEdit()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyChanges(page(1, 1, {customer(1, "Ann", 1, std::string("old@x.org"))}))
+                    .ok());
+        const std::string m1 = updateCustomer(*store, 1, "display_name", std::string("Annie"));
+        QVERIFY(!m1.empty());
+        QCOMPARE(baseCount(*store), 1);
+
+        auto r = store->applyChanges(page(2, 2, {customer(1, "Ann", 2, std::string("new@x.org"))}));
+        QVERIFY(r.ok());
+        QCOMPARE(r->acknowledged, std::size_t{0});
+        auto row = store->row("customers", uuid(1));
+        QCOMPARE(str(row, "display_name"), std::string("Annie")); // ours, still pending
+        QCOMPARE(str(row, "email"), std::string("new@x.org"));    // theirs
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QVERIFY(text(store->handle(), "SELECT fields FROM sync_base").find("new@x.org") !=
+                std::string::npos);
+
+        store->applyPushResult(answer(m1, MutationStatus::Applied), kNow);
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Annie"));
+        // A tombstone from the server under a pending update: the row goes.
+        QVERIFY(!updateCustomer(*store, 1, "email", std::string("mine@x.org")).empty());
+        QVERIFY(store->applyChanges(page(3, 3, {tombstone("customers", uuid(1), 3)})).ok());
+        QVERIFY(!store->row("customers", uuid(1)));
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+    }
+
+    void streamAcknowledgesMutations()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const std::string m1 = insertCustomer(*store, 1, "Ann");
+        const std::string m2 = updateCustomer(*store, 1, "email", std::string("ann@x.org"));
+        QCOMPARE(store->pendingCount(), std::size_t{2});
+
+        auto r = store->applyChanges(page(1, 1, {customer(1, "Ann", 1, Null{}, m1)}));
+        QVERIFY(r.ok());
+        QCOMPARE(r->acknowledged, std::size_t{1});
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(store->pending(10, 1 << 20)[0].id, m2);
+        QCOMPARE(str(store->row("customers", uuid(1)), "email"), std::string("ann@x.org"));
+        QCOMPARE(str(store->row("customers", uuid(1)), "sms_consent"), std::string("<true>"));
+
+        r = store->applyChanges(page(2, 2, {customer(1, "Ann", 2, std::string("ann@x.org"), m2)}));
+        QVERIFY(r.ok());
+        QCOMPARE(r->acknowledged, std::size_t{1});
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(str(store->row("customers", uuid(1)), "email"), std::string("ann@x.org"));
+
+        // A later mutation's row acknowledges the earlier entries of the same row too.
+        const std::string m3 = insertCustomer(*store, 2, "Bea");
+        const std::string m4 = updateCustomer(*store, 2, "display_name", std::string("Beatrice"));
+        const std::string m5 = insertCustomer(*store, 3, "Cy");
+        r = store->applyChanges(page(3, 3, {customer(2, "Beatrice", 3, Null{}, m4)}));
+        QVERIFY(r.ok());
+        QCOMPARE(r->acknowledged, std::size_t{2});
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(store->pending(10, 1 << 20)[0].id, m5);
+        QCOMPARE(baseCount(*store), 1); // customer 3's
+        // The push result for an acknowledged mutation is ignored.
+        store->applyPushResult(answer(m3, MutationStatus::Rejected, "late"), kNow);
+        QVERIFY(store->conflicts().empty());
+        QCOMPARE(str(store->row("customers", uuid(2)), "display_name"), std::string("Beatrice"));
+    }
+
+    void rejectedUpdateRollsBack()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyChanges(page(1, 1, {customer(1, "Ann", 1)})).ok());
+        const std::string m1 = updateCustomer(*store, 1, "display_name", std::string("Bob"));
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Bob"));
+
+        store->applyPushResult(
+            answer(m1, MutationStatus::Rejected, "customers.display_name is locked"), kNow + 5);
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{1});
+        QCOMPARE(conflicts[0].kind, std::string("rejected"));
+        QCOMPARE(conflicts[0].entity, std::string("customers"));
+        QCOMPARE(conflicts[0].key, uuid(1));
+        QCOMPARE(conflicts[0].mutationId, m1);
+        QCOMPARE(conflicts[0].reason, std::string("customers.display_name is locked"));
+        QCOMPARE(conflicts[0].fields, std::vector<std::string>{"display_name"});
+        QCOMPARE(conflicts[0].atMs, kNow + 5);
+        // The server's clock was taken in.
+        QCOMPARE(store->lastHlc().wallMs, 1'700'000'000'100);
+        QVERIFY(store->dismissConflict(conflicts[0].id));
+        QVERIFY(!store->dismissConflict(conflicts[0].id));
+        QVERIFY(store->conflicts().empty());
+    }
+
+    void rejectedInsertRemovesRow()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const std::string m1 = insertCustomer(*store, 5, "Eve");
+        QCOMPARE(store->rowCount("customers"), std::size_t{1});
+        store->applyPushResult(answer(m1, MutationStatus::Rejected, "no"), kNow);
+        QVERIFY(!store->row("customers", uuid(5)));
+        QCOMPARE(store->rowCount("customers"), std::size_t{0});
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        const auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{1});
+        QCOMPARE(conflicts[0].kind, std::string("rejected"));
+        QCOMPARE(conflicts[0].fields,
+                 (std::vector<std::string>{"id", "display_name", "created_at"}));
+    }
+
+    void rejectionKeepsLaterWrites()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(
+            store->applyChanges(page(1, 1, {customer(1, "Ann", 1, std::string("a@x.org"))})).ok());
+        const std::string m1 = updateCustomer(*store, 1, "display_name", std::string("Bob"));
+        const std::string m2 = updateCustomer(*store, 1, "email", std::string("bob@x.org"));
+        store->applyPushResult(answer(m1, MutationStatus::Rejected, "no"), kNow);
+        auto row = store->row("customers", uuid(1));
+        QCOMPARE(str(row, "display_name"), std::string("Ann"));
+        QCOMPARE(str(row, "email"), std::string("bob@x.org"));
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(baseCount(*store), 1);
+        store->applyPushResult(answer(m2, MutationStatus::Applied), kNow);
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(str(store->row("customers", uuid(1)), "email"), std::string("bob@x.org"));
+        QCOMPARE(store->conflicts().size(), std::size_t{1});
+    }
+
+    void appliedEntryStaysWhenALaterOneIsRejected()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(
+            store->applyChanges(page(1, 1, {customer(1, "Ann", 1, std::string("a@x.org"))})).ok());
+        const std::string m1 = updateCustomer(*store, 1, "display_name", std::string("Bob"));
+        const std::string m2 = updateCustomer(*store, 1, "email", std::string("bob@x.org"));
+        const std::string m3 = updateCustomer(*store, 1, "sms_consent", false);
+        PushResult r = answer(m1, MutationStatus::Applied);
+        r.results.push_back(MutationResult{m2, MutationStatus::Applied, 8, {}, {"email"}});
+        r.results.push_back(MutationResult{m3, MutationStatus::Rejected, 0, "no", {}});
+        store->applyPushResult(r, kNow);
+        const auto row = store->row("customers", uuid(1));
+        QCOMPARE(str(row, "display_name"), std::string("Bob"));   // applied by the server
+        QCOMPARE(str(row, "email"), std::string("a@x.org"));      // a newer write kept theirs
+        QCOMPARE(str(row, "sms_consent"), std::string("<true>")); // rejected: rolled back
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        const auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{2});
+        QCOMPARE(conflicts[0].kind, std::string("overridden"));
+        QCOMPARE(conflicts[1].kind, std::string("rejected"));
+        QCOMPARE(conflicts[1].fields, std::vector<std::string>{"sms_consent"});
+    }
+
+    void overriddenIsListed()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyChanges(page(1, 1, {customer(1, "Ann", 1)})).ok());
+        const std::string m1 = updateCustomer(*store, 1, "display_name", std::string("Bob"));
+        PushResult r = answer(m1, MutationStatus::Applied, {}, {"display_name"});
+        r.results.push_back(MutationResult{uuid(777), MutationStatus::Applied, 9, {}, {"email"}});
+        store->applyPushResult(r, kNow);
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        const auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{1}); // the unknown id is ignored
+        QCOMPARE(conflicts[0].kind, std::string("overridden"));
+        QCOMPARE(conflicts[0].mutationId, m1);
+        QCOMPARE(conflicts[0].fields, std::vector<std::string>{"display_name"});
+        QVERIFY(!conflicts[0].reason.empty());
+    }
+
+    void survivesReopen()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath("cache.sqlite").toStdString();
+        cc::sync::Hlc hlcBefore;
+        std::vector<cc::protocol::Mutation> pendingBefore;
+        std::vector<std::pair<std::string, Fields>> rowsBefore;
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            QCOMPARE(text(store->handle(), "PRAGMA journal_mode"), std::string("wal"));
+            QVERIFY(
+                store->applyChanges(page(1, 42, {customer(1, "Ann", 42)}, false, "scope-a")).ok());
+            QVERIFY(!insertCustomer(*store, 2, "Bea").empty());
+            const std::string m = updateCustomer(*store, 1, "display_name", std::string("Annie"));
+            store->applyPushResult(answer(m, MutationStatus::Rejected, "no"), kNow);
+            QVERIFY(!updateCustomer(*store, 1, "email", std::string("a@x.org")).empty());
+            store->observeHlc("1700000060000-000007-server", kNow + 60'000);
+            hlcBefore = store->lastHlc();
+            QCOMPARE(hlcBefore.wallMs, kNow + 60'000);
+            pendingBefore = store->pending(100, 1 << 20);
+            rowsBefore = store->rows("customers");
+        }
+        auto store = openStore(path);
+        QVERIFY(store);
+        QCOMPARE(store->cursor(), 42);
+        QCOMPARE(store->scopeKey(), std::string("scope-a"));
+        QCOMPARE(store->pendingCount(), std::size_t{2});
+        QVERIFY(store->pending(100, 1 << 20) == pendingBefore);
+        QVERIFY(store->rows("customers") == rowsBefore);
+        QCOMPARE(store->conflicts().size(), std::size_t{1});
+        QVERIFY(store->lastHlc() == hlcBefore);
+        QCOMPARE(store->lastHlc().node, std::string("dev-1"));
+        // The wall clock went back a day; stamps still move forward.
+        const std::string m =
+            updateCustomer(*store, 2, "email", std::string("b@x.org"), kNow - 86'400'000);
+        QVERIFY(!m.empty());
+        const auto pending = store->pending(100, 1 << 20);
+        QVERIFY(*cc::sync::parseHlc(pending.back().hlc) > hlcBefore);
+        // The rebase state survived too: the server's change rebases on the stored base.
+        QVERIFY(store->applyChanges(page(43, 43, {customer(1, "Ann 2", 43)})).ok());
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann 2"));
+        QCOMPARE(str(store->row("customers", uuid(1)), "email"), std::string("a@x.org"));
+    }
+
+    void refusesNewerFileAndBadDeviceId()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath("future.sqlite").toStdString();
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            QCOMPARE(sqlite3_exec(store->handle(), "PRAGMA user_version = 99", nullptr, nullptr,
+                                  nullptr),
+                     SQLITE_OK);
+        }
+        auto opened = LocalStore::open(path, "dev-1");
+        QVERIFY(!opened.ok());
+        QVERIFY2(opened.error().find("newer") != std::string::npos, opened.error().c_str());
+        QVERIFY(opened.error().find("99") != std::string::npos);
+
+        QVERIFY(!LocalStore::open(":memory:", "").ok());
+        QVERIFY(!LocalStore::open(":memory:", "bad id").ok());
+        QVERIFY(!LocalStore::open(":memory:", std::string(65, 'a')).ok());
+        QVERIFY(!LocalStore::open(dir.filePath("no/such/dir/x.sqlite").toStdString(), "d").ok());
+    }
+
+    void wrongTypesRefuseThePage()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyChanges(page(1, 1, {customer(1, "Ann", 1)}, false, "s")).ok());
+        const std::string m = insertCustomer(*store, 7, "Local");
+        const auto before = store->rows("customers");
+        const auto hlcBefore = store->lastHlc();
+
+        const std::vector<std::pair<std::string, Value>> wrong{
+            {"display_name", std::int64_t{5}},
+            {"sms_consent", std::string("yes")},
+            {"created_at", 1.5},
+            {"marketing_consent", std::int64_t{1}},
+        };
+        for (const auto& [field, value] : wrong) {
+            SyncRow bad = customer(1, "Changed", 3);
+            for (auto& f : bad.fields) {
+                if (f.name == field) {
+                    f.value = value;
+                }
+            }
+            bad.hlc = "1700000999000-000000-server";
+            auto r = store->applyChanges(
+                page(2, 4,
+                     {customer(2, "New", 2), customer(7, "Server 7", 3, Null{}, m), bad,
+                      tombstone("customers", uuid(1), 4)},
+                     true, "other"));
+            QVERIFY2(!r.ok(), field.c_str());
+            QVERIFY2(r.error().find(field) != std::string::npos, r.error().c_str());
+            QVERIFY(store->rows("customers") == before);
+            QCOMPARE(store->cursor(), 1);
+            QCOMPARE(store->scopeKey(), std::string("s"));
+            QCOMPARE(store->pendingCount(), std::size_t{1});
+            QVERIFY(store->lastHlc() == hlcBefore);
+        }
+        // A malformed key is refused the same way.
+        SyncRow badKey = customer(3, "X", 2);
+        badKey.key = "NOT-A-UUID";
+        QVERIFY(!store->applyChanges(page(2, 2, {badKey})).ok());
+        QVERIFY(store->rows("customers") == before);
+    }
+
+    void observeHlcBounds()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(!insertCustomer(*store, 1, "Ann").empty());
+        const auto start = store->lastHlc();
+        store->observeHlc("garbage", kNow);
+        QVERIFY(store->lastHlc() == start);
+        store->observeHlc("1700000600001-000000-server", kNow); // more than 5 minutes ahead
+        QVERIFY(store->lastHlc() == start);
+        store->observeHlc("1700000060000-000004-server", kNow); // a minute ahead
+        QCOMPARE(store->lastHlc().wallMs, kNow + 60'000);
+        QCOMPARE(store->lastHlc().counter, 4u);
+        QCOMPARE(store->lastHlc().node, std::string("dev-1"));
+        store->observeHlc("1600000000000-000000-server", kNow); // older: no effect
+        QCOMPARE(store->lastHlc().wallMs, kNow + 60'000);
+        QCOMPARE(text(store->handle(), "SELECT value FROM sync_state WHERE name = 'hlc'"),
+                 cc::sync::encode(store->lastHlc()));
+    }
+
+    void bootstrap100k()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        auto store = openStore(dir.filePath("bootstrap.sqlite").toStdString());
+        QVERIFY(store);
+        constexpr int kPages = 100;
+        constexpr int kPerPage = 1000;
+        qint64 elapsedNs = 0;
+        for (int p = 0; p < kPages; ++p) {
+            std::vector<SyncRow> rows;
+            rows.reserve(kPerPage);
+            for (int i = 0; i < kPerPage; ++i) {
+                const int n = p * kPerPage + i + 1;
+                rows.push_back(customer(n, "Customer number " + std::to_string(n), n,
+                                        std::string("c") + std::to_string(n) + "@example.com"));
+            }
+            Changes c =
+                page(p * kPerPage + 1, (p + 1) * kPerPage, std::move(rows), p == 0, "bootstrap");
+            c.complete = p + 1 == kPages;
+            QElapsedTimer timer;
+            timer.start();
+            auto r = store->applyChanges(c);
+            elapsedNs += timer.nsecsElapsed();
+            QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+            QCOMPARE(r->rows, std::size_t{kPerPage});
+        }
+        QCOMPARE(store->rowCount("customers"), std::size_t{kPages * kPerPage});
+        QCOMPARE(store->cursor(), kPages * kPerPage);
+        const double seconds = static_cast<double>(elapsedNs) / 1e9;
+        qInfo("bootstrap: %d rows in %.3f s = %.0f rows/s", kPages * kPerPage, seconds,
+              kPages * kPerPage / seconds);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLocalStore)
+#include "tst_localstore.moc"
