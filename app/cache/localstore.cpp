@@ -1077,10 +1077,15 @@ struct LocalStore::Impl {
                                                      : r.reason,
                                     r.overridden, nowMs);
                     }
+                    if (t != nullptr) {
+                        foldIntoBase(*t, *e, r.overridden);
+                        if (!r.overridden.empty()) {
+                            // The fields a newer write kept show the server's values again.
+                            recompute(*t, e->key);
+                        }
+                    }
                     if (!more) {
                         dropBase(e->entity, e->key);
-                    } else if (t != nullptr) {
-                        foldIntoBase(*t, *e, r.overridden);
                     }
                     continue;
                 }

@@ -57,6 +57,7 @@ public:
                                              std::string_view key, const sync::Fields& fields);
 
     const Status& status() const { return m_status; }
+    bool pushInFlight() const { return !m_pushId.empty(); }
     // How many outbox entries one push carries (tests and the load client change it).
     void setMaxPushMutations(std::size_t count) { m_maxPushMutations = count; }
 

@@ -21,4 +21,18 @@ struct SeededUser {
 SeededUser seedUser(pqxx::connection& conn, const std::string& slug, const std::string& email,
                     const std::string& password, const std::string& role = "staff");
 
+// A small chain for sync tests: organisation "acme" with stores A and B, staff at each (two at
+// A), a manager of both, an admin, customers seen at A only, at B only and at both (through
+// calls), and a second organisation "rival" with its own store, staff and customer. Users have
+// no password (tests issue their tokens directly).
+struct SeededChain {
+    std::string org, storeA, storeB;
+    std::string staffA, staffA2, staffB, manager, admin;
+    std::string customerA, customerB, customerAB;
+    std::string callA, callB;
+    std::string taskA, taskB;
+    std::string rivalOrg, rivalStore, rivalStaff, rivalCustomer;
+};
+SeededChain seedChain(pqxx::connection& conn);
+
 } // namespace cc::test

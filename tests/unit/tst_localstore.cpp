@@ -708,6 +708,9 @@ private Q_SLOTS:
         store->applyPushResult(r, kNow);
         QCOMPARE(store->pendingCount(), std::size_t{0});
         QCOMPARE(baseCount(*store), 0);
+        // The newer write elsewhere kept the field: the row shows the server's value again, with
+        // no change on its way to say so (the server's row did not change).
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
         const auto conflicts = store->conflicts();
         QCOMPARE(conflicts.size(), std::size_t{1}); // the unknown id is ignored
         QCOMPARE(conflicts[0].kind, std::string("overridden"));

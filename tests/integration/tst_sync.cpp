@@ -1,0 +1,664 @@
+// Sync end to end: the real server (one or two nodes) on a real PostgreSQL, and devices made of
+// the app's real connection, SQLite cache and sync client. What a device holds (its scope), how
+// writes travel between devices, what the server refuses, exactly-once pushes, per-field
+// last-writer-wins, rollback of refused writes, and resuming after an outage.
+
+#include "shared/protocol/envelope.h"
+#include "shared/sync/hlc.h"
+#include "tests/support/seed.h"
+#include "tests/support/serverfixture.h"
+#include "tests/support/syncdevice.h"
+
+#include <QDateTime>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUuid>
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+using cc::sync::Field;
+using cc::sync::Fields;
+using cc::sync::Op;
+using cc::sync::Value;
+using cc::test::SyncDevice;
+
+namespace {
+
+std::string newId()
+{
+    return QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
+}
+
+Value text(const std::string& s)
+{
+    return Value{s};
+}
+
+std::int64_t nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+std::string stamp()
+{
+    return cc::sync::encode(cc::sync::Hlc{nowMs(), 0, "test-raw"});
+}
+
+const std::string* textOf(const std::optional<Fields>& row, std::string_view field)
+{
+    if (!row) {
+        return nullptr;
+    }
+    const Value* v = cc::sync::find(*row, field);
+    return v ? std::get_if<std::string>(v) : nullptr;
+}
+
+} // namespace
+
+class TestSync : public QObject {
+    Q_OBJECT
+
+    cc::test::ServerFixture m_fx;
+    std::unique_ptr<pqxx::connection> m_db;
+    cc::test::SeededChain m_chain;
+    QTemporaryDir m_caches;
+    int m_barrier = 0;
+
+    std::unique_ptr<SyncDevice> device(const std::string& userId, const std::string& name,
+                                       const QString& cachePath = QStringLiteral(":memory:"),
+                                       cc::test::ServerProcess* node = nullptr)
+    {
+        const std::string token = cc::test::issueAccessToken(*m_db, userId, name);
+        auto* server = node ? node : m_fx.server.get();
+        return std::make_unique<SyncDevice>(server->wsUrl(), m_fx.tls.ca(), token, name, cachePath);
+    }
+
+    std::string scalar(const std::string& sql)
+    {
+        pqxx::nontransaction tx(*m_db);
+        const auto r = tx.exec(sql);
+        return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+    }
+
+    void exec(const std::string& sql)
+    {
+        pqxx::work tx(*m_db);
+        tx.exec0(sql);
+        tx.commit();
+    }
+
+    // Makes a change every device of the organisation sees, and waits until `d` has it: after
+    // that, `d` has received everything committed before.
+    bool barrier(SyncDevice& d)
+    {
+        const std::string mark = "barrier-" + std::to_string(++m_barrier);
+        exec("UPDATE locations SET address = '" + mark + "' WHERE id = '" + m_chain.storeB + "'");
+        return SyncDevice::waitFor(
+            [&] {
+                const auto* address = textOf(d.store().row("locations", m_chain.storeB), "address");
+                return address && *address == mark;
+            },
+            10000);
+    }
+
+    void verifyNoRivalData(const cc::app::cache::LocalStore& store)
+    {
+        const std::set<std::string> rival{m_chain.rivalOrg, m_chain.rivalStore, m_chain.rivalStaff,
+                                          m_chain.rivalCustomer};
+        for (const auto& entity : cc::sync::entities()) {
+            for (const auto& [key, fields] : store.rows(entity.name)) {
+                for (const auto& f : fields) {
+                    if (const auto* s = std::get_if<std::string>(&f.value)) {
+                        QVERIFY2(!rival.count(*s), (std::string(entity.name) + "/" + key +
+                                                    " refers to the other organisation")
+                                                       .c_str());
+                    }
+                }
+            }
+        }
+    }
+
+    // Sends a raw push on `d`'s connection and waits for its answer.
+    cc::protocol::PushResult rawPush(SyncDevice& d, const std::string& id,
+                                     std::vector<cc::protocol::Mutation> mutations)
+    {
+        const auto before = d.received().size();
+        cc::protocol::Push push;
+        push.mutations = std::move(mutations);
+        if (!d.connection().send(cc::protocol::Envelope{1, id, push})) {
+            qWarning("not connected");
+            return {};
+        }
+        cc::protocol::PushResult result;
+        SyncDevice::waitFor(
+            [&] {
+                for (auto i = before; i < d.received().size(); ++i) {
+                    const auto& e = d.received()[i];
+                    if (e.id == id) {
+                        if (const auto* r = std::get_if<cc::protocol::PushResult>(&e.body)) {
+                            result = *r;
+                            return true;
+                        }
+                    }
+                }
+                return false;
+            },
+            10000);
+        return result;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        const QString failure = m_fx.start();
+        QVERIFY2(failure.isEmpty(), qPrintable(failure));
+        m_db = std::make_unique<pqxx::connection>(m_fx.db->conninfo());
+        m_chain = cc::test::seedChain(*m_db);
+        QVERIFY(m_caches.isValid());
+    }
+
+    void cleanupTestCase() { QCOMPARE(m_fx.stop(), 0); }
+
+    void staffDeviceHoldsItsScopeOnly()
+    {
+        auto d = device(m_chain.staffA, "scope-staff-a");
+        d->connect();
+        QVERIFY(d->waitLive());
+        auto& s = d->store();
+        QCOMPARE(s.rowCount("organisations"), std::size_t(1));
+        QCOMPARE(s.rowCount("locations"), std::size_t(2)); // the chain's store directory
+        QCOMPARE(s.rowCount("users"), std::size_t(5));     // the staff directory
+        QVERIFY(s.row("customers", m_chain.customerA));
+        QVERIFY(s.row("customers", m_chain.customerAB));
+        QVERIFY(!s.row("customers", m_chain.customerB));
+        QVERIFY(s.row("calls", m_chain.callA));
+        QVERIFY(!s.row("calls", m_chain.callB));
+        // Carol has been seen at A: her history from every store comes with her.
+        QCOMPARE(s.rowCount("calls"), std::size_t(3));
+        QVERIFY(s.row("tasks", m_chain.taskA));
+        QVERIFY(!s.row("tasks", m_chain.taskB));
+        QCOMPARE(s.rowCount("customer_phones"), std::size_t(2));
+        verifyNoRivalData(s);
+        const std::string diff = cc::test::differencesFromServer(*m_db, m_chain.staffA, s);
+        QVERIFY2(diff.empty(), diff.c_str());
+        // Nothing of sign-in travels: no user row carries a password hash or lockout state.
+        for (const auto& [key, fields] : s.rows("users")) {
+            for (const auto& f : fields) {
+                QVERIFY(f.name.find("password") == std::string::npos);
+                QVERIFY(f.name.find("failed") == std::string::npos);
+            }
+        }
+    }
+
+    void managerHoldsEveryStoreOfTheirs()
+    {
+        auto d = device(m_chain.manager, "scope-manager");
+        d->connect();
+        QVERIFY(d->waitLive());
+        QCOMPARE(d->store().rowCount("calls"), std::size_t(4));
+        QCOMPARE(d->store().rowCount("customers"), std::size_t(3));
+        verifyNoRivalData(d->store());
+    }
+
+    void adminDeviceHoldsConfigurationOnly()
+    {
+        auto d = device(m_chain.admin, "scope-admin");
+        d->connect();
+        QVERIFY(d->waitLive());
+        QCOMPARE(d->store().rowCount("locations"), std::size_t(2));
+        QCOMPARE(d->store().rowCount("customers"), std::size_t(0));
+        QCOMPARE(d->store().rowCount("calls"), std::size_t(0));
+        QCOMPARE(d->store().rowCount("tasks"), std::size_t(0));
+        verifyNoRivalData(d->store());
+        // And it may not write store data.
+        const auto result = rawPush(
+            *d, "admin-1",
+            {{newId(), "customers", newId(), Op::Update, {{"sms_consent", Value{true}}}, stamp()}});
+        QCOMPARE(result.results.size(), std::size_t(1));
+        QVERIFY(result.results[0].status == cc::protocol::MutationStatus::Rejected);
+        QVERIFY(result.results[0].reason.find("role") != std::string::npos);
+    }
+
+    void writeReachesTheOtherTabletOfTheStoreOnly()
+    {
+        auto a1 = device(m_chain.staffA, "tablet-a1");
+        auto a2 = device(m_chain.staffA2, "tablet-a2");
+        auto b = device(m_chain.staffB, "tablet-b");
+        for (auto* d : {a1.get(), a2.get(), b.get()}) {
+            d->connect();
+            QVERIFY(d->waitLive());
+        }
+        const std::string taskId = newId();
+        const auto written = a1->client().write("tasks", Op::Insert, taskId,
+                                                {{"id", text(taskId)},
+                                                 {"location_id", text(m_chain.storeA)},
+                                                 {"customer_id", text(m_chain.customerA)},
+                                                 {"kind", text("callback")},
+                                                 {"title", text("Ring back about the blue sofa")},
+                                                 {"due_at", Value{nowMs() + 86400000}}});
+        QVERIFY2(written, written ? "" : written.error().reason.c_str());
+        // In the writer's cache at once, on the other tablet of the store soon after.
+        QVERIFY(a1->store().row("tasks", taskId));
+        QVERIFY(SyncDevice::waitFor([&] { return a2->store().row("tasks", taskId).has_value(); },
+                                    10000));
+        QVERIFY(a1->waitSettled());
+        QCOMPARE(scalar("SELECT count(*) FROM sync_mutations WHERE mutation_id = '" +
+                        written.value() + "' AND status = 'applied'"),
+                 std::string("1"));
+        QCOMPARE(scalar("SELECT title FROM tasks WHERE id = '" + taskId + "'"),
+                 std::string("Ring back about the blue sofa"));
+        QVERIFY(barrier(*b));
+        QVERIFY(!b->store().row("tasks", taskId));
+        for (auto* d : {a1.get(), a2.get(), b.get()}) {
+            const std::string diff =
+                cc::test::differencesFromServer(*m_db,
+                                                d == b.get()    ? m_chain.staffB
+                                                : d == a1.get() ? m_chain.staffA
+                                                                : m_chain.staffA2,
+                                                d->store());
+            QVERIFY2(diff.empty(), diff.c_str());
+        }
+    }
+
+    void changesMadeBySqlReachDevices()
+    {
+        auto d = device(m_chain.staffA, "sql-watcher");
+        d->connect();
+        QVERIFY(d->waitLive());
+        exec("UPDATE customers SET display_name = 'Alice Renamed' WHERE id = '" +
+             m_chain.customerA + "'");
+        QVERIFY(SyncDevice::waitFor(
+            [&] {
+                const auto* name =
+                    textOf(d->store().row("customers", m_chain.customerA), "display_name");
+                return name && *name == "Alice Renamed";
+            },
+            10000));
+        const std::string taskId = newId();
+        exec("INSERT INTO tasks (id, organisation_id, location_id, kind, title, due_at) VALUES ('" +
+             taskId + "', '" + m_chain.org + "', '" + m_chain.storeA +
+             "', 'follow_up', 'Imported', now())");
+        QVERIFY(SyncDevice::waitFor([&] { return d->store().row("tasks", taskId).has_value(); },
+                                    10000));
+        exec("DELETE FROM tasks WHERE id = '" + taskId + "'");
+        QVERIFY(SyncDevice::waitFor([&] { return !d->store().row("tasks", taskId).has_value(); },
+                                    10000));
+        // A store that sees a customer for the first time gets the customer and their history.
+        auto b = device(m_chain.staffB, "sql-watcher-b");
+        b->connect();
+        QVERIFY(b->waitLive());
+        QVERIFY(!b->store().row("customers", m_chain.customerA));
+        exec("INSERT INTO calls (id, organisation_id, location_id, customer_id, direction, "
+             "from_number, to_number, started_at, status) VALUES (gen_random_uuid(), '" +
+             m_chain.org + "', '" + m_chain.storeB + "', '" + m_chain.customerA +
+             "', 'inbound', '+447700900001', '+442072220000', now(), 'ringing')");
+        QVERIFY(SyncDevice::waitFor(
+            [&] {
+                return b->store().row("customers", m_chain.customerA).has_value() &&
+                       b->store().row("calls", m_chain.callA).has_value();
+            },
+            10000));
+        const std::string diff = cc::test::differencesFromServer(*m_db, m_chain.staffB, b->store());
+        QVERIFY2(diff.empty(), diff.c_str());
+    }
+
+    void pushesAreAppliedOnce()
+    {
+        auto d = device(m_chain.staffA, "replayer");
+        d->connect();
+        QVERIFY(d->waitLive());
+        const std::string customerId = newId();
+        const cc::protocol::Mutation create{
+            newId(),
+            "customers",
+            customerId,
+            Op::Insert,
+            Fields{{"id", text(customerId)}, {"display_name", text("Dora Once")}},
+            stamp()};
+        const auto first = rawPush(*d, "replay-1", {create});
+        const auto second = rawPush(*d, "replay-2", {create});
+        QCOMPARE(first.results.size(), std::size_t(1));
+        QVERIFY(first.results[0].status == cc::protocol::MutationStatus::Applied);
+        QVERIFY(first.results[0].version > 0);
+        QVERIFY(second.results == first.results); // the same answer, nothing applied again
+        QCOMPARE(scalar("SELECT count(*) FROM customers WHERE id = '" + customerId + "'"),
+                 std::string("1"));
+        const std::string version = scalar("SELECT max(version) FROM sync_log");
+
+        // The same id with other content is refused and changes nothing.
+        auto changed = create;
+        changed.fields[1].value = text("Dora Twice");
+        const auto third = rawPush(*d, "replay-3", {changed});
+        QVERIFY(third.results.at(0).status == cc::protocol::MutationStatus::Rejected);
+        QVERIFY(third.results[0].reason.find("already used") != std::string::npos);
+        QCOMPARE(scalar("SELECT display_name FROM customers WHERE id = '" + customerId + "'"),
+                 std::string("Dora Once"));
+        QCOMPARE(scalar("SELECT max(version) FROM sync_log"), version);
+        // The customer created at the counter is seen by the creator's store.
+        QVERIFY(SyncDevice::waitFor(
+            [&] { return d->store().row("customers", customerId).has_value(); }, 10000));
+    }
+
+    void badWritesAreRefusedAndChangeNothing()
+    {
+        auto d = device(m_chain.staffA, "bad-writer");
+        d->connect();
+        QVERIFY(d->waitLive());
+        const std::string before =
+            scalar("SELECT max(version) || '/' || (SELECT count(*) FROM customers) || '/' || "
+                   "(SELECT count(*) FROM tasks) || '/' || (SELECT string_agg(title, ',' ORDER "
+                   "BY id) FROM tasks) FROM sync_log");
+        const std::string t = newId();
+        const auto task = [&](const std::string& store, const std::string& customer) {
+            return Fields{{"id", text(t)},
+                          {"location_id", text(store)},
+                          {"customer_id", text(customer)},
+                          {"kind", text("callback")},
+                          {"title", text("x")},
+                          {"due_at", Value{nowMs()}}};
+        };
+        const std::vector<std::pair<cc::protocol::Mutation, std::string>> cases = {
+            {{newId(), "invoices", t, Op::Insert, {{"id", text(t)}}, stamp()}, "no synced entity"},
+            {{newId(),
+              "customers",
+              m_chain.customerA,
+              Op::Update,
+              {{"favourite_colour", text("red")}},
+              stamp()},
+             "has no field"},
+            {{newId(),
+              "customers",
+              m_chain.customerA,
+              Op::Update,
+              {{"sms_consent", text("yes")}},
+              stamp()},
+             "true or false"},
+            {{newId(),
+              "customers",
+              m_chain.customerA,
+              Op::Update,
+              {{"display_name", text(std::string(5000, 'x'))}},
+              stamp()},
+             "longer than 200"},
+            {{newId(), "tasks", t, Op::Insert, task(m_chain.storeB, m_chain.customerA), stamp()},
+             "not one of yours"},
+            {{newId(), "tasks", t, Op::Insert, task(m_chain.storeA, m_chain.rivalCustomer),
+              stamp()},
+             "no such customer"},
+            {{newId(), "tasks", m_chain.taskB, Op::Update, {{"title", text("mine now")}}, stamp()},
+             "not yours"},
+            {{newId(),
+              "customers",
+              m_chain.rivalCustomer,
+              Op::Update,
+              {{"display_name", text("stolen")}},
+              stamp()},
+             "no such row"},
+            {{newId(), "locations", m_chain.storeA, Op::Update, {{"name", text("x")}}, stamp()},
+             "cannot be changed that way"},
+            {{newId(),
+              "customers",
+              m_chain.customerA,
+              Op::Update,
+              {{"sms_consent", Value{true}}},
+              "yesterday"},
+             "clock stamp"},
+            {{"m-1",
+              "customers",
+              m_chain.customerA,
+              Op::Update,
+              {{"sms_consent", Value{true}}},
+              stamp()},
+             "UUID"},
+            {{newId(),
+              "tasks",
+              m_chain.taskA,
+              Op::Update,
+              {{"due_at", Value{std::int64_t(5)}}},
+              stamp()},
+             "milliseconds"},
+        };
+        std::vector<cc::protocol::Mutation> mutations;
+        for (const auto& c : cases) {
+            mutations.push_back(c.first);
+        }
+        const auto result = rawPush(*d, "bad-1", mutations);
+        QCOMPARE(result.results.size(), cases.size());
+        for (std::size_t i = 0; i < cases.size(); ++i) {
+            const auto& r = result.results[i];
+            QVERIFY2(r.status == cc::protocol::MutationStatus::Rejected, cases[i].second.c_str());
+            QVERIFY2(r.reason.find(cases[i].second) != std::string::npos,
+                     (cases[i].second + " / got: " + r.reason).c_str());
+        }
+        QCOMPARE(scalar("SELECT max(version) || '/' || (SELECT count(*) FROM customers) || '/' || "
+                        "(SELECT count(*) FROM tasks) || '/' || (SELECT string_agg(title, ',' "
+                        "ORDER BY id) FROM tasks) FROM sync_log"),
+                 before);
+        QCOMPARE(
+            scalar("SELECT display_name FROM customers WHERE id = '" + m_chain.rivalCustomer + "'"),
+            std::string("Rita R"));
+    }
+
+    void cursorFromTheFutureIsRefused()
+    {
+        const std::string token = cc::test::issueAccessToken(*m_db, m_chain.staffA, "future");
+        cc::app::ServerConnection conn(nullptr);
+        conn.setUrl(QUrl(m_fx.server->wsUrl()));
+        conn.setExtraCaCertificates(m_fx.tls.ca());
+        conn.setDeviceId(QStringLiteral("future"));
+        conn.setAccessToken(QString::fromStdString(token));
+        std::vector<cc::protocol::Envelope> received;
+        connect(&conn, &cc::app::ServerConnection::messageReceived, this,
+                [&](const cc::protocol::Envelope& e) { received.push_back(e); });
+        conn.connectToServer();
+        QVERIFY(SyncDevice::waitFor(
+            [&] { return conn.state() == cc::app::ServerConnection::State::Connected; }, 10000));
+        QVERIFY(conn.send({1, "sub-future", cc::protocol::Subscribe{1000000000000, "s1-x"}}));
+        QVERIFY(SyncDevice::waitFor([&] { return !received.empty(); }, 10000));
+        const auto* error = std::get_if<cc::protocol::Error>(&received.front().body);
+        QVERIFY(error != nullptr);
+        QVERIFY(error->code == cc::protocol::ErrorCode::InvalidCursor);
+        QCOMPARE(received.front().id, std::string("sub-future"));
+        // The connection stays usable: a proper subscribe works.
+        QVERIFY(conn.send({1, "sub-ok", cc::protocol::Subscribe{0, ""}}));
+        QVERIFY(SyncDevice::waitFor(
+            [&] {
+                return std::any_of(received.begin(), received.end(), [](const auto& e) {
+                    return std::holds_alternative<cc::protocol::Changes>(e.body);
+                });
+            },
+            10000));
+        conn.disconnectFromServer();
+        SyncDevice::waitFor([] { return false; }, 50);
+    }
+
+    void editsOfDifferentFieldsBothSurvive()
+    {
+        auto d1 = device(m_chain.staffA, "fields-1");
+        auto d2 = device(m_chain.staffA2, "fields-2");
+        for (auto* d : {d1.get(), d2.get()}) {
+            d->connect();
+            QVERIFY(d->waitLive());
+            d->disconnect();
+        }
+        QVERIFY(d1->client().write("customers", Op::Update, m_chain.customerAB,
+                                   {{"display_name", text("Carol Smith")}}));
+        QVERIFY(d2->client().write("customers", Op::Update, m_chain.customerAB,
+                                   {{"email", text("carol@example.com")}}));
+        for (auto* d : {d1.get(), d2.get()}) {
+            d->connect();
+            QVERIFY(d->waitSettled());
+        }
+        QVERIFY(barrier(*d1) && barrier(*d2));
+        QCOMPARE(scalar("SELECT display_name || ' <' || email || '>' FROM customers WHERE id = '" +
+                        m_chain.customerAB + "'"),
+                 std::string("Carol Smith <carol@example.com>"));
+        for (auto* d : {d1.get(), d2.get()}) {
+            const auto row = d->store().row("customers", m_chain.customerAB);
+            QCOMPARE(*textOf(row, "display_name"), std::string("Carol Smith"));
+            QCOMPARE(*textOf(row, "email"), std::string("carol@example.com"));
+            QVERIFY(d->store().conflicts().empty());
+        }
+    }
+
+    void laterEditOfAFieldWinsEverywhere()
+    {
+        auto d1 = device(m_chain.staffA, "lww-1");
+        auto d2 = device(m_chain.staffA2, "lww-2");
+        for (auto* d : {d1.get(), d2.get()}) {
+            d->connect();
+            QVERIFY(d->waitLive());
+            d->disconnect();
+        }
+        QVERIFY(d1->client().write("customers", Op::Update, m_chain.customerAB,
+                                   {{"display_name", text("Carol First")}}));
+        QTest::qWait(5);
+        QVERIFY(d2->client().write("customers", Op::Update, m_chain.customerAB,
+                                   {{"display_name", text("Carol Second")}}));
+        // The later edit arrives first; the earlier one, uploaded after it, loses.
+        d2->connect();
+        QVERIFY(d2->waitSettled());
+        d1->connect();
+        QVERIFY(d1->waitSettled());
+        QVERIFY(barrier(*d1) && barrier(*d2));
+        QCOMPARE(
+            scalar("SELECT display_name FROM customers WHERE id = '" + m_chain.customerAB + "'"),
+            std::string("Carol Second"));
+        QCOMPARE(*textOf(d1->store().row("customers", m_chain.customerAB), "display_name"),
+                 std::string("Carol Second"));
+        const auto conflicts = d1->store().conflicts();
+        QCOMPARE(conflicts.size(), std::size_t(1));
+        QCOMPARE(conflicts[0].kind, std::string("overridden"));
+        QCOMPARE(conflicts[0].fields, std::vector<std::string>{"display_name"});
+        QVERIFY(d2->store().conflicts().empty());
+    }
+
+    void refusedWriteIsRolledBackAndListed()
+    {
+        const std::string taskId = newId();
+        exec("INSERT INTO tasks (id, organisation_id, location_id, kind, title, due_at) VALUES ('" +
+             taskId + "', '" + m_chain.org + "', '" + m_chain.storeA +
+             "', 'follow_up', 'Order the blue sofa', now())");
+        auto d = device(m_chain.staffA, "rollback");
+        d->connect();
+        QVERIFY(d->waitLive());
+        QVERIFY(d->store().row("tasks", taskId));
+        d->disconnect();
+        exec("DELETE FROM tasks WHERE id = '" + taskId + "'"); // someone else, meanwhile
+        QVERIFY(d->client().write("tasks", Op::Update, taskId, {{"title", text("Sofa ordered")}}));
+        QCOMPARE(*textOf(d->store().row("tasks", taskId), "title"), std::string("Sofa ordered"));
+        d->connect();
+        QVERIFY(d->waitSettled());
+        QVERIFY(!d->store().row("tasks", taskId));
+        const auto conflicts = d->store().conflicts();
+        QCOMPARE(conflicts.size(), std::size_t(1));
+        QCOMPARE(conflicts[0].kind, std::string("rejected"));
+        QVERIFY(conflicts[0].reason.find("no such row") != std::string::npos);
+        QCOMPARE(scalar("SELECT count(*) FROM tasks WHERE id = '" + taskId + "'"),
+                 std::string("0"));
+    }
+
+    void twoNodesShareChanges()
+    {
+        cc::test::ServerProcess second(
+            QString::fromStdString(m_fx.db->conninfo()), m_fx.tls,
+            {{QStringLiteral("CALLCOMMANDER_SERVER_NODE"), QStringLiteral("test-node-2")}});
+        QVERIFY2(second.start() && second.waitReady(), qPrintable(second.log()));
+        auto writer = device(m_chain.staffA, "node-1-tablet");
+        auto reader = device(m_chain.staffA2, "node-2-tablet", QStringLiteral(":memory:"), &second);
+        writer->connect();
+        reader->connect();
+        QVERIFY(writer->waitLive() && reader->waitLive());
+        QCOMPARE(reader->connection().serverNode(), QStringLiteral("test-node-2"));
+        const std::string noteId = newId();
+        QVERIFY(writer->client().write(
+            "call_notes", Op::Insert, noteId,
+            {{"id", text(noteId)},
+             {"customer_id", text(m_chain.customerA)},
+             {"location_id", text(m_chain.storeA)},
+             {"body", text("Paid with 4111 1111 1111 1111, wants delivery")}}));
+        QVERIFY(SyncDevice::waitFor(
+            [&] { return reader->store().row("call_notes", noteId).has_value(); }, 10000));
+        // Card numbers never reach the server or another device.
+        QCOMPARE(*textOf(reader->store().row("call_notes", noteId), "body"),
+                 std::string("Paid with **** **** **** 1111, wants delivery"));
+        QCOMPARE(scalar("SELECT count(*) FROM call_notes WHERE body LIKE '%4111 1111%'"),
+                 std::string("0"));
+        // The author is whoever wrote it.
+        QCOMPARE(scalar("SELECT author_id FROM call_notes WHERE id = '" + noteId + "'"),
+                 m_chain.staffA);
+        reader.reset();
+        QCOMPARE(second.terminate(), 0);
+    }
+
+    void resumesAfterAnOutageAndAResetKeepsUnsentWrites()
+    {
+        const QString path = m_caches.filePath(QStringLiteral("outage.sqlite"));
+        auto d = device(m_chain.staffA, "outage", path);
+        d->connect();
+        QVERIFY(d->waitLive());
+        d->disconnect();
+        // While away: someone renames a customer; the tablet takes a note.
+        exec("UPDATE customers SET display_name = 'Alice Back' WHERE id = '" + m_chain.customerA +
+             "'");
+        const std::string note1 = newId();
+        QVERIFY(d->client().write("call_notes", Op::Insert, note1,
+                                  {{"id", text(note1)},
+                                   {"customer_id", text(m_chain.customerA)},
+                                   {"location_id", text(m_chain.storeA)},
+                                   {"body", text("Left a message")}}));
+        // The app is closed and opened again before the network returns.
+        d->reopenCache();
+        QCOMPARE(d->store().pendingCount(), std::size_t(1));
+        const auto seen = d->received().size();
+        d->connect();
+        QVERIFY(d->waitSettled());
+        const auto firstChanges = [&](std::size_t from) -> const cc::protocol::Changes* {
+            for (auto i = from; i < d->received().size(); ++i) {
+                if (const auto* c = std::get_if<cc::protocol::Changes>(&d->received()[i].body)) {
+                    return c;
+                }
+            }
+            return nullptr;
+        };
+        QVERIFY(firstChanges(seen) != nullptr);
+        QVERIFY(!firstChanges(seen)->reset); // resumed from its cursor
+        QCOMPARE(*textOf(d->store().row("customers", m_chain.customerA), "display_name"),
+                 std::string("Alice Back"));
+        QCOMPARE(scalar("SELECT count(*) FROM call_notes WHERE id = '" + note1 + "'"),
+                 std::string("1"));
+
+        // Away for longer than the server keeps tombstones: the device downloads its scopes
+        // again, and its unsent writes survive the reset.
+        d->disconnect();
+        exec("UPDATE customers SET sms_consent = true WHERE id = '" + m_chain.customerA + "'");
+        exec("INSERT INTO sync_horizons (organisation_id, purged_before) SELECT '" + m_chain.org +
+             "', max(version) FROM sync_log WHERE organisation_id = '" + m_chain.org + "'");
+        const std::string note2 = newId();
+        QVERIFY(d->client().write("call_notes", Op::Insert, note2,
+                                  {{"id", text(note2)},
+                                   {"customer_id", text(m_chain.customerA)},
+                                   {"location_id", text(m_chain.storeA)},
+                                   {"body", text("Called back, no answer")}}));
+        const auto seen2 = d->received().size();
+        d->connect();
+        QVERIFY(d->waitSettled());
+        exec("DELETE FROM sync_horizons");
+        QVERIFY(firstChanges(seen2) != nullptr);
+        QVERIFY(firstChanges(seen2)->reset);
+        QVERIFY(d->store().row("call_notes", note2));
+        QCOMPARE(scalar("SELECT count(*) FROM call_notes WHERE id IN ('" + note1 + "', '" + note2 +
+                        "')"),
+                 std::string("2"));
+        QVERIFY(barrier(*d));
+        const std::string diff = cc::test::differencesFromServer(*m_db, m_chain.staffA, d->store());
+        QVERIFY2(diff.empty(), diff.c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSync)
+#include "tst_sync.moc"
