@@ -17,6 +17,9 @@ namespace cc::app::cache {
 namespace {
 
 constexpr std::int64_t kMaxDriftMs = 5 * 60 * 1000;
+// How long an entry the stream acknowledged waits for its push_result (it is sent again after
+// each reconnect until answered) before it is dropped on open.
+constexpr std::int64_t kAcknowledgedKeepMs = std::int64_t{30} * 24 * 60 * 60 * 1000;
 constexpr int kBusyTimeoutMs = 5000;
 // Our own JSON (outbox fields, server rows, conflict field lists) is small; anything larger or
 // deeper than this is a damaged file, not data.
@@ -130,8 +133,44 @@ void migrateV1(sqlite3* db)
     )");
 }
 
+// v2: outbox entries the stream acknowledged before their push_result arrived. They keep what
+// the answer needs to record a conflict (and what a re-send needs to get the first decision
+// back: the server's idempotency hash covers the stamp), in their outbox order (seq).
+void migrateV2(sqlite3* db)
+{
+    exec(db, R"(
+        CREATE TABLE acknowledged (
+            seq INTEGER PRIMARY KEY,
+            mutation_id TEXT NOT NULL UNIQUE,
+            entity TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            op TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            acknowledged_ms INTEGER NOT NULL
+        );
+    )");
+}
+
+// The hidden column of every entity table: the server's version of the row (SyncRow::version) as
+// this device last received it; 0 when unknown (a row created here, or one from a file older than
+// v3). It is not a field: row() and rows() never return it.
+constexpr std::string_view kVersionColumn = "sync_version";
+
+// v3: the server version of every synced row and of every base, so that the answer to a push can
+// tell whether the base already holds the write (or something newer) or is older than it.
+void migrateV3(sqlite3* db)
+{
+    for (const auto& entity : sync::entities()) {
+        exec(db, "ALTER TABLE " + quoted(entity.name) + " ADD COLUMN " + quoted(kVersionColumn) +
+                     " INTEGER NOT NULL DEFAULT 0");
+    }
+    exec(db, "ALTER TABLE sync_base ADD COLUMN version INTEGER NOT NULL DEFAULT 0");
+}
+
 using Migration = void (*)(sqlite3*);
-constexpr std::array<Migration, 1> kMigrations{migrateV1};
+constexpr std::array<Migration, 3> kMigrations{migrateV1, migrateV2, migrateV3};
 constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
 
 // ---- Statements ----
@@ -417,6 +456,8 @@ struct Table {
         : spec(entitySpec)
         , select(db, selectSql(entitySpec) + whereKey(entitySpec))
         , replace(db, replaceSql(entitySpec))
+        , selectVersion(db, "SELECT " + quoted(kVersionColumn) + " FROM " +
+                                quoted(entitySpec.name) + whereKey(entitySpec))
         , remove(db, "DELETE FROM " + quoted(entitySpec.name) + whereKey(entitySpec))
         , all(db, selectSql(entitySpec))
         , count(db, "SELECT COUNT(*) FROM " + quoted(entitySpec.name))
@@ -451,14 +492,15 @@ struct Table {
         }
         return out;
     }
+    // The fields, then the hidden version.
     static std::string replaceSql(const sync::EntitySpec& e)
     {
         std::string params;
-        for (std::size_t i = 0; i < e.fields.size(); ++i) {
+        for (std::size_t i = 0; i <= e.fields.size(); ++i) {
             params += (i == 0 ? "?" : ", ?");
         }
-        return "INSERT OR REPLACE INTO " + quoted(e.name) + " (" + columns(e) + ") VALUES (" +
-               params + ")";
+        return "INSERT OR REPLACE INTO " + quoted(e.name) + " (" + columns(e) + ", " +
+               quoted(kVersionColumn) + ") VALUES (" + params + ")";
     }
 
     // Key fields as splitKey returns them, in the key's order.
@@ -489,12 +531,23 @@ struct Table {
         return readColumns(q);
     }
 
-    void write(const RowValues& row)
+    // The server version of the stored row; 0 when it is absent or unknown.
+    std::int64_t version(const sync::Fields& keyFields)
+    {
+        Query q(selectVersion);
+        bindKey(q, keyFields);
+        return q.step() ? q.integer(0) : 0;
+    }
+
+    // version: the server's version of the row (SyncRow::version), or of the base the row was
+    // computed from; 0 when unknown.
+    void write(const RowValues& row, std::int64_t version)
     {
         Query q(replace);
         for (std::size_t i = 0; i < row.size(); ++i) {
             q.bindValue(static_cast<int>(i + 1), row[i]);
         }
+        q.bindInt(static_cast<int>(row.size() + 1), version);
         q.run();
     }
 
@@ -550,6 +603,7 @@ struct Table {
     std::vector<std::size_t> keyIndex; // positions of the key fields, in the key's order
     Statement select;
     Statement replace;
+    Statement selectVersion;
     Statement remove;
     Statement all;
     Statement count;
@@ -558,6 +612,7 @@ struct Table {
 struct Base {
     bool present = false;
     sync::Fields fields;
+    std::int64_t version = 0; // the server's version of the row it holds; 0 when unknown
 };
 
 struct OutboxEntry {
@@ -580,9 +635,17 @@ struct LocalStore::Impl {
         , countPending(db, "SELECT COUNT(*) FROM outbox")
         , findMutation(db, "SELECT seq, entity, row_key, op, fields FROM outbox "
                            "WHERE mutation_id = ?1")
+        , keepAcknowledged(db, "INSERT OR REPLACE INTO acknowledged (seq, mutation_id, entity, "
+                               "row_key, op, fields, hlc, created_ms, acknowledged_ms) "
+                               "SELECT seq, mutation_id, entity, row_key, op, fields, hlc, "
+                               "created_ms, ?4 FROM outbox WHERE entity = ?1 AND row_key = ?2 "
+                               "AND seq <= ?3")
         , acknowledgeUpTo(db, "DELETE FROM outbox WHERE entity = ?1 AND row_key = ?2 "
                               "AND seq <= ?3")
         , removeEntry(db, "DELETE FROM outbox WHERE seq = ?1")
+        , findAcknowledgedStmt(db, "SELECT seq, entity, row_key, op, fields FROM acknowledged "
+                                   "WHERE mutation_id = ?1")
+        , removeAcknowledged(db, "DELETE FROM acknowledged WHERE seq = ?1")
         , rowEntries(db, "SELECT op, fields FROM outbox WHERE entity = ?1 AND row_key = ?2 "
                          "ORDER BY seq")
         , pendingRows(db, "SELECT DISTINCT entity, row_key FROM outbox")
@@ -590,10 +653,12 @@ struct LocalStore::Impl {
                        "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         , listEntries(db, "SELECT mutation_id, entity, row_key, op, fields, hlc FROM outbox "
                           "ORDER BY seq LIMIT ?1")
-        , readBaseStmt(db, "SELECT present, fields FROM sync_base WHERE entity = ?1 AND "
-                           "row_key = ?2")
-        , saveBaseStmt(db, "INSERT OR REPLACE INTO sync_base (entity, row_key, present, fields) "
-                           "VALUES (?1, ?2, ?3, ?4)")
+        , listAcknowledged(db, "SELECT mutation_id, entity, row_key, op, fields, hlc "
+                               "FROM acknowledged ORDER BY seq LIMIT ?1")
+        , readBaseStmt(db, "SELECT present, fields, version FROM sync_base WHERE entity = ?1 "
+                           "AND row_key = ?2")
+        , saveBaseStmt(db, "INSERT OR REPLACE INTO sync_base (entity, row_key, present, fields, "
+                           "version) VALUES (?1, ?2, ?3, ?4, ?5)")
         , dropBaseStmt(db, "DELETE FROM sync_base WHERE entity = ?1 AND row_key = ?2")
         , readState(db, "SELECT value FROM sync_state WHERE name = ?1")
         , saveState(db, "INSERT OR REPLACE INTO sync_state (name, value) VALUES (?1, ?2)")
@@ -683,9 +748,10 @@ struct LocalStore::Impl {
         return q.step();
     }
 
-    std::optional<OutboxEntry> entry(std::string_view mutationId)
+    // An entry by mutation id from `statement` (seq, entity, row_key, op, fields).
+    static std::optional<OutboxEntry> findEntry(Statement& statement, std::string_view mutationId)
     {
-        Query q(findMutation);
+        Query q(statement);
         q.bindText(1, mutationId);
         if (!q.step()) {
             return std::nullopt;
@@ -696,6 +762,14 @@ struct LocalStore::Impl {
         }
         return OutboxEntry{q.integer(0), q.text(1), q.text(2), *op, q.text(4)};
     }
+    std::optional<OutboxEntry> entry(std::string_view mutationId)
+    {
+        return findEntry(findMutation, mutationId);
+    }
+    std::optional<OutboxEntry> acknowledgedEntry(std::string_view mutationId)
+    {
+        return findEntry(findAcknowledgedStmt, mutationId);
+    }
 
     std::optional<Base> readBase(std::string_view entity, std::string_view key)
     {
@@ -704,14 +778,15 @@ struct LocalStore::Impl {
         if (!q.step()) {
             return std::nullopt;
         }
-        return Base{q.integer(0) != 0, fieldsFromJson(q.text(1))};
+        return Base{q.integer(0) != 0, fieldsFromJson(q.text(1)), q.integer(2)};
     }
 
     void saveBase(std::string_view entity, std::string_view key, bool present,
-                  const std::string& fieldsJson)
+                  const std::string& fieldsJson, std::int64_t version)
     {
         Query q(saveBaseStmt);
         q.bindText(1, entity).bindText(2, key).bindInt(3, present ? 1 : 0).bindText(4, fieldsJson);
+        q.bindInt(5, version);
         q.run();
     }
 
@@ -740,11 +815,13 @@ struct LocalStore::Impl {
     }
 
     // The visible row = the server's state (sync_base) + the pending writes replayed in order.
+    // It keeps the base's version.
     void recompute(Table& t, std::string_view key)
     {
         const sync::Fields keyFields = keyOf(t, key);
         std::optional<RowValues> state;
-        if (auto base = readBase(t.spec.name, key); base && base->present) {
+        const auto base = readBase(t.spec.name, key);
+        if (base && base->present) {
             state = t.keyOnly(keyFields);
             overlayOwn(t, *state, base->fields);
         }
@@ -770,29 +847,28 @@ struct LocalStore::Impl {
             }
         }
         if (state) {
-            t.write(*state);
+            t.write(*state, base ? base->version : 0);
         } else {
             t.erase(keyFields);
         }
     }
 
-    // The server applied an entry while later ones of the row are still pending: its base now
-    // includes that write (but not the fields a newer write kept), so rolling back a later entry
-    // does not also hide this one until the server's row arrives.
-    void foldIntoBase(Table& t, const OutboxEntry& e, const std::vector<std::string>& overridden)
+    // The server applied an entry and its base is older than the answer (the stream has not
+    // brought the row at the answer's version yet): the base now includes that write (but not
+    // the fields a newer write kept), so the row shows it until the server's row arrives and
+    // rolling back a later entry does not also hide it. The base keeps its version: it is still
+    // what the stream last brought, with this write on top.
+    void foldIntoBase(Table& t, const OutboxEntry& e, const Base& base,
+                      const std::vector<std::string>& overridden)
     {
-        const auto base = readBase(e.entity, e.key);
-        if (!base) {
-            return;
-        }
         if (e.op == sync::Op::Delete) {
-            saveBase(e.entity, e.key, false, "{}");
+            saveBase(e.entity, e.key, false, "{}", base.version);
             return;
         }
         const sync::Fields keyFields = keyOf(t, e.key);
         RowValues row = t.keyOnly(keyFields);
-        if (base->present) {
-            overlayOwn(t, row, base->fields);
+        if (base.present) {
+            overlayOwn(t, row, base.fields);
         } else if (e.op == sync::Op::Update) {
             return; // the server had no such row as far as this device knows
         }
@@ -801,7 +877,8 @@ struct LocalStore::Impl {
             return std::find(overridden.begin(), overridden.end(), f.name) != overridden.end();
         });
         overlayOwn(t, row, applied);
-        saveBase(e.entity, e.key, true, sync::fieldsToJson(t.toFields(std::move(row))));
+        saveBase(e.entity, e.key, true, sync::fieldsToJson(t.toFields(std::move(row))),
+                 base.version);
     }
 
     void addConflict(std::string_view kind, std::string_view entity, std::string_view key,
@@ -811,6 +888,39 @@ struct LocalStore::Impl {
         Query q(addConflictStmt);
         q.bindText(1, kind).bindText(2, entity).bindText(3, key).bindText(4, mutationId);
         q.bindText(5, reason).bindText(6, namesToJson(fields)).bindInt(7, atMs);
+        q.run();
+    }
+
+    void addOverridden(const OutboxEntry& e, const protocol::MutationResult& r, std::int64_t nowMs)
+    {
+        addConflict("overridden", e.entity, e.key, r.id,
+                    r.reason.empty() ? "a newer change made elsewhere kept these fields" : r.reason,
+                    r.overridden, nowMs);
+    }
+
+    void addRejected(const OutboxEntry& e, const protocol::MutationResult& r, std::int64_t nowMs)
+    {
+        std::vector<std::string> names;
+        for (const auto& f : fieldsFromJson(e.fields)) {
+            names.push_back(f.name);
+        }
+        addConflict("rejected", e.entity, e.key, r.id,
+                    r.reason.empty() ? "the server refused the change" : r.reason, names, nowMs);
+    }
+
+    // The answer for an entry the stream acknowledged first. The rows the stream brought are the
+    // server's state already (with the pending writes replayed on top), so nothing is rolled
+    // back or folded: only the conflict is recorded.
+    void answerAcknowledged(const OutboxEntry& e, const protocol::MutationResult& r,
+                            std::int64_t nowMs)
+    {
+        if (r.status == protocol::MutationStatus::Rejected) {
+            addRejected(e, r, nowMs);
+        } else if (!r.overridden.empty()) {
+            addOverridden(e, r, nowMs);
+        }
+        Query q(removeAcknowledged);
+        q.bindInt(1, e.seq);
         q.run();
     }
 
@@ -847,7 +957,7 @@ struct LocalStore::Impl {
                 for (auto& t : tables) {
                     exec(db, "DELETE FROM " + quoted(t->spec.name));
                 }
-                exec(db, "UPDATE sync_base SET present = 0, fields = '{}'");
+                exec(db, "UPDATE sync_base SET present = 0, fields = '{}', version = 0");
                 std::fill(touched.begin(), touched.end(), true);
             }
             // With nothing pending (the bootstrap, most pages) a row is simply written.
@@ -879,6 +989,15 @@ struct LocalStore::Impl {
                 }
                 if (pendingAny && !row.mutationId.empty()) {
                     if (const auto acked = entry(row.mutationId)) {
+                        // The entry and the earlier ones of its row were decided, but their
+                        // answers (an overridden field, a rejection) may still be on their way:
+                        // keep what recording them needs until they come.
+                        {
+                            Query q(keepAcknowledged);
+                            q.bindText(1, acked->entity).bindText(2, acked->key);
+                            q.bindInt(3, acked->seq).bindInt(4, systemNowMs());
+                            q.run();
+                        }
                         Query q(acknowledgeUpTo);
                         q.bindText(1, acked->entity).bindText(2, acked->key).bindInt(3, acked->seq);
                         q.run();
@@ -888,11 +1007,12 @@ struct LocalStore::Impl {
                 }
                 if (pendingAny && hasPending(row.entity, row.key)) {
                     saveBase(row.entity, row.key, values.has_value(),
-                             values ? sync::fieldsToJson(t->toFields(*values)) : std::string("{}"));
+                             values ? sync::fieldsToJson(t->toFields(*values)) : std::string("{}"),
+                             row.version);
                     recompute(*t, row.key);
                 } else {
                     if (values) {
-                        t->write(*values);
+                        t->write(*values, row.version);
                     } else {
                         t->erase(*keyFields);
                     }
@@ -976,20 +1096,26 @@ struct LocalStore::Impl {
             if (op != sync::Op::Insert && !current) {
                 return sync::Refused{name + ": the record does not exist (any more)"};
             }
+            // The visible row of a row with pending writes keeps its base's version.
+            std::int64_t version = 0;
             if (!hasPending(name, key)) {
+                version = current ? t->version(keyFields) : 0;
                 saveBase(name, key, current.has_value(),
-                         current ? sync::fieldsToJson(t->toFields(*current)) : std::string("{}"));
+                         current ? sync::fieldsToJson(t->toFields(*current)) : std::string("{}"),
+                         version);
+            } else if (const auto base = readBase(name, key)) {
+                version = base->version;
             }
             switch (op) {
             case sync::Op::Insert: {
                 RowValues row = t->keyOnly(keyFields);
                 overlayOwn(*t, row, *validated);
-                t->write(row);
+                t->write(row, version);
                 break;
             }
             case sync::Op::Update:
                 overlayOwn(*t, *current, *validated);
-                t->write(*current);
+                t->write(*current, version);
                 break;
             case sync::Op::Delete:
                 t->erase(keyFields);
@@ -1000,8 +1126,8 @@ struct LocalStore::Impl {
                 Query q(addEntry);
                 q.bindText(1, id).bindText(2, name).bindText(3, key).bindText(4,
                                                                               sync::toString(op));
-                q.bindText(5,
-                           op == sync::Op::Delete ? std::string("{}") : sync::fieldsToJson(*validated));
+                q.bindText(5, op == sync::Op::Delete ? std::string("{}")
+                                                     : sync::fieldsToJson(*validated));
                 q.bindText(6, sync::encode(clock.now(nowMs))).bindInt(7, nowMs);
                 q.run();
             }
@@ -1014,41 +1140,49 @@ struct LocalStore::Impl {
         }
     }
 
+    // The outbox, then the acknowledged entries still waiting for their answer (a re-sent id
+    // gets the server's first decision back; it is not applied again), oldest first.
     std::vector<protocol::Mutation> pending(std::size_t maxCount, std::size_t maxBytes)
     {
         std::vector<protocol::Mutation> out;
-        if (maxCount == 0) {
-            return out;
-        }
-        constexpr auto kMaxLimit =
-            static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-        Query q(listEntries);
-        q.bindInt(1, static_cast<std::int64_t>(std::min(maxCount, kMaxLimit)));
         std::size_t bytes = 0;
-        while (q.step()) {
-            protocol::Mutation m;
-            m.id = q.text(0);
-            m.entity = q.text(1);
-            m.key = q.text(2);
-            const auto op = opFromString(q.text(3));
-            if (!op) {
-                throw DbError{"the cache holds a damaged outbox entry"};
+        bool full = false;
+        const auto take = [&](Statement& statement) {
+            if (full || out.size() >= maxCount) {
+                return;
             }
-            m.op = *op;
-            const std::string fieldsJson = q.text(4);
-            m.hlc = q.text(5);
-            // About what the envelope spends on one mutation.
-            const std::size_t size = 48 + m.id.size() + m.entity.size() + m.key.size() +
-                                     m.hlc.size() + fieldsJson.size();
-            if (!out.empty() && bytes + size > maxBytes) {
-                break;
+            constexpr auto kMaxLimit =
+                static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+            Query q(statement);
+            q.bindInt(1, static_cast<std::int64_t>(std::min(maxCount - out.size(), kMaxLimit)));
+            while (q.step()) {
+                protocol::Mutation m;
+                m.id = q.text(0);
+                m.entity = q.text(1);
+                m.key = q.text(2);
+                const auto op = opFromString(q.text(3));
+                if (!op) {
+                    throw DbError{"the cache holds a damaged outbox entry"};
+                }
+                m.op = *op;
+                const std::string fieldsJson = q.text(4);
+                m.hlc = q.text(5);
+                // About what the envelope spends on one mutation.
+                const std::size_t size = 48 + m.id.size() + m.entity.size() + m.key.size() +
+                                         m.hlc.size() + fieldsJson.size();
+                if (!out.empty() && bytes + size > maxBytes) {
+                    full = true;
+                    return;
+                }
+                if (m.op != sync::Op::Delete) {
+                    m.fields = fieldsFromJson(fieldsJson);
+                }
+                bytes += size;
+                out.push_back(std::move(m));
             }
-            if (m.op != sync::Op::Delete) {
-                m.fields = fieldsFromJson(fieldsJson);
-            }
-            bytes += size;
-            out.push_back(std::move(m));
-        }
+        };
+        take(listEntries);
+        take(listAcknowledged);
         return out;
     }
 
@@ -1060,7 +1194,10 @@ struct LocalStore::Impl {
             for (const auto& r : result.results) {
                 const auto e = entry(r.id);
                 if (!e) {
-                    continue; // already acknowledged by the stream
+                    if (const auto acked = acknowledgedEntry(r.id)) {
+                        answerAcknowledged(*acked, r, nowMs);
+                    }
+                    continue; // an answer already applied, or not ours
                 }
                 {
                     Query q(removeEntry);
@@ -1069,51 +1206,33 @@ struct LocalStore::Impl {
                 }
                 Table* t = table(e->entity);
                 const bool more = hasPending(e->entity, e->key);
-                if (r.status == protocol::MutationStatus::Applied) {
+                const auto base = readBase(e->entity, e->key);
+                const bool applied = r.status == protocol::MutationStatus::Applied;
+                if (applied) {
                     if (!r.overridden.empty()) {
-                        addConflict("overridden", e->entity, e->key, r.id,
-                                    r.reason.empty() ? "a newer change made elsewhere kept these "
-                                                       "fields"
-                                                     : r.reason,
-                                    r.overridden, nowMs);
+                        addOverridden(*e, r, nowMs);
                     }
-                    if (t != nullptr) {
-                        foldIntoBase(*t, *e, r.overridden);
-                        if (!r.overridden.empty()) {
-                            // The fields a newer write kept show the server's values again.
-                            recompute(*t, e->key);
-                        }
+                    // r.version is the row's version when the server answered: it holds this
+                    // write or something newer. A base at that version or later already
+                    // reflects both (a re-sent entry gets its first decision back, while the
+                    // row may have changed since); folding the write into it would bring back
+                    // a value the server no longer has, and no change would come to undo it.
+                    if (t != nullptr && base && r.version > base->version) {
+                        foldIntoBase(*t, *e, *base, r.overridden);
                     }
-                    if (!more) {
-                        dropBase(e->entity, e->key);
-                    }
-                    continue;
                 }
-                // Rejected: undo it locally.
-                if (t != nullptr) {
-                    if (more) {
-                        recompute(*t, e->key);
-                    } else if (auto base = readBase(e->entity, e->key)) {
-                        const sync::Fields keyFields = keyOf(*t, e->key);
-                        if (base->present) {
-                            RowValues row = t->keyOnly(keyFields);
-                            overlayOwn(*t, row, base->fields);
-                            t->write(row);
-                        } else {
-                            t->erase(keyFields);
-                        }
-                    }
+                // The row shows the server's state again with the remaining pending writes on
+                // top: a rejected entry is rolled back, the fields a newer write kept show the
+                // server's values, a base that was not folded shows what the server has.
+                if (t != nullptr && base) {
+                    recompute(*t, e->key);
                 }
                 if (!more) {
                     dropBase(e->entity, e->key);
                 }
-                std::vector<std::string> names;
-                for (const auto& f : fieldsFromJson(e->fields)) {
-                    names.push_back(f.name);
+                if (!applied) {
+                    addRejected(*e, r, nowMs);
                 }
-                addConflict("rejected", e->entity, e->key, r.id,
-                            r.reason.empty() ? "the server refused the change" : r.reason, names,
-                            nowMs);
             }
             if (observe(result.hlc, nowMs)) {
                 saveHlc();
@@ -1136,12 +1255,16 @@ struct LocalStore::Impl {
     Statement anyPending;
     Statement countPending;
     Statement findMutation;
+    Statement keepAcknowledged;
     Statement acknowledgeUpTo;
     Statement removeEntry;
+    Statement findAcknowledgedStmt;
+    Statement removeAcknowledged;
     Statement rowEntries;
     Statement pendingRows;
     Statement addEntry;
     Statement listEntries;
+    Statement listAcknowledged;
     Statement readBaseStmt;
     Statement saveBaseStmt;
     Statement dropBaseStmt;
@@ -1203,6 +1326,10 @@ Result<std::unique_ptr<LocalStore>, std::string> LocalStore::open(const std::str
             exec(db, "PRAGMA user_version = " + std::to_string(v + 1));
             txn.commit();
         }
+        // An answer lost with its connection is asked for again on every reconnect; one that has
+        // not come for this long will not.
+        exec(db, "DELETE FROM acknowledged WHERE acknowledged_ms < " +
+                     std::to_string(systemNowMs() - kAcknowledgedKeepMs));
         auto impl = std::make_unique<Impl>(db, deviceId);
         impl->load();
         return std::unique_ptr<LocalStore>(new LocalStore(std::move(impl)));

@@ -20,8 +20,10 @@ struct sqlite3;
 // The device's offline cache: one SQLite file holding every synced row the device may see, the
 // outbox of local writes not yet confirmed by the server, the server's state of the rows those
 // writes touch (so a refused write can be rolled back and a server change rebased under a local
-// edit), the sync cursor and the conflicts to show to people. The server's state is final; the
-// cache converges to it (docs/sync-protocol.md).
+// edit), the server's version of every synced row and of every such state (kept out of sight: it
+// is not a field), the entries the stream acknowledged before their push_result came (so its
+// conflicts are still recorded), the sync cursor and the conflicts to show to people. The
+// server's state is final; the cache converges to it (docs/sync-protocol.md).
 //
 // Not thread-safe: one owner (the sync client's worker thread) calls it.
 namespace cc::app::cache {
@@ -43,7 +45,8 @@ struct Conflict {
 struct ApplyOutcome {
     std::vector<std::string> entities; // entities touched (for live models), in schema order
     std::size_t rows = 0;              // rows applied
-    std::size_t acknowledged = 0;      // outbox entries acknowledged by the stream
+    std::size_t acknowledged = 0;      // outbox entries acknowledged by the stream (they
+                                       // leave the outbox and wait for their push_result)
 };
 
 class LocalStore {
@@ -61,8 +64,10 @@ public:
     const std::string& deviceId() const;
 
     // One page of the server's rows, in one transaction: acknowledges outbox entries the rows
-    // carry, rebases rows with pending local writes, writes the others as they are. Refuses the
-    // whole page (changing nothing) when a value has the wrong type for its field.
+    // carry (with the earlier entries of their rows: they move to the acknowledged entries, which
+    // no longer count as pending nor take part in rebases), rebases rows with pending local
+    // writes, writes the others as they are. Refuses the whole page (changing nothing) when a
+    // value has the wrong type for its field.
     Result<ApplyOutcome, std::string> applyChanges(const protocol::Changes& changes);
 
     // A local write, validated as the server validates it; updates and deletes need the row to
@@ -73,12 +78,21 @@ public:
                                              std::string_view key, const sync::Fields& fields,
                                              std::int64_t nowMs);
 
-    // The outbox, oldest first: at most maxCount entries, about maxBytes encoded (always at
-    // least one when any is pending and maxCount > 0).
+    // What to push, oldest first: the outbox, then the acknowledged entries whose answer has
+    // not come (the server answers a known id with its first decision and does not apply it
+    // again): at most maxCount entries, about maxBytes encoded (always at least one when any is
+    // waiting and maxCount > 0). Acknowledged entries unanswered for 30 days are dropped on open.
     std::vector<protocol::Mutation> pending(std::size_t maxCount, std::size_t maxBytes) const;
+    // The outbox only (the "pending writes" people see).
     std::size_t pendingCount() const;
     // The server's answer to a push, in one transaction: applied entries leave the outbox,
-    // rejected ones leave it and are rolled back locally; both may record a conflict.
+    // rejected ones leave it and are rolled back locally; both may record a conflict. An applied
+    // entry's fields (but the overridden ones) are folded into the server's state this device
+    // holds only when that state is older than the answer's version; otherwise it already holds
+    // the write or something newer, and the row shows it (with the remaining pending writes on
+    // top) as it is. The answer for an entry the stream acknowledged records its conflict
+    // (overridden fields, or a rejection, which needs no rollback: the stream's row is the
+    // server's) and forgets it.
     void applyPushResult(const protocol::PushResult& result, std::int64_t nowMs);
 
     std::vector<Conflict> conflicts() const; // oldest first

@@ -12,6 +12,12 @@ namespace {
 // Well under the server's 256 KiB message limit, whatever the rows hold.
 constexpr std::size_t kMaxPushBytes = 192 * 1024;
 
+ReconnectPolicy::Limits retryLimits()
+{
+    return {std::chrono::milliseconds(250), std::chrono::milliseconds(10'000),
+            std::chrono::milliseconds(50)};
+}
+
 QStringList toQStringList(const std::vector<std::string>& names)
 {
     QStringList out;
@@ -28,14 +34,14 @@ SyncClient::SyncClient(ServerConnection* connection, cache::LocalStore* store, Q
     : QObject(parent)
     , m_connection(connection)
     , m_store(store)
-    , m_retryPolicy(ReconnectPolicy::Limits{std::chrono::milliseconds(250),
-                                            std::chrono::milliseconds(10'000),
-                                            std::chrono::milliseconds(50)},
-                    [] { return QRandomGenerator::global()->generateDouble(); })
+    , m_pushRetryPolicy(retryLimits(), [] { return QRandomGenerator::global()->generateDouble(); })
+    , m_syncRetryPolicy(retryLimits(), [] { return QRandomGenerator::global()->generateDouble(); })
 {
-    m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, [this] {
-        if (auto action = std::exchange(m_retryAction, {})) {
+    m_pushRetryTimer.setSingleShot(true);
+    connect(&m_pushRetryTimer, &QTimer::timeout, this, &SyncClient::pushNext);
+    m_syncRetryTimer.setSingleShot(true);
+    connect(&m_syncRetryTimer, &QTimer::timeout, this, [this] {
+        if (auto action = std::exchange(m_syncRetryAction, {})) {
             action();
         }
     });
@@ -71,15 +77,17 @@ void SyncClient::onConnectionStateChanged()
         // A fresh connection: whatever was in flight on the old one may or may not have been
         // applied; the server answers a re-sent mutation id with its first decision.
         m_pushId.clear();
-        m_retryTimer.stop();
-        m_retryAction = {};
+        m_pushRetryTimer.stop();
+        m_syncRetryTimer.stop();
+        m_syncRetryAction = {};
         subscribe();
         pushNext();
     } else if (m_status.phase != Phase::Offline) {
         m_pushId.clear();
         m_subscribeId.clear();
-        m_retryTimer.stop();
-        m_retryAction = {};
+        m_pushRetryTimer.stop();
+        m_syncRetryTimer.stop();
+        m_syncRetryAction = {};
         setPhase(Phase::Offline);
     }
 }
@@ -129,6 +137,7 @@ void SyncClient::onMessage(const protocol::Envelope& envelope)
 void SyncClient::onChanges(const protocol::Changes& changes)
 {
     m_subscribeId.clear();
+    m_syncRetryPolicy.reset();
     auto applied = m_store->applyChanges(changes);
     if (!applied) {
         // The server sent rows this build cannot store: keep what we have, say so, and start
@@ -174,7 +183,7 @@ void SyncClient::onPushResult(const std::string& id, const protocol::PushResult&
         return; // an answer for a connection that is gone
     }
     m_pushId.clear();
-    m_retryPolicy.reset();
+    m_pushRetryPolicy.reset();
     const auto conflictsBefore = m_store->conflicts().size();
     m_store->applyPushResult(result, nowMs());
     refreshPending();
@@ -198,7 +207,7 @@ void SyncClient::onError(const std::string& id, const protocol::Error& error)
         // Nothing of that push was committed: send it again, later.
         m_pushId.clear();
         setError(text);
-        retryLater([this] { pushNext(); });
+        retryPushLater();
         return;
     }
     if (error.code == protocol::ErrorCode::InvalidCursor) {
@@ -212,10 +221,10 @@ void SyncClient::onError(const std::string& id, const protocol::Error& error)
         error.code == protocol::ErrorCode::Overloaded) {
         setError(text);
         if (!id.empty() && id == m_subscribeId) {
-            retryLater([this] { subscribe(); });
+            retrySyncLater([this] { subscribe(); });
         } else if (m_status.phase == Phase::Bootstrapping || m_status.phase == Phase::CatchingUp) {
             // A page could not be read: ask for it again.
-            retryLater([this] {
+            retrySyncLater([this] {
                 m_connection->send(protocol::Envelope{
                     protocol::kMaxProtocolVersion, {}, protocol::Pull{m_store->cursor()}});
             });
@@ -225,10 +234,15 @@ void SyncClient::onError(const std::string& id, const protocol::Error& error)
     setError(text);
 }
 
-void SyncClient::retryLater(std::function<void()> action)
+void SyncClient::retryPushLater()
 {
-    m_retryAction = std::move(action);
-    m_retryTimer.start(m_retryPolicy.nextDelay());
+    m_pushRetryTimer.start(m_pushRetryPolicy.nextDelay());
+}
+
+void SyncClient::retrySyncLater(std::function<void()> action)
+{
+    m_syncRetryAction = std::move(action);
+    m_syncRetryTimer.start(m_syncRetryPolicy.nextDelay());
 }
 
 void SyncClient::setPhase(Phase phase)

@@ -76,7 +76,8 @@ private:
     void onError(const std::string& id, const protocol::Error& error);
     void subscribe(bool fromScratch = false);
     void pushNext();
-    void retryLater(std::function<void()> action);
+    void retryPushLater();
+    void retrySyncLater(std::function<void()> action);
     void setPhase(Phase phase);
     void setError(const QString& error);
     void refreshPending();
@@ -89,9 +90,11 @@ private:
     std::uint64_t m_requestSeq = 0;
     std::string m_pushId;      // the push awaiting its answer, if any
     std::string m_subscribeId; // the subscribe awaiting its first page, if any
-    ReconnectPolicy m_retryPolicy;
-    QTimer m_retryTimer;
-    std::function<void()> m_retryAction;
+    ReconnectPolicy m_pushRetryPolicy;
+    ReconnectPolicy m_syncRetryPolicy;
+    QTimer m_pushRetryTimer; // a push the server could not take, sent again
+    QTimer m_syncRetryTimer; // a subscribe or pull the server could not serve, asked again
+    std::function<void()> m_syncRetryAction;
 };
 
 } // namespace cc::app

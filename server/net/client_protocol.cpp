@@ -81,7 +81,9 @@ ProtocolOutcome ClientProtocol::onBinary()
 
 ProtocolOutcome ClientProtocol::onText(std::string_view text)
 {
-    if (m_pending) {
+    // Before the welcome nothing may overtake the hello; once greeted, sync traffic goes on while
+    // a reauth is being checked (the current token is valid until it expires).
+    if (m_pending && !m_principal) {
         return fail(ErrorCode::ProtocolViolation, "wait for the answer to the last message", {},
                     protocol::kClosePolicy);
     }
@@ -134,6 +136,10 @@ ProtocolOutcome ClientProtocol::onText(std::string_view text)
                     "the first message must be hello, not " +
                         std::string(protocol::typeName(env.body)),
                     env.id, protocol::kClosePolicy);
+    }
+    if (m_pending && std::holds_alternative<protocol::Reauth>(env.body)) {
+        return fail(ErrorCode::ProtocolViolation, "wait for the answer to the last reauth", env.id,
+                    protocol::kClosePolicy);
     }
     if (const auto* reauth = std::get_if<protocol::Reauth>(&env.body)) {
         auto claims = m_signer.verify(reauth->token, m_clock() / 1000);

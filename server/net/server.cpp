@@ -400,12 +400,13 @@ int Server::run(bool handleSignals)
     // Committed sync changes (from any node, or SQL) are read once and fanned out to this node's
     // live subscribers of that organisation.
     d.listener = std::make_unique<db::NotificationListener>(
-        d.config.dbConninfo, std::vector<std::string>{"cc_session_revoked", "cc_sync"},
+        d.config.dbConninfo,
+        std::vector<std::string>{"cc_session_revoked", "cc_sync", "cc_sync_sequenced"},
         [&d](const std::string& channel, const std::string& payload) {
             if (payload.empty() || payload.size() > 64) {
                 return;
             }
-            if (channel == "cc_sync") {
+            if (channel == "cc_sync" || channel == "cc_sync_sequenced") {
                 d.syncHub.notify(payload);
                 return;
             }

@@ -224,7 +224,7 @@ private:
     void pull(const std::string& id, const protocol::Pull& request);
     void push(std::string id, protocol::Push&& request);
     void startPush();
-    void readNextPage(bool countRemaining);
+    void readNextPage(bool countRemaining, bool serverInitiated);
     void sendPage(sync::Page&& page, bool reset);
     void goLive();
     void onSyncBatch(const std::shared_ptr<const sync::SharedBatch>& batch);
@@ -250,6 +250,7 @@ private:
     asio::steady_timer m_helloTimer;
     asio::steady_timer m_closeTimer;
     asio::steady_timer m_expiryTimer;
+    asio::steady_timer m_syncRetry; // a catch-up read the server started, after a failure
     ClientProtocol m_protocol;
     std::deque<std::shared_ptr<const std::string>> m_queue;
     std::size_t m_queuedBytes = 0;

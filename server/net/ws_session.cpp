@@ -34,6 +34,7 @@ WsSession::WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot
     , m_helloTimer(m_ws.get_executor())
     , m_closeTimer(m_ws.get_executor())
     , m_expiryTimer(m_ws.get_executor())
+    , m_syncRetry(m_ws.get_executor())
     , m_protocol(ClientProtocol::Identity{ctx.node, kVersion}, nowMs, ctx.signer)
     , m_peer(peerOf(m_ws.next_layer()))
     , m_slot(std::move(slot))
@@ -139,6 +140,7 @@ void WsSession::onRead(error_code ec, std::size_t /*bytes*/)
         m_helloTimer.cancel();
         m_closeTimer.cancel();
         m_expiryTimer.cancel();
+        m_syncRetry.cancel();
         if (ec == websocket::error::message_too_big) {
             // Beast has already sent close 1009 (message too big) to the client.
             log::warn("ws", m_peer + ": closed: message over " +

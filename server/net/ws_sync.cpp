@@ -97,6 +97,7 @@ void WsSession::subscribe(const std::string& id, const protocol::Subscribe& requ
                 return;
             }
             self->m_scope = std::move(start->scope);
+            self->m_cursor = start->reset ? 0 : cursor;
             self->m_remaining =
                 start->page->remaining + static_cast<std::int64_t>(start->page->rows.size());
             self->sendPage(std::move(*start->page), start->reset);
@@ -108,6 +109,8 @@ void WsSession::subscribe(const std::string& id, const protocol::Subscribe& requ
             Start start;
             start.scope = sync::loadScope(conn, userId);
             if (start.scope) {
+                // Number what has committed, so the first page includes it.
+                sync::sequence(conn, start.scope->organisationId);
                 const auto check = sync::checkCursor(conn, start.scope->organisationId);
                 start.current = check.current;
                 if (request.cursor <= check.current) {
@@ -140,17 +143,28 @@ void WsSession::pull(const std::string& id, const protocol::Pull& request)
                    id);
         return;
     }
-    readNextPage(false);
+    readNextPage(false, false);
 }
 
-void WsSession::readNextPage(bool countRemaining)
+void WsSession::readNextPage(bool countRemaining, bool serverInitiated)
 {
     m_syncMode = SyncMode::Reading;
-    auto resume = [weak = weak_from_this(), executor = m_ws.get_executor(),
-                   countRemaining](std::optional<sync::Page> page) {
-        asio::dispatch(executor, [weak, page = std::move(page), countRemaining]() mutable {
+    auto resume = [weak = weak_from_this(), executor = m_ws.get_executor(), countRemaining,
+                   serverInitiated](std::optional<sync::Page> page) {
+        asio::dispatch(executor, [weak, page = std::move(page), countRemaining,
+                                  serverInitiated]() mutable {
             auto self = weak.lock();
             if (!self || self->m_closing) {
+                return;
+            }
+            if (!page && serverInitiated) {
+                // The client believes it is live: read again shortly, on our own.
+                self->m_syncRetry.expires_after(std::chrono::seconds(1));
+                self->m_syncRetry.async_wait([weak](error_code ec) {
+                    if (auto again = weak.lock(); again && !ec && !again->m_closing) {
+                        again->readNextPage(true, true);
+                    }
+                });
                 return;
             }
             if (!page) {
@@ -201,15 +215,19 @@ void WsSession::sendPage(sync::Page&& page, bool reset)
 void WsSession::goLive()
 {
     m_syncMode = SyncMode::Live;
+    bool behind = false;
     if (!m_registered && m_ctx.syncHub != nullptr) {
         m_registered = true;
-        m_ctx.syncHub->add(m_scope->organisationId, shared_from_this(), m_cursor);
+        // This node may already have handed out batches past our cursor: read the rows between
+        // now rather than at the organisation's next change.
+        behind =
+            m_ctx.syncHub->add(m_scope->organisationId, shared_from_this(), m_cursor) > m_cursor;
     }
-    if (m_batchesOverflowed) {
-        // Too much arrived while catching up to hold: read it instead.
+    if (m_batchesOverflowed || behind) {
+        // Too much arrived while catching up to hold, or the hub is ahead: read it instead.
         m_batchesOverflowed = false;
         m_heldBatches.clear();
-        readNextPage(true);
+        readNextPage(true, true);
         return;
     }
     while (!m_heldBatches.empty() && m_syncMode == SyncMode::Live) {
@@ -246,13 +264,30 @@ void WsSession::onSyncBatch(const std::shared_ptr<const sync::SharedBatch>& batc
         return; // already sent by a catch-up page
     }
     if (b.from > m_cursor + 1) {
-        readNextPage(true); // a gap (this node started handing out later): read it
+        readNextPage(true, true); // a gap (this node started handing out later): read it
         return;
     }
     auto message = batch->messageFor(*m_scope, m_cursor);
-    m_cursor = b.to;
+    const std::int64_t previous = std::exchange(m_cursor, b.to);
     if (message) {
         enqueue(std::move(message));
+    }
+    // This person's own role or stores changed: what they may see changed with it. They come
+    // back with a fresh connection, and their subscribe starts over under the new scope.
+    for (const auto& row : b.rows) {
+        if (row.row.version > previous &&
+            ((row.row.entity == "users" && row.row.key == m_scope->userId) ||
+             (row.row.entity == "user_locations" &&
+              row.row.key.rfind(m_scope->userId + "/", 0) == 0))) {
+            apply(ProtocolOutcome{
+                {protocol::encode(protocol::makeError(protocol::ErrorCode::NotReady,
+                                                      "your access changed; reconnect", {}))},
+                protocol::kCloseTryAgainLater,
+                "access changed",
+                std::nullopt,
+                std::nullopt});
+            return;
+        }
     }
 }
 
@@ -280,7 +315,14 @@ void WsSession::startPush()
     auto [id, request] = std::move(m_pushes.front());
     m_pushes.pop_front();
     if (!m_clock) {
-        m_clock = std::make_shared<cc::sync::HlcClock>("server-" + m_ctx.node.substr(0, 40));
+        // The node name becomes the clock's node id: only the characters a stamp may hold.
+        std::string node = "server-" + m_ctx.node.substr(0, 40);
+        for (char& c : node) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '-';
+            c = ok ? c : '-';
+        }
+        m_clock = std::make_shared<cc::sync::HlcClock>(node);
     }
     auto resume = [weak = weak_from_this(), executor = m_ws.get_executor(),
                    id](std::optional<protocol::PushResult> result, bool disabled) {

@@ -53,8 +53,8 @@ SyncHub::SyncHub(db::Database& database, std::size_t batchLimit)
     , m_batchLimit(batchLimit)
 {}
 
-void SyncHub::add(const std::string& organisationId,
-                  const std::shared_ptr<SyncSubscriber>& subscriber, std::int64_t cursor)
+std::int64_t SyncHub::add(const std::string& organisationId,
+                          const std::shared_ptr<SyncSubscriber>& subscriber, std::int64_t cursor)
 {
     const std::lock_guard lock(m_mutex);
     Org& org = m_orgs[organisationId];
@@ -65,6 +65,7 @@ void SyncHub::add(const std::string& organisationId,
     }
     org.subscribers[subscriber.get()] = subscriber;
     startRead(organisationId, org); // anything committed since the subscriber's read
+    return org.dispatched;
 }
 
 void SyncHub::remove(const std::string& organisationId, const SyncSubscriber* subscriber)
@@ -118,6 +119,9 @@ void SyncHub::startRead(const std::string& organisationId, Org& org)
     const std::int64_t after = org.dispatched;
     m_database.submit(
         [this, organisationId, after](pqxx::connection& conn) {
+            // Number what has committed since (whichever node gets there first does it), then
+            // read it.
+            sequence(conn, organisationId);
             onBatch(organisationId, readBatch(conn, organisationId, after, m_batchLimit));
         },
         [this, organisationId](const std::string& reason) {

@@ -16,9 +16,11 @@ class Database;
 
 // One node's fan-out of committed changes. Whatever commits a change to a synced row (this node,
 // another node, an administrator's SQL) makes PostgreSQL NOTIFY cc_sync with the organisation;
-// the hub then reads that organisation's new sync_log rows once, on the database pool, and hands
-// the batch to every live subscriber of the organisation, which filters it by its own scope.
-// Batches of one organisation are contiguous and in version order.
+// the hub then runs the sequencer for it (numbering the committed changes; whichever node comes
+// first does the work, and its NOTIFY cc_sync_sequenced wakes the others), reads that
+// organisation's new sync_log rows once, on the database pool, and hands the batch to every live
+// subscriber of the organisation, which filters it by its own scope. Batches of one organisation
+// are contiguous and in version order.
 namespace cc::server::sync {
 
 // A batch shared by every subscriber of its organisation. Subscribers with the same scope and
@@ -51,9 +53,10 @@ public:
     SyncHub(const SyncHub&) = delete;
     SyncHub& operator=(const SyncHub&) = delete;
 
-    // Registers a live subscriber that holds its organisation's rows up to `cursor`.
-    void add(const std::string& organisationId, const std::shared_ptr<SyncSubscriber>& subscriber,
-             std::int64_t cursor);
+    // Registers a live subscriber that holds its organisation's rows up to `cursor`. Returns how
+    // far this node has handed out batches: a subscriber behind that must read the rows between.
+    std::int64_t add(const std::string& organisationId,
+                     const std::shared_ptr<SyncSubscriber>& subscriber, std::int64_t cursor);
     void remove(const std::string& organisationId, const SyncSubscriber* subscriber);
 
     // A change committed in this organisation (NOTIFY payload). Any thread.

@@ -160,6 +160,28 @@ void checkReferences(pqxx::subtransaction& tx, const EntitySpec& entity, const S
             }
             continue;
         }
+        // Linking a customer or a call shows it (and, for a customer, their history) to the
+        // writer's stores: only what those stores already see may be linked.
+        if (spec->references == "customers") {
+            if (!customerVisible(tx, scope, id)) {
+                throw Rejection{std::string(entity.name) + "." + f.name +
+                                ": no such customer in your stores"};
+            }
+            continue;
+        }
+        if (spec->references == "calls") {
+            const pqxx::result call = tx.exec_params(
+                "SELECT location_id::text, coalesce(customer_id::text, '') FROM calls WHERE id = "
+                "$1::uuid AND organisation_id = $2",
+                id, scope.organisationId);
+            if (call.empty() || !(scope.hasLocation(call[0][0].as<std::string>()) ||
+                                  (!call[0][1].is_null() && !call[0][1].as<std::string>().empty() &&
+                                   customerVisible(tx, scope, call[0][1].as<std::string>())))) {
+                throw Rejection{std::string(entity.name) + "." + f.name +
+                                ": no such call in your stores"};
+            }
+            continue;
+        }
         const std::string sql = "SELECT 1 FROM " + std::string(spec->references) +
                                 " WHERE id = $1::uuid AND organisation_id = $2";
         if (tx.exec_params(sql, id, scope.organisationId).empty()) {
@@ -178,6 +200,10 @@ Applied applyInsert(pqxx::subtransaction& tx, const EntitySpec& entity, const Sy
 {
     checkReferences(tx, entity, scope, fields);
     const std::string table(entity.name);
+    if (table == "customers" && scope.homeLocation.empty()) {
+        // Nobody would see a customer created here, not even its creator.
+        throw Rejection{"customers: you are not assigned to a store"};
+    }
     if (entity.scope == cc::sync::Scope::Store) {
         if (const Value* location = cc::sync::find(fields, "location_id")) {
             if (!scope.hasLocation(std::get<std::string>(*location))) {
@@ -293,7 +319,7 @@ Applied applyUpdate(pqxx::subtransaction& tx, const EntitySpec& entity, const Sy
 }
 
 Applied applyDelete(pqxx::subtransaction& tx, const EntitySpec& entity, const SyncScope& scope,
-                    const Fields& keyFields)
+                    const protocol::Mutation& m, const Fields& keyFields)
 {
     try {
         lockRow(tx, entity, scope, keyFields);
@@ -305,9 +331,12 @@ Applied applyDelete(pqxx::subtransaction& tx, const EntitySpec& entity, const Sy
     }
     std::vector<Param> params{scope.organisationId};
     const std::string where = keyCondition(entity, keyFields, params);
+    // The tombstone names the mutation that deleted the row (the capture trigger reads it).
+    tx.exec_params("SELECT set_config('cc.sync_mutation', $1, true)", m.id);
     tx.exec_params("DELETE FROM " + std::string(entity.name) +
                        " WHERE organisation_id = $1::uuid AND " + where,
                    pqxx::prepare::make_dynamic_params(params));
+    tx.exec("SELECT set_config('cc.sync_mutation', '', true)");
     return {};
 }
 
@@ -406,7 +435,7 @@ protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
                 applied = applyUpdate(sub, *entity, scope, m, *keyFields, *fields, effective);
                 break;
             case Op::Delete:
-                applied = applyDelete(sub, *entity, scope, *keyFields);
+                applied = applyDelete(sub, *entity, scope, m, *keyFields);
                 break;
             }
             sub.commit();
@@ -421,11 +450,6 @@ protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
             throw;
         }
         result.overridden = std::move(applied.overridden);
-        const pqxx::result version = tx.exec_params(
-            "SELECT version FROM sync_log WHERE organisation_id = $1 AND entity = $2 AND "
-            "row_key = $3",
-            scope.organisationId, m.entity, m.key);
-        result.version = version.empty() ? 0 : version[0][0].as<std::int64_t>();
     } catch (const Rejection& r) {
         result = rejected(m.id, r.reason);
     }
@@ -530,21 +554,68 @@ Batch readBatch(pqxx::connection& conn, const std::string& organisationId, std::
     return batch;
 }
 
+std::int64_t sequence(pqxx::connection& conn, const std::string& organisationId)
+{
+    pqxx::work tx(conn);
+    const auto numbered =
+        tx.exec_params1("SELECT sync_sequence($1::uuid)", organisationId)[0].as<std::int64_t>();
+    tx.commit();
+    return numbered;
+}
+
 protocol::PushResult applyPush(pqxx::connection& conn, const SyncScope& scope,
                                const std::string& deviceId,
                                const std::vector<protocol::Mutation>& mutations,
                                cc::sync::HlcClock& clock, std::int64_t nowMs)
 {
-    pqxx::work tx(conn);
-    // Take the organisation's sync lock before any row lock, so pushes of one organisation never
-    // deadlock on each other (the capture triggers take it too, after their row locks).
-    tx.exec_params("SELECT sync_lock_organisation($1::uuid)", scope.organisationId);
     protocol::PushResult out;
-    out.results.reserve(mutations.size());
-    for (const auto& m : mutations) {
-        out.results.push_back(applyOne(tx, scope, deviceId, m, clock, nowMs));
+    for (int attempt = 1;; ++attempt) {
+        try {
+            pqxx::work tx(conn);
+            out.results.clear();
+            out.results.reserve(mutations.size());
+            for (const auto& m : mutations) {
+                out.results.push_back(applyOne(tx, scope, deviceId, m, clock, nowMs));
+            }
+            tx.commit();
+            break;
+        } catch (const pqxx::transaction_rollback&) {
+            // A deadlock or serialisation failure with another writer: nothing was committed.
+            if (attempt == 3) {
+                throw;
+            }
+        }
     }
-    tx.commit();
+    sequence(conn, scope.organisationId);
+    // The versions the rows have now (at least the one that holds each write).
+    std::vector<Param> params{scope.organisationId};
+    std::string pairs;
+    for (std::size_t i = 0; i < mutations.size(); ++i) {
+        if (out.results[i].status != protocol::MutationStatus::Applied) {
+            continue;
+        }
+        params.push_back(mutations[i].entity);
+        params.push_back(mutations[i].key);
+        pairs += std::string(pairs.empty() ? "" : ", ") + "($" + std::to_string(params.size() - 1) +
+                 ", $" + std::to_string(params.size()) + ")";
+    }
+    if (!pairs.empty()) {
+        pqxx::read_transaction tx(conn);
+        const pqxx::result rows = tx.exec_params(
+            "SELECT entity, row_key, coalesce(version, 0) FROM sync_log WHERE organisation_id = "
+            "$1::uuid AND (entity, row_key) IN (VALUES " +
+                pairs + ")",
+            pqxx::prepare::make_dynamic_params(params));
+        for (std::size_t i = 0; i < mutations.size(); ++i) {
+            for (const auto& r : rows) {
+                if (out.results[i].status == protocol::MutationStatus::Applied &&
+                    r[0].as<std::string>() == mutations[i].entity &&
+                    r[1].as<std::string>() == mutations[i].key) {
+                    out.results[i].version = r[2].as<std::int64_t>();
+                }
+            }
+        }
+    }
     out.hlc = cc::sync::encode(clock.now(nowMs));
     return out;
 }

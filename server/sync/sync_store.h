@@ -37,6 +37,10 @@ struct CursorCheck {
 
 CursorCheck checkCursor(pqxx::connection& conn, const std::string& organisationId);
 
+// Runs the sequencer for one organisation (its own transaction): committed changes get their
+// versions. Returns how many were numbered.
+std::int64_t sequence(pqxx::connection& conn, const std::string& organisationId);
+
 // Rows of `scope` with version > after, oldest first, at most `limit` (one snapshot).
 Page readPage(pqxx::connection& conn, const SyncScope& scope, std::int64_t after, std::size_t limit,
               bool countRemaining);
@@ -53,7 +57,9 @@ Batch readBatch(pqxx::connection& conn, const std::string& organisationId, std::
 
 // Applies a device's push in one transaction: each mutation validated, authorised, merged
 // (per-field last-writer-wins by hybrid logical clock) and recorded by id, so a replay gets the
-// first answer and changes nothing. `clock` is the connection's server clock.
+// first answer and changes nothing. A deadlock with another writer retries the transaction. After
+// commit the organisation is sequenced, and each applied result carries its row's version.
+// `clock` is the connection's server clock.
 protocol::PushResult applyPush(pqxx::connection& conn, const SyncScope& scope,
                                const std::string& deviceId,
                                const std::vector<protocol::Mutation>& mutations,

@@ -254,6 +254,7 @@ private Q_SLOTS:
         QVERIFY(barrier(*b));
         QVERIFY(!b->store().row("tasks", taskId));
         for (auto* d : {a1.get(), a2.get(), b.get()}) {
+            QVERIFY(barrier(*d)); // everything committed so far has reached it
             const std::string diff =
                 cc::test::differencesFromServer(*m_db,
                                                 d == b.get()    ? m_chain.staffB
@@ -389,6 +390,8 @@ private Q_SLOTS:
             {{newId(), "tasks", t, Op::Insert, task(m_chain.storeA, m_chain.rivalCustomer),
               stamp()},
              "no such customer"},
+            {{newId(), "tasks", t, Op::Insert, task(m_chain.storeA, m_chain.customerB), stamp()},
+             "no such customer in your stores"},
             {{newId(), "tasks", m_chain.taskB, Op::Update, {{"title", text("mine now")}}, stamp()},
              "not yours"},
             {{newId(),
@@ -441,6 +444,59 @@ private Q_SLOTS:
         QCOMPARE(
             scalar("SELECT display_name FROM customers WHERE id = '" + m_chain.rivalCustomer + "'"),
             std::string("Rita R"));
+    }
+
+    void deletesNameTheirMutation()
+    {
+        auto d = device(m_chain.staffA, "phone-remover");
+        d->connect();
+        QVERIFY(d->waitLive());
+        const std::string key = m_chain.customerA + "/+447700900001";
+        QVERIFY(d->store().row("customer_phones", key));
+        const auto removed = d->client().write("customer_phones", Op::Delete, key, {});
+        QVERIFY2(removed, removed ? "" : removed.error().reason.c_str());
+        QVERIFY(d->waitSettled());
+        QCOMPARE(scalar("SELECT count(*) FROM customer_phones WHERE customer_id = '" +
+                        m_chain.customerA + "' AND number = '+447700900001'"),
+                 std::string("0"));
+        // The tombstone says which mutation deleted the row, so the writer's cache takes it as
+        // the acknowledgement.
+        QCOMPARE(scalar("SELECT mutation_id FROM sync_log WHERE entity = 'customer_phones' AND "
+                        "row_key = '" +
+                        key + "' AND deleted"),
+                 removed.value());
+        QVERIFY(!d->store().row("customer_phones", key));
+        exec("INSERT INTO customer_phones (customer_id, organisation_id, number) VALUES ('" +
+             m_chain.customerA + "', '" + m_chain.org + "', '+447700900001')");
+    }
+
+    void aNewStoreWidensWhatADeviceHolds()
+    {
+        const std::string storeTask = newId(); // store A's own, no customer to carry it to B
+        exec("INSERT INTO tasks (id, organisation_id, location_id, kind, title, due_at) VALUES ('" +
+             storeTask + "', '" + m_chain.org + "', '" + m_chain.storeA +
+             "', 'follow_up', 'Count the stock', now())");
+        auto d = device(m_chain.staffB, "moving-staff");
+        d->connect();
+        QVERIFY(d->waitLive());
+        QVERIFY(!d->store().row("tasks", storeTask));
+        // Bea now also works at store A: her tablet reconnects and downloads her new scope.
+        exec("INSERT INTO user_locations (user_id, location_id) VALUES ('" + m_chain.staffB +
+             "', '" + m_chain.storeA + "')");
+        QVERIFY(SyncDevice::waitFor([&] { return d->store().row("tasks", storeTask).has_value(); },
+                                    20000));
+        QVERIFY(d->waitLive());
+        const std::string diff = cc::test::differencesFromServer(*m_db, m_chain.staffB, d->store());
+        QVERIFY2(diff.empty(), diff.c_str());
+        // And back: the rows of store A leave her tablet.
+        exec("DELETE FROM user_locations WHERE user_id = '" + m_chain.staffB +
+             "' AND location_id = '" + m_chain.storeA + "'");
+        QVERIFY(SyncDevice::waitFor([&] { return !d->store().row("tasks", storeTask).has_value(); },
+                                    20000));
+        QVERIFY(d->waitLive());
+        const std::string after =
+            cc::test::differencesFromServer(*m_db, m_chain.staffB, d->store());
+        QVERIFY2(after.empty(), after.c_str());
     }
 
     void cursorFromTheFutureIsRefused()
@@ -636,6 +692,7 @@ private Q_SLOTS:
         // again, and its unsent writes survive the reset.
         d->disconnect();
         exec("UPDATE customers SET sms_consent = true WHERE id = '" + m_chain.customerA + "'");
+        scalar("SELECT sync_sequence('" + m_chain.org + "')");
         exec("INSERT INTO sync_horizons (organisation_id, purged_before) SELECT '" + m_chain.org +
              "', max(version) FROM sync_log WHERE organisation_id = '" + m_chain.org + "'");
         const std::string note2 = newId();

@@ -124,6 +124,11 @@ std::string differencesFromServer(pqxx::connection& conn, const std::string& use
             }
         }
     }
+    for (const auto& [id, fields] : expected) {
+        if (!store.row(id.first, id.second)) {
+            report("the device lacks " + id.first + "/" + id.second);
+        }
+    }
     if (held != expected.size()) {
         report("the device holds " + std::to_string(held) + " rows, the server gives it " +
                std::to_string(expected.size()));

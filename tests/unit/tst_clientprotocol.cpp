@@ -161,6 +161,35 @@ private Q_SLOTS:
         QCOMPARE(p.principal()->expiresAt, kNowSeconds + 1800);
     }
 
+    void syncGoesOnWhileAReauthIsChecked()
+    {
+        auto p = makeProtocol();
+        greet(p);
+        const std::string fresh = token("user-1", "sess-1", kNowSeconds + 1800);
+        QVERIFY(p.onText(proto::encode(proto::Envelope{1, "r1", proto::Reauth{fresh}}))
+                    .checkSession.has_value());
+        // A pull or push racing the reauth is carried out, not treated as a violation...
+        const auto pull = p.onText(proto::encode(proto::Envelope{1, "", proto::Pull{7}}));
+        QVERIFY(!pull.closeCode);
+        QVERIFY(pull.sync.has_value());
+        QVERIFY(std::holds_alternative<proto::Pull>(pull.sync->body));
+        const auto sub =
+            p.onText(proto::encode(proto::Envelope{1, "s1", proto::Subscribe{3, "k"}}));
+        QVERIFY(sub.sync.has_value());
+        QCOMPARE(sub.sync->id, std::string("s1"));
+        // ...but a second reauth must wait for the answer to the first.
+        const auto again = p.onText(proto::encode(proto::Envelope{1, "r2", proto::Reauth{fresh}}));
+        QCOMPARE(again.closeCode.value_or(0), proto::kClosePolicy);
+    }
+
+    void syncBeforeHelloIsAViolation()
+    {
+        auto p = makeProtocol();
+        const auto out = p.onText(proto::encode(proto::Envelope{1, "s", proto::Subscribe{}}));
+        QCOMPARE(out.closeCode.value_or(0), proto::kClosePolicy);
+        QVERIFY(!out.sync.has_value());
+    }
+
     void reauthAsSomeoneElseIsRefused()
     {
         auto p = makeProtocol();

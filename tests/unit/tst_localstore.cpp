@@ -7,10 +7,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 using cc::app::cache::LocalStore;
 using cc::protocol::Changes;
+using cc::protocol::Mutation;
 using cc::protocol::MutationResult;
 using cc::protocol::MutationStatus;
 using cc::protocol::PushResult;
@@ -136,6 +139,213 @@ std::int64_t baseCount(LocalStore& store)
     return scalar(store.handle(), "SELECT COUNT(*) FROM sync_base");
 }
 
+// Entries the stream acknowledged that still wait for their push_result.
+std::int64_t acknowledgedCount(LocalStore& store)
+{
+    return scalar(store.handle(), "SELECT COUNT(*) FROM acknowledged");
+}
+
+std::vector<std::string> ids(const std::vector<Mutation>& mutations)
+{
+    std::vector<std::string> out;
+    for (const auto& m : mutations) {
+        out.push_back(m.id);
+    }
+    return out;
+}
+
+std::int64_t wallClockMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+bool execAll(sqlite3* db, const std::vector<std::string>& statements)
+{
+    for (const auto& sql : statements) {
+        char* error = nullptr;
+        if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+            qWarning("%s: %s", sql.c_str(), error != nullptr ? error : "?");
+            sqlite3_free(error);
+            return false;
+        }
+    }
+    return true;
+}
+
+// A cache file as the first released schema (user_version 1) wrote it, frozen here: customer 1
+// ("Ann" on the server) with two pending updates (ids uuid(101): display_name "Bob", uuid(102):
+// email), their base, the sync state and one conflict.
+bool makeV1File(const std::string& path)
+{
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+        sqlite3_close_v2(db);
+        return false;
+    }
+    std::vector<std::string> sql{"PRAGMA journal_mode = WAL", "BEGIN"};
+    for (const auto& entity : cc::sync::entities()) {
+        std::string create = "CREATE TABLE \"" + std::string(entity.name) + "\" (";
+        for (const auto& field : entity.fields) {
+            std::string type = "TEXT";
+            if (field.kind == cc::sync::Kind::Bool || field.kind == cc::sync::Kind::Int ||
+                field.kind == cc::sync::Kind::Timestamp) {
+                type = "INTEGER";
+            } else if (field.kind == cc::sync::Kind::Real) {
+                type = "REAL";
+            }
+            create += "\"" + std::string(field.name) + "\" " + type + ", ";
+        }
+        create += "PRIMARY KEY (";
+        for (std::size_t i = 0; i < entity.key.size(); ++i) {
+            create += (i == 0 ? "\"" : ", \"") + std::string(entity.key[i]) + "\"";
+        }
+        sql.push_back(create + ")) WITHOUT ROWID");
+    }
+    const std::string ann = uuid(1);
+    sql.insert(
+        sql.end(),
+        {
+            "CREATE INDEX customers_display_name ON customers (display_name)",
+            "CREATE INDEX customer_phones_number ON customer_phones (number)",
+            "CREATE INDEX calls_started_at ON calls (started_at)",
+            "CREATE INDEX calls_customer_started_at ON calls (customer_id, started_at)",
+            "CREATE INDEX tasks_status_due_at ON tasks (status, due_at)",
+            "CREATE INDEX appointments_starts_at ON appointments (starts_at)",
+            "CREATE INDEX call_notes_customer_created_at ON call_notes (customer_id, created_at)",
+            "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, mutation_id TEXT NOT "
+            "NULL UNIQUE, entity TEXT NOT NULL, row_key TEXT NOT NULL, op TEXT NOT NULL, fields "
+            "TEXT NOT NULL, hlc TEXT NOT NULL, created_ms INTEGER NOT NULL)",
+            "CREATE INDEX outbox_row ON outbox (entity, row_key)",
+            "CREATE TABLE sync_base (entity TEXT NOT NULL, row_key TEXT NOT NULL, present "
+            "INTEGER NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (entity, row_key)) WITHOUT ROWID",
+            "CREATE TABLE sync_state (name TEXT PRIMARY KEY, value) WITHOUT ROWID",
+            "CREATE TABLE conflicts (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, entity TEXT NOT "
+            "NULL, row_key TEXT NOT NULL, mutation_id TEXT NOT NULL, reason TEXT NOT NULL, "
+            "fields TEXT NOT NULL, at_ms INTEGER NOT NULL)",
+            "INSERT INTO customers VALUES ('" + ann + "', 'Bob', 'bob@x.org', 0, 1, " +
+                std::to_string(kNow) + ")",
+            "INSERT INTO sync_base VALUES ('customers', '" + ann + "', 1, '{\"id\":\"" + ann +
+                "\",\"display_name\":\"Ann\",\"email\":null,\"marketing_consent\":false,"
+                "\"sms_consent\":true,\"created_at\":" +
+                std::to_string(kNow) + "}')",
+            "INSERT INTO outbox (mutation_id, entity, row_key, op, fields, hlc, created_ms) "
+            "VALUES ('" +
+                uuid(101) + "', 'customers', '" + ann +
+                "', 'update', '{\"display_name\":\"Bob\"}', "
+                "'1700000000000-000001-dev-1', " +
+                std::to_string(kNow) + ")",
+            "INSERT INTO outbox (mutation_id, entity, row_key, op, fields, hlc, created_ms) "
+            "VALUES ('" +
+                uuid(102) + "', 'customers', '" + ann +
+                "', 'update', '{\"email\":\"bob@x.org\"}', "
+                "'1700000000000-000002-dev-1', " +
+                std::to_string(kNow) + ")",
+            "INSERT INTO sync_state VALUES ('cursor', 5), ('scope_key', 'scope-v1'), "
+            "('hlc', '1700000000000-000002-dev-1')",
+            "INSERT INTO conflicts (kind, entity, row_key, mutation_id, reason, fields, at_ms) "
+            "VALUES ('rejected', 'customers', '" +
+                uuid(2) + "', '" + uuid(100) + "', 'no', '[\"display_name\"]', " +
+                std::to_string(kNow) + ")",
+            "PRAGMA user_version = 1",
+            "COMMIT",
+        });
+    const bool ok = execAll(db, sql);
+    sqlite3_close_v2(db);
+    return ok;
+}
+
+// The same file as the v2 schema (user_version 2) wrote it: the acknowledged table, with one
+// entry (uuid(103), customer 3 "Cy", whose row the stream brought) waiting for its answer.
+bool makeV2File(const std::string& path)
+{
+    if (!makeV1File(path)) {
+        return false;
+    }
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(db);
+        return false;
+    }
+    const std::string cy = uuid(3);
+    const bool ok = execAll(
+        db, {
+                "BEGIN",
+                "CREATE TABLE acknowledged (seq INTEGER PRIMARY KEY, mutation_id TEXT NOT NULL "
+                "UNIQUE, entity TEXT NOT NULL, row_key TEXT NOT NULL, op TEXT NOT NULL, fields "
+                "TEXT NOT NULL, hlc TEXT NOT NULL, created_ms INTEGER NOT NULL, acknowledged_ms "
+                "INTEGER NOT NULL)",
+                "INSERT INTO customers VALUES ('" + cy + "', 'Cy', NULL, 0, 1, " +
+                    std::to_string(kNow) + ")",
+                "INSERT INTO acknowledged VALUES (1, '" + uuid(103) + "', 'customers', '" + cy +
+                    "', 'update', '{\"display_name\":\"Cy\"}', '1699999999000-000000-dev-1', " +
+                    std::to_string(kNow) + ", " + std::to_string(wallClockMs()) + ")",
+                "PRAGMA user_version = 2",
+                "COMMIT",
+            });
+    sqlite3_close_v2(db);
+    return ok;
+}
+
+// A task as the server sends it: every field.
+SyncRow task(int n, const std::string& title, std::int64_t version,
+             const std::string& mutationId = {})
+{
+    return SyncRow{"tasks",
+                   uuid(n),
+                   version,
+                   false,
+                   {{"id", uuid(n)},
+                    {"location_id", uuid(50)},
+                    {"customer_id", Null{}},
+                    {"call_id", Null{}},
+                    {"kind", std::string("callback")},
+                    {"title", title},
+                    {"due_at", kNow},
+                    {"assigned_to", Null{}},
+                    {"status", std::string("open")},
+                    {"created_at", kNow},
+                    {"completed_at", Null{}}},
+                   mutationId,
+                   "1700000000000-000000-server"};
+}
+
+std::string updateTask(LocalStore& store, int n, const std::string& field, const Value& value)
+{
+    auto id = store.write("tasks", Op::Update, uuid(n), {{field, value}}, kNow);
+    if (!id) {
+        qWarning("write failed: %s", id.error().reason.c_str());
+        return {};
+    }
+    return *id;
+}
+
+// The hidden server version of a stored row (-1: no such row).
+std::int64_t rowVersion(LocalStore& store, const std::string& entity, int n)
+{
+    return scalar(store.handle(),
+                  "SELECT sync_version FROM " + entity + " WHERE id = '" + uuid(n) + "'");
+}
+
+// The server version of the base of a row (-1: no base).
+std::int64_t baseVersion(LocalStore& store, const std::string& entity, int n)
+{
+    return scalar(store.handle(), "SELECT version FROM sync_base WHERE entity = '" + entity +
+                                      "' AND row_key = '" + uuid(n) + "'");
+}
+
+PushResult applied(const std::string& id, std::int64_t version,
+                   std::vector<std::string> overridden = {})
+{
+    PushResult r;
+    r.results.push_back(
+        MutationResult{id, MutationStatus::Applied, version, {}, std::move(overridden)});
+    r.hlc = "1700000000100-000003-server";
+    return r;
+}
+
 std::string insertCustomer(LocalStore& store, int n, const std::string& name)
 {
     auto id = store.write("customers", Op::Insert, uuid(n),
@@ -180,8 +390,13 @@ private Q_SLOTS:
         sqlite3* db = store->handle();
         for (const auto& e : cc::sync::entities()) {
             const std::string name(e.name);
+            // The fields, and the hidden server version of the row.
             QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" + name + "')"),
-                     static_cast<std::int64_t>(e.fields.size()));
+                     static_cast<std::int64_t>(e.fields.size() + 1));
+            QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" + name +
+                                    "') WHERE name = 'sync_version' AND type = 'INTEGER' AND "
+                                    "\"notnull\" = 1 AND dflt_value = '0'"),
+                     1);
             QCOMPARE(
                 scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" + name + "') WHERE pk > 0"),
                 static_cast<std::int64_t>(e.key.size()));
@@ -199,7 +414,8 @@ private Q_SLOTS:
                  std::string("INTEGER"));
         QCOMPARE(text(db, "SELECT type FROM pragma_table_info('tasks') WHERE name = 'status'"),
                  std::string("TEXT"));
-        for (const char* table : {"outbox", "sync_base", "sync_state", "conflicts"}) {
+        for (const char* table :
+             {"outbox", "acknowledged", "sync_base", "sync_state", "conflicts"}) {
             QCOMPARE(scalar(db, std::string("SELECT COUNT(*) FROM sqlite_master WHERE type = "
                                             "'table' AND name = '") +
                                     table + "'"),
@@ -224,7 +440,10 @@ private Q_SLOTS:
                                     columns + "'"),
                      1);
         }
-        QCOMPARE(scalar(db, "PRAGMA user_version"), 1);
+        QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('sync_base') WHERE name = "
+                            "'version' AND type = 'INTEGER' AND \"notnull\" = 1"),
+                 1);
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 3);
         QCOMPARE(scalar(db, "PRAGMA foreign_keys"), 0);
         QCOMPARE(scalar(db, "PRAGMA synchronous"), 1); // NORMAL
         QCOMPARE(store->cursor(), 0);
@@ -596,12 +815,336 @@ private Q_SLOTS:
         QVERIFY(r.ok());
         QCOMPARE(r->acknowledged, std::size_t{2});
         QCOMPARE(store->pendingCount(), std::size_t{1});
-        QCOMPARE(store->pending(10, 1 << 20)[0].id, m5);
+        // The outbox first, then the acknowledged entries whose answers have not come.
+        QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m5, m1, m2, m3, m4}));
         QCOMPARE(baseCount(*store), 1); // customer 3's
-        // The push result for an acknowledged mutation is ignored.
-        store->applyPushResult(answer(m3, MutationStatus::Rejected, "late"), kNow);
-        QVERIFY(store->conflicts().empty());
+        QCOMPARE(acknowledgedCount(*store), 4);
+        // The answers for acknowledged mutations still count: a rejection is listed, and nothing
+        // is rolled back (the stream's row is the server's).
+        PushResult late = answer(m3, MutationStatus::Rejected, "late");
+        late.results.push_back(MutationResult{m4, MutationStatus::Applied, 3, {}, {}});
+        store->applyPushResult(late, kNow);
+        const auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{1});
+        QCOMPARE(conflicts[0].kind, std::string("rejected"));
+        QCOMPARE(conflicts[0].mutationId, m3);
+        QCOMPARE(conflicts[0].reason, std::string("late"));
+        QCOMPARE(conflicts[0].fields,
+                 (std::vector<std::string>{"id", "display_name", "created_at"}));
         QCOMPARE(str(store->row("customers", uuid(2)), "display_name"), std::string("Beatrice"));
+        QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m5, m1, m2}));
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+    }
+
+    // The reviewer's case: after a reconnect the catch-up page acknowledges a mutation before
+    // the push_result that says a newer write elsewhere kept one of its fields.
+    void streamAcknowledgementKeepsOverriddenConflict()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(
+            store->applyChanges(page(1, 1, {customer(1, "Ann", 1, std::string("a@x.org"))})).ok());
+        auto m1 = store->write(
+            "customers", Op::Update, uuid(1),
+            {{"display_name", std::string("Bob")}, {"email", std::string("bob@x.org")}}, kNow);
+        QVERIFY(m1.ok());
+        const auto sent = store->pending(10, 1 << 20);
+        QCOMPARE(sent.size(), std::size_t{1});
+
+        const std::int64_t before = wallClockMs();
+        auto r =
+            store->applyChanges(page(2, 2, {customer(1, "Zed", 2, std::string("bob@x.org"), *m1)}));
+        QVERIFY(r.ok());
+        QCOMPARE(r->acknowledged, std::size_t{1});
+        QCOMPARE(store->pendingCount(), std::size_t{0}); // not a pending write any more
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(acknowledgedCount(*store), 1);
+        const std::int64_t at = scalar(store->handle(), "SELECT acknowledged_ms FROM acknowledged");
+        QVERIFY(at >= before && at <= wallClockMs());
+        // Still asked about, exactly as first sent (the server recognises it by id and content).
+        QVERIFY(store->pending(10, 1 << 20) == sent);
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Zed"));
+
+        const PushResult result = answer(*m1, MutationStatus::Applied, {}, {"display_name"});
+        store->applyPushResult(result, kNow + 9);
+        auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{1});
+        QCOMPARE(conflicts[0].kind, std::string("overridden"));
+        QCOMPARE(conflicts[0].entity, std::string("customers"));
+        QCOMPARE(conflicts[0].key, uuid(1));
+        QCOMPARE(conflicts[0].mutationId, *m1);
+        QCOMPARE(conflicts[0].fields, std::vector<std::string>{"display_name"});
+        QVERIFY(!conflicts[0].reason.empty());
+        QCOMPARE(conflicts[0].atMs, kNow + 9);
+        QCOMPARE(acknowledgedCount(*store), 0);
+        QVERIFY(store->pending(10, 1 << 20).empty());
+        const auto row = store->row("customers", uuid(1));
+        QCOMPARE(str(row, "display_name"), std::string("Zed"));
+        QCOMPARE(str(row, "email"), std::string("bob@x.org"));
+        QCOMPARE(store->lastHlc().wallMs, kNow + 100); // the answer's clock was taken in
+
+        // The same answer again (a re-sent push) records nothing more.
+        store->applyPushResult(result, kNow + 10);
+        QCOMPARE(store->conflicts().size(), std::size_t{1});
+        // An applied answer without overridden fields records nothing.
+        const std::string m2 = updateCustomer(*store, 1, "display_name", std::string("Zoe"));
+        QVERIFY(store->applyChanges(page(3, 3, {customer(1, "Zoe", 3, Null{}, m2)})).ok());
+        QCOMPARE(acknowledgedCount(*store), 1);
+        store->applyPushResult(answer(m2, MutationStatus::Applied), kNow);
+        QCOMPARE(store->conflicts().size(), std::size_t{1});
+        QCOMPARE(acknowledgedCount(*store), 0);
+    }
+
+    // The acknowledgement also removes the earlier entries of the row, one of which the server
+    // rejected: its rejection is still listed. Acknowledged entries take no part in rebases, and
+    // a rejected entry still in the outbox is rolled back as before.
+    void streamAcknowledgementKeepsEarlierRejection()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(
+            store->applyChanges(page(1, 1, {customer(1, "Ann", 1, std::string("a@x.org"))})).ok());
+        const std::string m1 = updateCustomer(*store, 1, "display_name", std::string("Bob"));
+        const std::string m2 = updateCustomer(*store, 1, "email", std::string("bob@x.org"));
+        const std::string m3 = updateCustomer(*store, 1, "sms_consent", false);
+        QVERIFY(!m1.empty() && !m2.empty() && !m3.empty());
+
+        // The server rejected m1 and applied m2; m3 was written after that push.
+        auto r =
+            store->applyChanges(page(2, 2, {customer(1, "Ann", 2, std::string("bob@x.org"), m2)}));
+        QVERIFY(r.ok());
+        QCOMPARE(r->acknowledged, std::size_t{2});
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(acknowledgedCount(*store), 2);
+        QCOMPARE(baseCount(*store), 1);
+        auto row = store->row("customers", uuid(1));
+        QCOMPARE(str(row, "display_name"), std::string("Ann")); // m1 is not replayed
+        QCOMPARE(str(row, "email"), std::string("bob@x.org"));
+        QCOMPARE(str(row, "sms_consent"), std::string("<false>")); // m3 is
+        // The outbox first, then the acknowledged entries, within the same bounds.
+        QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m3, m1, m2}));
+        QCOMPARE(ids(store->pending(2, 1 << 20)), (std::vector<std::string>{m3, m1}));
+        QCOMPARE(ids(store->pending(10, 1)), std::vector<std::string>{m3});
+        QVERIFY(store->pending(0, 1 << 20).empty());
+
+        // A later server change rebases m3 only.
+        QVERIFY(store->applyChanges(page(3, 3, {customer(1, "Ann B", 3, std::string("bob@x.org"))}))
+                    .ok());
+        row = store->row("customers", uuid(1));
+        QCOMPARE(str(row, "display_name"), std::string("Ann B"));
+        QCOMPARE(str(row, "sms_consent"), std::string("<false>"));
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(acknowledgedCount(*store), 2);
+
+        // The answer to the push pending() made: m3 is refused too.
+        PushResult result = answer(m3, MutationStatus::Rejected, "customers.sms_consent is locked");
+        result.results.push_back(MutationResult{
+            m1, MutationStatus::Rejected, 0, "customers.display_name is locked", {}});
+        result.results.push_back(MutationResult{m2, MutationStatus::Applied, 2, {}, {}});
+        store->applyPushResult(result, kNow + 3);
+        row = store->row("customers", uuid(1));
+        QCOMPARE(str(row, "display_name"), std::string("Ann B"));
+        QCOMPARE(str(row, "email"), std::string("bob@x.org"));
+        QCOMPARE(str(row, "sms_consent"), std::string("<true>")); // m3 rolled back
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(acknowledgedCount(*store), 0);
+        QVERIFY(store->pending(10, 1 << 20).empty());
+        const auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{2});
+        QCOMPARE(conflicts[0].kind, std::string("rejected"));
+        QCOMPARE(conflicts[0].mutationId, m3);
+        QCOMPARE(conflicts[0].fields, std::vector<std::string>{"sms_consent"});
+        QCOMPARE(conflicts[1].kind, std::string("rejected"));
+        QCOMPARE(conflicts[1].entity, std::string("customers"));
+        QCOMPARE(conflicts[1].key, uuid(1));
+        QCOMPARE(conflicts[1].mutationId, m1);
+        QCOMPARE(conflicts[1].reason, std::string("customers.display_name is locked"));
+        QCOMPARE(conflicts[1].fields, std::vector<std::string>{"display_name"});
+        QCOMPARE(conflicts[1].atMs, kNow + 3);
+    }
+
+    // An answer lost with its connection is asked for again after a restart; entries left
+    // unanswered for more than 30 days are dropped when the file is opened.
+    void acknowledgedEntriesSurviveReopenAndArePruned()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath("cache.sqlite").toStdString();
+        const std::int64_t day = std::int64_t{24} * 60 * 60 * 1000;
+        std::string m1;
+        std::string m2;
+        std::string m3;
+        std::vector<Mutation> sent;
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            QVERIFY(
+                store
+                    ->applyChanges(page(
+                        1, 3, {customer(1, "Ann", 1), customer(2, "Bea", 2), customer(3, "Cy", 3)}))
+                    .ok());
+            m1 = updateCustomer(*store, 1, "display_name", std::string("Ann 1"));
+            m2 = updateCustomer(*store, 2, "display_name", std::string("Bea 2"));
+            m3 = updateCustomer(*store, 3, "display_name", std::string("Cy 3"));
+            sent = store->pending(10, 1 << 20);
+            QCOMPARE(ids(sent), (std::vector<std::string>{m1, m2, m3}));
+            auto r = store->applyChanges(
+                page(4, 6,
+                     {customer(1, "Ann 1", 4, Null{}, m1), customer(2, "Bea 2", 5, Null{}, m2),
+                      customer(3, "Cy 3", 6, Null{}, m3)}));
+            QVERIFY(r.ok());
+            QCOMPARE(r->acknowledged, std::size_t{3});
+            const std::int64_t now = wallClockMs();
+            sqlite3* db = store->handle();
+            QVERIFY(execAll(
+                db, {"UPDATE acknowledged SET acknowledged_ms = " + std::to_string(now - 31 * day) +
+                         " WHERE mutation_id = '" + m1 + "'",
+                     "UPDATE acknowledged SET acknowledged_ms = " + std::to_string(now - 29 * day) +
+                         " WHERE mutation_id = '" + m2 + "'"}));
+        }
+        auto store = openStore(path);
+        QVERIFY(store);
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(acknowledgedCount(*store), 2);
+        const std::vector<Mutation> expected{sent[1], sent[2]};
+        QVERIFY(store->pending(10, 1 << 20) == expected);
+
+        PushResult result = answer(m1, MutationStatus::Rejected, "gone"); // dropped: ignored
+        result.results.push_back(MutationResult{m2, MutationStatus::Rejected, 0, "no", {}});
+        result.results.push_back(
+            MutationResult{m3, MutationStatus::Applied, 6, {}, {"display_name"}});
+        store->applyPushResult(result, kNow);
+        const auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{2});
+        QCOMPARE(conflicts[0].mutationId, m2);
+        QCOMPARE(conflicts[0].kind, std::string("rejected"));
+        QCOMPARE(conflicts[1].mutationId, m3);
+        QCOMPARE(conflicts[1].kind, std::string("overridden"));
+        QCOMPARE(acknowledgedCount(*store), 0);
+        QVERIFY(store->pending(10, 1 << 20).empty());
+        QCOMPARE(str(store->row("customers", uuid(2)), "display_name"), std::string("Bea 2"));
+    }
+
+    // A file written by the first schema upgrades in place and keeps everything.
+    void upgradesV1File()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath("v1.sqlite").toStdString();
+        QVERIFY(makeV1File(path));
+        const std::string m1 = uuid(101);
+        const std::string m2 = uuid(102);
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            sqlite3* db = store->handle();
+            QCOMPARE(scalar(db, "PRAGMA user_version"), 3);
+            QCOMPARE(acknowledgedCount(*store), 0);
+            QCOMPARE(store->cursor(), 5);
+            QCOMPARE(store->scopeKey(), std::string("scope-v1"));
+            QCOMPARE(store->lastHlc().counter, 2u);
+            QCOMPARE(store->pendingCount(), std::size_t{2});
+            const auto pending = store->pending(10, 1 << 20);
+            QCOMPARE(ids(pending), (std::vector<std::string>{m1, m2}));
+            QCOMPARE(pending[1].hlc, std::string("1700000000000-000002-dev-1"));
+            QCOMPARE(str(pending[1].fields, "email"), std::string("bob@x.org"));
+            QCOMPARE(store->conflicts().size(), std::size_t{1});
+            const auto row = store->row("customers", uuid(1));
+            QCOMPARE(str(row, "display_name"), std::string("Bob"));
+            QCOMPARE(str(row, "sms_consent"), std::string("<true>"));
+
+            // The reviewer's case on the upgraded file: m1 was rejected, m2 applied, and the
+            // catch-up page comes before the answer.
+            auto r = store->applyChanges(
+                page(6, 6, {customer(1, "Ann", 6, std::string("bob@x.org"), m2)}));
+            QVERIFY(r.ok());
+            QCOMPARE(r->acknowledged, std::size_t{2});
+            QCOMPARE(store->pendingCount(), std::size_t{0});
+            QCOMPARE(baseCount(*store), 0);
+            QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m1, m2}));
+        }
+        auto store = openStore(path); // opening again migrates nothing
+        QVERIFY(store);
+        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 3);
+        QCOMPARE(acknowledgedCount(*store), 2);
+        PushResult result =
+            answer(m1, MutationStatus::Rejected, "customers.display_name is locked");
+        result.results.push_back(MutationResult{m2, MutationStatus::Applied, 6, {}, {}});
+        store->applyPushResult(result, kNow);
+        const auto conflicts = store->conflicts();
+        QCOMPARE(conflicts.size(), std::size_t{2});
+        QCOMPARE(conflicts[1].kind, std::string("rejected"));
+        QCOMPARE(conflicts[1].mutationId, m1);
+        QCOMPARE(conflicts[1].fields, std::vector<std::string>{"display_name"});
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
+        QCOMPARE(acknowledgedCount(*store), 0);
+        QVERIFY(store->pending(10, 1 << 20).empty());
+    }
+
+    // A file written by the v2 schema upgrades in place and keeps everything; its rows and bases
+    // have no known server version (0) until the stream brings them again.
+    void upgradesV2File()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath("v2.sqlite").toStdString();
+        QVERIFY(makeV2File(path));
+        const std::string m1 = uuid(101);
+        const std::string m2 = uuid(102);
+        const std::string m3 = uuid(103);
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            sqlite3* db = store->handle();
+            QCOMPARE(scalar(db, "PRAGMA user_version"), 3);
+            for (const auto& e : cc::sync::entities()) {
+                QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" +
+                                        std::string(e.name) + "') WHERE name = 'sync_version'"),
+                         1);
+            }
+            QCOMPARE(scalar(db, "SELECT COUNT(*) FROM customers WHERE sync_version = 0"), 2);
+            QCOMPARE(baseVersion(*store, "customers", 1), 0);
+            QCOMPARE(store->cursor(), 5);
+            QCOMPARE(store->scopeKey(), std::string("scope-v1"));
+            QCOMPARE(store->lastHlc().counter, 2u);
+            QCOMPARE(store->pendingCount(), std::size_t{2});
+            QCOMPARE(acknowledgedCount(*store), 1);
+            QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m1, m2, m3}));
+            QCOMPARE(store->conflicts().size(), std::size_t{1});
+            QCOMPARE(store->rowCount("customers"), std::size_t{2});
+            const auto row = store->row("customers", uuid(1));
+            QCOMPARE(row->size(), std::size_t{6});
+            QCOMPARE(str(row, "display_name"), std::string("Bob"));
+            QCOMPARE(str(row, "email"), std::string("bob@x.org"));
+            QCOMPARE(str(store->row("customers", uuid(3)), "display_name"), std::string("Cy"));
+
+            // A base of unknown version is older than any answer: the write is folded in.
+            store->applyPushResult(applied(m1, 6), kNow);
+            QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Bob"));
+            QCOMPARE(store->pendingCount(), std::size_t{1});
+            QVERIFY(text(db, "SELECT fields FROM sync_base").find("Bob") != std::string::npos);
+            // The stream brings the row with its version.
+            auto r = store->applyChanges(
+                page(6, 7, {customer(1, "Bob", 7, std::string("bob@x.org"), m2)}));
+            QVERIFY(r.ok());
+            QCOMPARE(r->acknowledged, std::size_t{1});
+            QCOMPARE(baseCount(*store), 0);
+            QCOMPARE(rowVersion(*store, "customers", 1), 7);
+        }
+        auto store = openStore(path); // opening again migrates nothing
+        QVERIFY(store);
+        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 3);
+        QCOMPARE(rowVersion(*store, "customers", 1), 7);
+        QCOMPARE(rowVersion(*store, "customers", 3), 0);
+        QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m3, m2}));
+        PushResult result = applied(m3, 4);
+        result.results.push_back(MutationResult{m2, MutationStatus::Applied, 7, {}, {}});
+        store->applyPushResult(result, kNow);
+        QCOMPARE(acknowledgedCount(*store), 0);
+        QVERIFY(store->pending(10, 1 << 20).empty());
+        QCOMPARE(store->conflicts().size(), std::size_t{1});
+        QCOMPARE(str(store->row("customers", uuid(3)), "display_name"), std::string("Cy"));
     }
 
     void rejectedUpdateRollsBack()
@@ -719,6 +1262,173 @@ private Q_SLOTS:
         QVERIFY(!conflicts[0].reason.empty());
     }
 
+    // The convergence property test's divergence: the answer to a push was lost after the server
+    // applied it (v150), another device then changed the row (v188), and the re-sent push gets
+    // the first decision back (applied, nothing overridden) with the row's version at answer time
+    // (188). The base from the catch-up page is that version already: the write is not folded
+    // into it again, and the row shows the server's value.
+    void resentAnswerKeepsNewerServerRow()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyChanges(page(1, 100, {task(1, "first", 100)})).ok());
+        QCOMPARE(rowVersion(*store, "tasks", 1), 100);
+        const std::string m = updateTask(*store, 1, "title", std::string("168"));
+        QVERIFY(!m.empty());
+        QCOMPARE(baseVersion(*store, "tasks", 1), 100); // the row's version, copied
+        const auto sent = store->pending(10, 1 << 20);
+        QCOMPARE(ids(sent), std::vector<std::string>{m});
+
+        // Reconnect: the catch-up page brings the other device's write (not carrying m).
+        auto r = store->applyChanges(page(101, 188, {task(1, "286", 188, uuid(900))}));
+        QVERIFY(r.ok());
+        QCOMPARE(r->acknowledged, std::size_t{0});
+        QCOMPARE(str(store->row("tasks", uuid(1)), "title"), std::string("168")); // rebased
+        QCOMPARE(baseVersion(*store, "tasks", 1), 188);
+        QCOMPARE(rowVersion(*store, "tasks", 1), 188);
+        QVERIFY(store->pending(10, 1 << 20) == sent); // re-sent as it was
+
+        store->applyPushResult(applied(m, 188), kNow);
+        const auto row = store->row("tasks", uuid(1));
+        QCOMPARE(str(row, "title"), std::string("286"));
+        QCOMPARE(str(row, "status"), std::string("open"));
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(rowVersion(*store, "tasks", 1), 188);
+        QVERIFY(store->conflicts().empty());
+        QVERIFY(store->pending(10, 1 << 20).empty());
+
+        // The same with a later entry of the row still pending: that one stays on top of the
+        // server's row, the answered one is not folded in.
+        const std::string m1 = updateTask(*store, 1, "title", std::string("300"));
+        const std::string m2 = updateTask(*store, 1, "status", std::string("done"));
+        QCOMPARE(baseVersion(*store, "tasks", 1), 188);
+        QVERIFY(store->applyChanges(page(189, 190, {task(1, "400", 190, uuid(901))})).ok());
+        store->applyPushResult(applied(m1, 190), kNow);
+        auto now = store->row("tasks", uuid(1));
+        QCOMPARE(str(now, "title"), std::string("400"));
+        QCOMPARE(str(now, "status"), std::string("done"));
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(baseVersion(*store, "tasks", 1), 190);
+        // The stream already brought a version later than the answer's: not folded either.
+        QVERIFY(store->applyChanges(page(191, 191, {task(1, "500", 191, uuid(902))})).ok());
+        store->applyPushResult(applied(m2, 190), kNow);
+        now = store->row("tasks", uuid(1));
+        QCOMPARE(str(now, "title"), std::string("500"));
+        QCOMPARE(str(now, "status"), std::string("open"));
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(rowVersion(*store, "tasks", 1), 191);
+    }
+
+    // The usual case: the answer is newer than the base, the stream has not brought the row at
+    // the answer's version yet. The row keeps showing the write (folded into the base, which
+    // keeps its version) until the stream's row comes.
+    void appliedAnswerNewerThanBaseKeepsWrite()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyChanges(page(1, 10, {task(1, "A", 10)})).ok());
+        const std::string m = updateTask(*store, 1, "title", std::string("B"));
+        QCOMPARE(baseVersion(*store, "tasks", 1), 10);
+        store->applyPushResult(applied(m, 11), kNow);
+        QCOMPARE(str(store->row("tasks", uuid(1)), "title"), std::string("B"));
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(rowVersion(*store, "tasks", 1), 10); // the base's: v11 has not come yet
+        auto r = store->applyChanges(page(11, 11, {task(1, "B", 11, m)}));
+        QVERIFY(r.ok());
+        QCOMPARE(r->acknowledged, std::size_t{0}); // answered already
+        QCOMPARE(str(store->row("tasks", uuid(1)), "title"), std::string("B"));
+        QCOMPARE(rowVersion(*store, "tasks", 1), 11);
+
+        // Two entries answered in one push, both with the row's version at answer time: each
+        // is folded (the base keeps the version the stream brought), and a rejected later one
+        // still rolls back to them.
+        const std::string m1 = updateTask(*store, 1, "title", std::string("C"));
+        const std::string m2 = updateTask(*store, 1, "status", std::string("done"));
+        const std::string m3 = updateTask(*store, 1, "due_at", kNow + 1000);
+        QCOMPARE(baseVersion(*store, "tasks", 1), 11);
+        PushResult result = applied(m1, 13);
+        result.results.push_back(MutationResult{m2, MutationStatus::Applied, 13, {}, {}});
+        result.results.push_back(MutationResult{m3, MutationStatus::Rejected, 0, "no", {}});
+        store->applyPushResult(result, kNow);
+        const auto row = store->row("tasks", uuid(1));
+        QCOMPARE(str(row, "title"), std::string("C"));
+        QCOMPARE(str(row, "status"), std::string("done"));
+        QCOMPARE(str(row, "due_at"), std::to_string(kNow)); // rolled back
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(baseCount(*store), 0);
+        QCOMPARE(rowVersion(*store, "tasks", 1), 11);
+        QCOMPARE(store->conflicts().size(), std::size_t{1});
+
+        // An insert: the base of a row the device did not have has version 0.
+        auto inserted = store->write("tasks", Op::Insert, uuid(2),
+                                     {{"id", uuid(2)},
+                                      {"location_id", uuid(50)},
+                                      {"kind", std::string("callback")},
+                                      {"title", std::string("New")},
+                                      {"due_at", kNow}},
+                                     kNow);
+        QVERIFY(inserted.ok());
+        QCOMPARE(baseVersion(*store, "tasks", 2), 0);
+        QCOMPARE(rowVersion(*store, "tasks", 2), 0);
+        store->applyPushResult(applied(*inserted, 14), kNow);
+        QCOMPARE(str(store->row("tasks", uuid(2)), "title"), std::string("New"));
+        QCOMPARE(baseCount(*store), 0);
+    }
+
+    // The server version is kept out of sight: row(), rows() and pending() carry the entity's
+    // fields only.
+    void syncVersionIsHidden()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(
+            store->applyChanges(page(1, 42, {customer(1, "Ann", 42), task(2, "Call", 41)})).ok());
+        QCOMPARE(rowVersion(*store, "customers", 1), 42);
+        QCOMPARE(rowVersion(*store, "tasks", 2), 41);
+        const std::string m1 = updateCustomer(*store, 1, "display_name", std::string("Annie"));
+        QVERIFY(!insertCustomer(*store, 3, "Cy").empty());
+        QCOMPARE(baseVersion(*store, "customers", 1), 42);
+        QCOMPARE(rowVersion(*store, "customers", 1), 42);
+        const auto hasVersion = [](const Fields& fields) {
+            return std::any_of(fields.begin(), fields.end(), [](const auto& f) {
+                return f.name.find("version") != std::string::npos;
+            });
+        };
+        for (const auto& e : cc::sync::entities()) {
+            for (const auto& [key, fields] : store->rows(e.name)) {
+                QCOMPARE(fields.size(), e.fields.size());
+                QVERIFY2(!hasVersion(fields), key.c_str());
+                const auto one = store->row(e.name, key);
+                QVERIFY(one);
+                QVERIFY(*one == fields);
+            }
+        }
+        QCOMPARE(store->rows("customers").size(), std::size_t{2});
+        const auto ann = store->row("customers", uuid(1));
+        QCOMPARE(ann->size(), std::size_t{6});
+        QCOMPARE(str(ann, "sync_version"), std::string("<missing>"));
+        QCOMPARE(str(ann, "display_name"), std::string("Annie"));
+        const auto task2 = store->row("tasks", uuid(2));
+        QCOMPARE(task2->size(), std::size_t{11});
+        QCOMPARE(str(task2, "sync_version"), std::string("<missing>"));
+        const auto pending = store->pending(10, 1 << 20);
+        QCOMPARE(pending.size(), std::size_t{2});
+        QCOMPARE(pending[0].id, m1);
+        QCOMPARE(pending[0].fields.size(), std::size_t{1});
+        QCOMPARE(pending[1].fields.size(), std::size_t{3});
+        for (const auto& m : pending) {
+            QVERIFY(!hasVersion(m.fields));
+        }
+        QVERIFY(text(store->handle(), "SELECT fields FROM outbox").find("version") ==
+                std::string::npos);
+        QVERIFY(
+            text(store->handle(), "SELECT fields FROM sync_base WHERE row_key = '" + uuid(1) + "'")
+                .find("version") == std::string::npos);
+    }
+
     void survivesReopen()
     {
         QTemporaryDir dir;
@@ -822,6 +1532,7 @@ private Q_SLOTS:
             QCOMPARE(store->cursor(), 1);
             QCOMPARE(store->scopeKey(), std::string("s"));
             QCOMPARE(store->pendingCount(), std::size_t{1});
+            QCOMPARE(acknowledgedCount(*store), 0); // the acknowledgement was undone too
             QVERIFY(store->lastHlc() == hlcBefore);
         }
         // A malformed key is refused the same way.

@@ -1,11 +1,14 @@
--- Sync (docs/sync-protocol.md). Every change to a synced row gets a version and lands in
--- sync_log, whoever makes it: the server's sync path, the admin API, the telephony webhooks or an
--- administrator's SQL. Capture happens here, in triggers, so nothing reaches PostgreSQL around it.
+-- Sync (docs/sync-protocol.md). Every change to a synced row lands in sync_log, whoever makes it:
+-- the server's sync path, the admin API, the telephony webhooks or an administrator's SQL.
+-- Capture happens here, in triggers, so nothing reaches PostgreSQL around it.
 --
--- Versions come from one sequence, taken while holding the organisation's sync lock (a
--- transaction-scoped advisory lock), so within an organisation versions are handed out, and
--- become visible, in commit order: a reader that sees version v sees every earlier version of its
--- organisation. sync_log keeps one entry per row, its newest state or its tombstone.
+-- sync_log keeps one entry per row: its newest state or its tombstone. A writer leaves the entry
+-- without a version; the sequencer (sync_sequence, run by the server nodes as soon as they hear
+-- of a change, and once a second) gives committed entries versions, one organisation at a time,
+-- under that organisation's lock. Versions therefore appear in the order readers can see them: a
+-- reader that sees version v of an organisation sees every earlier one. Writers never wait for
+-- each other beyond the rows they both touch, so imports, webhooks and devices do not queue
+-- behind one lock.
 
 CREATE SEQUENCE sync_version_seq AS bigint;
 
@@ -13,7 +16,7 @@ CREATE TABLE sync_log (
     organisation_id uuid NOT NULL,
     entity          text NOT NULL,
     row_key         text NOT NULL,
-    version         bigint NOT NULL,
+    version         bigint,          -- NULL until the sequencer numbers it
     deleted         boolean NOT NULL DEFAULT false,
     location_ids    uuid[],          -- NULL: the whole organisation sees it; else these stores
     customer_id     uuid,            -- rows whose audience follows a customer's stores
@@ -24,6 +27,7 @@ CREATE TABLE sync_log (
     PRIMARY KEY (organisation_id, entity, row_key)
 );
 CREATE UNIQUE INDEX sync_log_version_idx ON sync_log (organisation_id, version);
+CREATE INDEX sync_log_unsequenced_idx ON sync_log (organisation_id) WHERE version IS NULL;
 CREATE INDEX sync_log_customer_idx ON sync_log (organisation_id, customer_id)
     WHERE customer_id IS NOT NULL;
 CREATE INDEX sync_log_key_idx ON sync_log (entity, row_key);
@@ -75,16 +79,28 @@ CREATE FUNCTION sync_ms(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS 
     SELECT floor(extract(epoch FROM t) * 1000)::bigint
 $$;
 
--- The organisation's sync lock, held until commit; taking it again in the same transaction is
--- cheap. Code that changes several synced rows takes it first, before any row lock.
-CREATE FUNCTION sync_lock_organisation(org uuid) RETURNS void LANGUAGE sql AS $$
-    SELECT pg_advisory_xact_lock(1937337955, hashtext(org::text))
-$$;
-
-CREATE FUNCTION sync_next_version(org uuid) RETURNS bigint LANGUAGE plpgsql AS $$
+-- Numbers the organisation's committed, unnumbered entries and announces them. Runs in its own
+-- transaction; two runs for one organisation take turns. Entries a writer still holds are
+-- skipped: they are numbered after that writer commits (its NOTIFY brings the next run).
+CREATE FUNCTION sync_sequence(org uuid) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    numbered bigint;
 BEGIN
-    PERFORM sync_lock_organisation(org);
-    RETURN nextval('sync_version_seq');
+    PERFORM pg_advisory_xact_lock(1937337955, hashtext(org::text));
+    WITH pending AS (
+        SELECT entity, row_key FROM sync_log
+         WHERE organisation_id = org AND version IS NULL
+         ORDER BY changed_at
+           FOR UPDATE SKIP LOCKED
+    )
+    UPDATE sync_log l SET version = nextval('sync_version_seq')
+      FROM pending p
+     WHERE l.organisation_id = org AND l.entity = p.entity AND l.row_key = p.row_key;
+    GET DIAGNOSTICS numbered = ROW_COUNT;
+    IF numbered > 0 THEN
+        PERFORM pg_notify('cc_sync_sequenced', org::text);
+    END IF;
+    RETURN numbered;
 END
 $$;
 
@@ -92,7 +108,8 @@ CREATE FUNCTION sync_row_hlc(stamps jsonb) RETURNS text LANGUAGE sql IMMUTABLE A
     SELECT coalesce(max(value), '') FROM jsonb_each_text(stamps)
 $$;
 
--- Records a row's new state (or tombstone) and announces the organisation on cc_sync.
+-- Records a row's new state (or tombstone), unnumbered, and announces the organisation on cc_sync
+-- (delivered when the writer commits) so a server node runs the sequencer.
 CREATE FUNCTION sync_record(org uuid, p_entity text, p_key text, p_deleted boolean,
                             p_locations uuid[], p_customer uuid, p_data jsonb, p_hlc text,
                             p_mutation uuid) RETURNS void LANGUAGE plpgsql AS $$
@@ -100,12 +117,16 @@ BEGIN
     IF org IS NULL THEN
         RETURN; -- the organisation itself is being deleted
     END IF;
+    IF p_deleted THEN
+        -- The row's last writer did not delete it: the sync path names the deleting mutation.
+        p_mutation := nullif(current_setting('cc.sync_mutation', true), '')::uuid;
+    END IF;
     INSERT INTO sync_log AS l (organisation_id, entity, row_key, version, deleted, location_ids,
                                customer_id, data, hlc, mutation_id, changed_at)
-    VALUES (org, p_entity, p_key, sync_next_version(org), p_deleted, p_locations, p_customer,
+    VALUES (org, p_entity, p_key, NULL, p_deleted, p_locations, p_customer,
             CASE WHEN p_deleted THEN NULL ELSE p_data END, coalesce(p_hlc, ''), p_mutation, now())
     ON CONFLICT (organisation_id, entity, row_key) DO UPDATE
-       SET version = EXCLUDED.version,
+       SET version = NULL,
            deleted = EXCLUDED.deleted,
            -- a tombstone goes to everyone who held the row
            location_ids = CASE WHEN EXCLUDED.deleted THEN l.location_ids ELSE EXCLUDED.location_ids END,
@@ -172,7 +193,7 @@ CREATE FUNCTION sync_customer_seen() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE sync_log
        SET location_ids = location_ids || NEW.location_id,
-           version = sync_next_version(NEW.organisation_id),
+           version = NULL,
            changed_at = now()
      WHERE organisation_id = NEW.organisation_id
        AND customer_id = NEW.customer_id
@@ -458,3 +479,5 @@ UPDATE calls SET sync_mutation = NULL;
 UPDATE call_notes SET sync_mutation = NULL;
 UPDATE tasks SET sync_mutation = NULL;
 UPDATE appointments SET sync_mutation = NULL;
+-- Number what the backfill captured.
+SELECT sync_sequence(id) FROM organisations;
