@@ -14,6 +14,9 @@ ApplicationWindow {
     visible: true
     title: qsTr("Call Commander")
 
+    // A page to open once signed in ("tasks"), for demos and screenshots.
+    property string startPage: ""
+
     Material.theme: Material.Light
     Material.primary: "#1f3a5f"
     Material.accent: Material.Teal
@@ -39,7 +42,14 @@ ApplicationWindow {
             onSignOutRequested: Session.signOut()
             onPeopleRequested: stack.push(usersPage)
             onAuditRequested: stack.push(auditPage)
+            onTasksRequested: stack.push(tasksPage)
         }
+    }
+
+    Component {
+        id: tasksPage
+
+        TasksPage {}
     }
 
     Component {
@@ -60,6 +70,8 @@ ApplicationWindow {
         function onSignedIn() {
             if (stack.depth === 1)
                 stack.push(statusPage)
+            if (window.startPage === "tasks")
+                stack.push(tasksPage)
         }
         function onStateChanged() {
             if (Session.state === Session.SignedOut && stack.depth > 1)

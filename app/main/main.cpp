@@ -10,6 +10,7 @@
 #include "app/auth/session.h"
 #include "app/core/connectionsettings.h"
 #include "app/net/serverconnection.h"
+#include "app/sync/syncservice.h"
 #include "callcommander/version.h"
 
 #include <QApplication>
@@ -20,6 +21,7 @@
 #include <QQuickStyle>
 #include <QQuickWindow>
 #include <QSslCertificate>
+#include <QStandardPaths>
 #include <QTimer>
 #include <QtQml/QQmlExtensionPlugin>
 
@@ -60,7 +62,11 @@ int main(int argc, char* argv[])
     const QCommandLineOption emailOption(QStringLiteral("email"),
                                          QStringLiteral("E-mail address to sign in with."),
                                          QStringLiteral("address"));
-    parser.addOptions({serverOption, caOption, organisationOption, emailOption, screenshotOption});
+    const QCommandLineOption pageOption(QStringLiteral("page"),
+                                        QStringLiteral("Page to open once signed in (tasks)."),
+                                        QStringLiteral("name"));
+    parser.addOptions(
+        {serverOption, caOption, organisationOption, emailOption, screenshotOption, pageOption});
     parser.process(app);
 
     cc::app::ConnectionSettings settings;
@@ -93,8 +99,21 @@ int main(int argc, char* argv[])
         settings.setOrganisation(session.organisation());
         settings.setEmail(session.email());
     });
+    // The offline cache of whoever signs in, synced on its own thread; it stays on the device
+    // when they sign out.
+    cc::app::SyncService sync(&connection);
+    QObject::connect(&session, &cc::app::Session::signedIn, &sync, [&] {
+        sync.start(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation),
+                   session.organisation(), session.userId());
+    });
+    QObject::connect(&session, &cc::app::Session::stateChanged, &sync, [&] {
+        if (session.state() == cc::app::Session::State::SignedOut) {
+            sync.stop();
+        }
+    });
     cc::app::ServerConnection::setSingleton(&connection);
     cc::app::Session::setSingleton(&session);
+    cc::app::SyncService::setSingleton(&sync);
 
     QQuickStyle::setStyle(QStringLiteral("Material"));
     QQmlApplicationEngine engine;
@@ -102,6 +121,7 @@ int main(int argc, char* argv[])
     QObject::connect(
         &engine, &QQmlApplicationEngine::objectCreationFailed, &app,
         [] { QCoreApplication::exit(1); }, Qt::QueuedConnection);
+    engine.setInitialProperties({{QStringLiteral("startPage"), parser.value(pageOption)}});
     engine.load(QUrl(QStringLiteral("qrc:/CallCommander/Ui/Main.qml")));
     if (engine.rootObjects().isEmpty()) {
         return 1;

@@ -1,7 +1,7 @@
 #include "app/sync/syncclient.h"
 
 #include "app/cache/localstore.h"
-#include "app/net/serverconnection.h"
+#include "app/sync/synctransport.h"
 
 #include <QDateTime>
 #include <QRandomGenerator>
@@ -30,9 +30,9 @@ QStringList toQStringList(const std::vector<std::string>& names)
 
 } // namespace
 
-SyncClient::SyncClient(ServerConnection* connection, cache::LocalStore* store, QObject* parent)
+SyncClient::SyncClient(SyncTransport* transport, cache::LocalStore* store, QObject* parent)
     : QObject(parent)
-    , m_connection(connection)
+    , m_transport(transport)
     , m_store(store)
     , m_pushRetryPolicy(retryLimits(), [] { return QRandomGenerator::global()->generateDouble(); })
     , m_syncRetryPolicy(retryLimits(), [] { return QRandomGenerator::global()->generateDouble(); })
@@ -45,11 +45,10 @@ SyncClient::SyncClient(ServerConnection* connection, cache::LocalStore* store, Q
             action();
         }
     });
-    connect(m_connection, &ServerConnection::stateChanged, this,
-            &SyncClient::onConnectionStateChanged);
-    connect(m_connection, &ServerConnection::messageReceived, this, &SyncClient::onMessage);
+    connect(m_transport, &SyncTransport::connectedChanged, this, &SyncClient::onConnectedChanged);
+    connect(m_transport, &SyncTransport::messageReceived, this, &SyncClient::onMessage);
     m_status.pendingWrites = m_store->pendingCount();
-    onConnectionStateChanged();
+    onConnectedChanged();
 }
 
 std::int64_t SyncClient::nowMs()
@@ -71,9 +70,9 @@ Result<std::string, sync::Refused> SyncClient::write(std::string_view entity, sy
     return written;
 }
 
-void SyncClient::onConnectionStateChanged()
+void SyncClient::onConnectedChanged()
 {
-    if (m_connection->state() == ServerConnection::State::Connected) {
+    if (m_transport->isConnected()) {
         // A fresh connection: whatever was in flight on the old one may or may not have been
         // applied; the server answers a re-sent mutation id with its first decision.
         m_pushId.clear();
@@ -100,7 +99,7 @@ void SyncClient::subscribe(bool fromScratch)
         request.cursor = m_store->cursor();
         request.scopeKey = m_store->scopeKey();
     }
-    if (m_connection->send(
+    if (m_transport->send(
             protocol::Envelope{protocol::kMaxProtocolVersion, m_subscribeId, request})) {
         setPhase(Phase::Subscribing);
     }
@@ -108,7 +107,7 @@ void SyncClient::subscribe(bool fromScratch)
 
 void SyncClient::pushNext()
 {
-    if (!m_pushId.empty() || m_connection->state() != ServerConnection::State::Connected) {
+    if (!m_pushId.empty() || !m_transport->isConnected()) {
         return;
     }
     protocol::Push push;
@@ -117,8 +116,7 @@ void SyncClient::pushNext()
         return;
     }
     const std::string id = "push-" + std::to_string(++m_requestSeq);
-    if (m_connection->send(
-            protocol::Envelope{protocol::kMaxProtocolVersion, id, std::move(push)})) {
+    if (m_transport->send(protocol::Envelope{protocol::kMaxProtocolVersion, id, std::move(push)})) {
         m_pushId = id;
     }
 }
@@ -144,8 +142,7 @@ void SyncClient::onChanges(const protocol::Changes& changes)
         // over on the next connection rather than hold a half-applied page.
         setError(tr("Could not store changes from the server: %1")
                      .arg(QString::fromStdString(applied.error())));
-        m_connection->disconnectFromServer();
-        m_connection->connectToServer();
+        m_transport->reconnect();
         return;
     }
     if (changes.reset) {
@@ -171,7 +168,7 @@ void SyncClient::onChanges(const protocol::Changes& changes)
     } else {
         setPhase(changes.reset || m_status.phase == Phase::Bootstrapping ? Phase::Bootstrapping
                                                                          : Phase::CatchingUp);
-        m_connection->send(
+        m_transport->send(
             protocol::Envelope{protocol::kMaxProtocolVersion, {}, protocol::Pull{changes.to}});
     }
     Q_EMIT statusChanged();
@@ -225,7 +222,7 @@ void SyncClient::onError(const std::string& id, const protocol::Error& error)
         } else if (m_status.phase == Phase::Bootstrapping || m_status.phase == Phase::CatchingUp) {
             // A page could not be read: ask for it again.
             retrySyncLater([this] {
-                m_connection->send(protocol::Envelope{
+                m_transport->send(protocol::Envelope{
                     protocol::kMaxProtocolVersion, {}, protocol::Pull{m_store->cursor()}});
             });
         }

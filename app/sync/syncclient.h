@@ -13,7 +13,7 @@
 #include <string>
 
 namespace cc::app {
-class ServerConnection;
+class SyncTransport;
 namespace cache {
 class LocalStore;
 }
@@ -49,7 +49,7 @@ public:
         QString lastError;
     };
 
-    SyncClient(ServerConnection* connection, cache::LocalStore* store, QObject* parent = nullptr);
+    SyncClient(SyncTransport* transport, cache::LocalStore* store, QObject* parent = nullptr);
 
     // A local write: validated, in the cache and the outbox when this returns, uploaded when
     // possible. The error is for the person who made it.
@@ -69,7 +69,7 @@ Q_SIGNALS:
     void caughtUp(); // the device holds everything up to the server's newest change
 
 private:
-    void onConnectionStateChanged();
+    void onConnectedChanged();
     void onMessage(const protocol::Envelope& envelope);
     void onChanges(const protocol::Changes& changes);
     void onPushResult(const std::string& id, const protocol::PushResult& result);
@@ -83,7 +83,7 @@ private:
     void refreshPending();
     static std::int64_t nowMs();
 
-    ServerConnection* m_connection;
+    SyncTransport* m_transport;
     cache::LocalStore* m_store;
     Status m_status;
     std::size_t m_maxPushMutations = 500;

@@ -12,6 +12,27 @@ Page {
     signal signOutRequested
     signal peopleRequested
     signal auditRequested
+    signal tasksRequested
+
+    // "Synced 12 s ago", refreshed while the page is shown.
+    property date now: new Date()
+    function ago(when) {
+        const seconds = Math.max(0, Math.round((page.now.getTime() - when.getTime()) / 1000))
+        if (seconds < 5)
+            return qsTr("just now")
+        if (seconds < 60)
+            return qsTr("%1 seconds ago").arg(seconds)
+        const minutes = Math.round(seconds / 60)
+        if (seconds < 3600)
+            return minutes === 1 ? qsTr("a minute ago") : qsTr("%1 minutes ago").arg(minutes)
+        return when.toLocaleString(Qt.locale(), Locale.ShortFormat)
+    }
+    Timer {
+        interval: 1000
+        running: page.visible
+        repeat: true
+        onTriggered: page.now = new Date()
+    }
 
     title: qsTr("This device")
 
@@ -50,6 +71,66 @@ Page {
                 wrapMode: Text.WordWrap
                 font.pixelSize: 16
                 Layout.fillWidth: true
+            }
+
+            Frame {
+                objectName: "syncStatus"
+                Layout.fillWidth: true
+                Layout.topMargin: 8
+
+                ColumnLayout {
+                    anchors.fill: parent
+                    spacing: 6
+
+                    Label {
+                        objectName: "syncState"
+                        text: !Sync.active ? qsTr("Offline data: not open")
+                              : Sync.bootstrapping ? qsTr("Downloading this device's data… %1%").arg(Math.round(Sync.bootstrapProgress * 100))
+                              : Sync.state === Sync.Online ? qsTr("Up to date")
+                              : Sync.state === Sync.Syncing ? qsTr("Syncing…")
+                              : qsTr("Offline: working from this device's data")
+                        font.pixelSize: 18
+                        font.weight: Font.DemiBold
+                        color: Sync.state === Sync.Online ? "#1b5e20" : Sync.state === Sync.Syncing ? "#1f3a5f" : "#8a4b00"
+                    }
+                    ProgressBar {
+                        visible: Sync.bootstrapping
+                        value: Sync.bootstrapProgress
+                        Layout.fillWidth: true
+                    }
+                    Label {
+                        objectName: "syncDetails"
+                        visible: Sync.active
+                        text: (Sync.lastSyncedAt.getTime() > 0 ? qsTr("Last synced %1").arg(page.ago(Sync.lastSyncedAt))
+                                                                : qsTr("Not synced yet"))
+                              + " · " + (Sync.pendingWrites === 0 ? qsTr("all changes sent")
+                                                                   : (Sync.pendingWrites === 1 ? qsTr("1 change waiting to be sent")
+                                                                                          : qsTr("%1 changes waiting to be sent").arg(Sync.pendingWrites)))
+                        font.pixelSize: 15
+                        opacity: 0.8
+                        wrapMode: Text.WordWrap
+                        Layout.fillWidth: true
+                    }
+                    Label {
+                        visible: Sync.conflictCount > 0
+                        text: (Sync.conflictCount === 1 ? qsTr("1 of your changes was not kept") : qsTr("%1 of your changes were not kept").arg(Sync.conflictCount))
+                              + qsTr(": someone changed the same thing later, or the server refused it")
+                        font.pixelSize: 15
+                        color: "#8a1c12"
+                        wrapMode: Text.WordWrap
+                        Layout.fillWidth: true
+                    }
+                }
+            }
+
+            Button {
+                objectName: "tasksButton"
+                visible: Session.role === "staff" || Session.role === "manager"
+                text: qsTr("Callbacks and follow-ups")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: text
+                onClicked: page.tasksRequested()
             }
 
             GridLayout {

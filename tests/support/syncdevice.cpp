@@ -159,6 +159,7 @@ SyncDevice::SyncDevice(const QString& wsUrl, const QList<QSslCertificate>& ca,
 SyncDevice::~SyncDevice()
 {
     m_client.reset();
+    m_transport.reset();
     m_connection->disconnectFromServer();
     // Let the socket's close run before it is destroyed.
     waitFor([] { return false; }, 50);
@@ -173,7 +174,10 @@ void SyncDevice::reopenCache()
         throw std::runtime_error("cannot open the cache: " + opened.error());
     }
     m_store = std::move(opened).value();
-    m_client = std::make_unique<app::SyncClient>(m_connection.get(), m_store.get());
+    if (!m_transport) {
+        m_transport = std::make_unique<app::DirectTransport>(m_connection.get());
+    }
+    m_client = std::make_unique<app::SyncClient>(m_transport.get(), m_store.get());
 }
 
 void SyncDevice::connect()

@@ -3,6 +3,7 @@
 #include "app/cache/localstore.h"
 #include "app/net/serverconnection.h"
 #include "app/sync/syncclient.h"
+#include "app/sync/synctransport.h"
 
 #include <QList>
 #include <QSslCertificate>
@@ -62,6 +63,7 @@ private:
     std::string m_deviceId;
     QString m_cachePath;
     std::unique_ptr<app::ServerConnection> m_connection;
+    std::unique_ptr<app::DirectTransport> m_transport;
     std::unique_ptr<app::cache::LocalStore> m_store;
     std::unique_ptr<app::SyncClient> m_client;
     std::vector<protocol::Envelope> m_received;

@@ -1,0 +1,299 @@
+#include "app/sync/syncservice.h"
+
+#include "app/cache/localstore.h"
+#include "app/net/serverconnection.h"
+#include "app/sync/syncclient.h"
+#include "app/sync/synctransport.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QJSEngine>
+#include <QQmlEngine>
+
+#include <memory>
+
+namespace cc::app {
+namespace {
+
+SyncService* g_instance = nullptr;
+
+} // namespace
+
+QVariant toVariant(const sync::Value& value)
+{
+    struct Visitor {
+        QVariant operator()(sync::Null) const { return {}; }
+        QVariant operator()(bool b) const { return b; }
+        QVariant operator()(std::int64_t n) const { return static_cast<qlonglong>(n); }
+        QVariant operator()(double d) const { return d; }
+        QVariant operator()(const std::string& s) const { return QString::fromStdString(s); }
+    };
+    return std::visit(Visitor{}, value);
+}
+
+sync::Value fromVariant(const QVariant& value)
+{
+    switch (value.typeId()) {
+    case QMetaType::UnknownType:
+    case QMetaType::Nullptr:
+        return sync::Null{};
+    case QMetaType::Bool:
+        return value.toBool();
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::LongLong:
+    case QMetaType::ULongLong:
+    case QMetaType::Long:
+        return static_cast<std::int64_t>(value.toLongLong());
+    case QMetaType::Double:
+    case QMetaType::Float: {
+        // QML numbers are doubles: whole ones are taken as integers (timestamps, counts).
+        const double d = value.toDouble();
+        if (d == static_cast<double>(static_cast<std::int64_t>(d))) {
+            return static_cast<std::int64_t>(d);
+        }
+        return d;
+    }
+    case QMetaType::QDateTime:
+        return static_cast<std::int64_t>(value.toDateTime().toMSecsSinceEpoch());
+    default:
+        if (value.isNull()) {
+            return sync::Null{};
+        }
+        return value.toString().toStdString();
+    }
+}
+
+// Owns the cache, the transport and the sync client, on the sync thread.
+class SyncWorker : public QObject {
+    Q_OBJECT
+
+public:
+    void open(const QString& path, const QString& deviceId, TransportRelay* relay, bool connected)
+    {
+        close();
+        auto opened = cache::LocalStore::open(path.toStdString(), deviceId.toStdString());
+        if (!opened) {
+            SyncService::Snapshot s;
+            s.lastError = tr("The offline cache cannot be opened: %1")
+                              .arg(QString::fromStdString(opened.error()));
+            Q_EMIT statusUpdated(s);
+            return;
+        }
+        m_store = std::move(opened).value();
+        m_transport = std::make_unique<QueuedTransport>(relay, connected);
+        m_client = std::make_unique<SyncClient>(m_transport.get(), m_store.get());
+        connect(m_client.get(), &SyncClient::statusChanged, this, &SyncWorker::report);
+        connect(m_client.get(), &SyncClient::conflictsChanged, this, &SyncWorker::report);
+        connect(m_client.get(), &SyncClient::rowsChanged, this, &SyncWorker::rowsChanged);
+        report();
+        Q_EMIT rowsChanged({});
+    }
+
+    void close()
+    {
+        m_client.reset();
+        m_transport.reset();
+        m_store.reset();
+        Q_EMIT statusUpdated({});
+    }
+
+    QString write(const QString& entity, int op, const QString& key, const QVariantMap& fields)
+    {
+        if (!m_client) {
+            return tr("Not signed in");
+        }
+        sync::Fields values;
+        for (auto it = fields.begin(); it != fields.end(); ++it) {
+            values.push_back({it.key().toStdString(), fromVariant(it.value())});
+        }
+        const auto written = m_client->write(entity.toStdString(), static_cast<sync::Op>(op),
+                                             key.toStdString(), values);
+        return written ? QString() : QString::fromStdString(written.error().reason);
+    }
+
+    QVector<QVariantMap> rows(const QString& entity) const
+    {
+        QVector<QVariantMap> out;
+        if (!m_store) {
+            return out;
+        }
+        for (const auto& [key, fields] : m_store->rows(entity.toStdString())) {
+            QVariantMap row;
+            row.insert(QStringLiteral("key"), QString::fromStdString(key));
+            for (const auto& f : fields) {
+                row.insert(QString::fromStdString(f.name), toVariant(f.value));
+            }
+            out.push_back(std::move(row));
+        }
+        return out;
+    }
+
+Q_SIGNALS:
+    void statusUpdated(const cc::app::SyncService::Snapshot& snapshot);
+    void rowsChanged(const QStringList& entities);
+
+private:
+    void report()
+    {
+        SyncService::Snapshot s;
+        if (!m_client) {
+            Q_EMIT statusUpdated(s);
+            return;
+        }
+        const auto& status = m_client->status();
+        s.active = true;
+        switch (status.phase) {
+        case SyncClient::Phase::Offline:
+            s.state = SyncService::State::Offline;
+            break;
+        case SyncClient::Phase::Live:
+            s.state = SyncService::State::Online;
+            break;
+        default:
+            s.state = SyncService::State::Syncing;
+        }
+        s.pendingWrites = static_cast<int>(status.pendingWrites);
+        s.lastSyncedMs = status.lastSyncedMs;
+        s.bootstrapping = status.phase == SyncClient::Phase::Bootstrapping;
+        s.bootstrapProgress = status.bootstrapTotal > 0
+                                  ? std::min(1.0, static_cast<double>(status.bootstrapReceived) /
+                                                      static_cast<double>(status.bootstrapTotal))
+                                  : (status.phase == SyncClient::Phase::Live ? 1.0 : 0.0);
+        s.conflictCount = static_cast<int>(m_store->conflicts().size());
+        s.lastError = status.lastError;
+        Q_EMIT statusUpdated(s);
+    }
+
+    std::unique_ptr<cache::LocalStore> m_store;
+    std::unique_ptr<QueuedTransport> m_transport;
+    std::unique_ptr<SyncClient> m_client;
+};
+
+SyncService::SyncService(ServerConnection* connection)
+    : m_connection(connection)
+{
+    qRegisterMetaType<cc::app::SyncService::Snapshot>();
+    m_thread.setObjectName(QStringLiteral("sync"));
+    m_worker = new SyncWorker;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &SyncWorker::statusUpdated, this, [this](const Snapshot& s) {
+        m_status = s;
+        Q_EMIT statusChanged();
+    });
+    connect(m_worker, &SyncWorker::rowsChanged, this, &SyncService::rowsChanged);
+    m_thread.start();
+}
+
+SyncService::~SyncService()
+{
+    QMetaObject::invokeMethod(
+        m_worker, [worker = m_worker] { worker->close(); }, Qt::BlockingQueuedConnection);
+    m_thread.quit();
+    m_thread.wait();
+    if (g_instance == this) {
+        g_instance = nullptr;
+    }
+}
+
+SyncService* SyncService::create(QQmlEngine* qmlEngine, QJSEngine* jsEngine)
+{
+    if (g_instance == nullptr) {
+        // No instance from main() (a QML test, a tool): one owned by the engine, on the engine's
+        // ServerConnection singleton; it opens no cache until start().
+        const int connectionType = qmlTypeId("CallCommander.Core", 1, 0, "ServerConnection");
+        auto* connection = qmlEngine->singletonInstance<ServerConnection*>(connectionType);
+        auto* instance = new SyncService(connection);
+        instance->setParent(jsEngine);
+        QJSEngine::setObjectOwnership(instance, QJSEngine::CppOwnership);
+        return instance;
+    }
+    QJSEngine::setObjectOwnership(g_instance, QJSEngine::CppOwnership);
+    return g_instance;
+}
+
+void SyncService::setSingleton(SyncService* instance)
+{
+    g_instance = instance;
+}
+
+void SyncService::start(const QString& folder, const QString& organisation, const QString& userId)
+{
+    QDir().mkpath(folder);
+    // One cache per organisation and person: what a device holds follows who signed in.
+    const QByteArray who =
+        QCryptographicHash::hash((organisation + QLatin1Char('/') + userId).toUtf8(),
+                                 QCryptographicHash::Sha256)
+            .toHex()
+            .left(24);
+    const QString path =
+        QDir(folder).filePath(QStringLiteral("cache-%1.sqlite").arg(QString::fromLatin1(who)));
+    auto* relay = new TransportRelay(m_connection);
+    const bool connected = m_connection->state() == ServerConnection::State::Connected;
+    const QString deviceId =
+        m_connection->deviceId().isEmpty() ? QStringLiteral("device") : m_connection->deviceId();
+    QMetaObject::invokeMethod(
+        m_worker,
+        [worker = m_worker, path, deviceId, relay, connected] {
+            worker->open(path, deviceId, relay, connected);
+        },
+        Qt::QueuedConnection);
+}
+
+void SyncService::stop()
+{
+    QMetaObject::invokeMethod(
+        m_worker, [worker = m_worker] { worker->close(); }, Qt::QueuedConnection);
+}
+
+QDateTime SyncService::lastSyncedAt() const
+{
+    return m_status.lastSyncedMs > 0 ? QDateTime::fromMSecsSinceEpoch(m_status.lastSyncedMs)
+                                     : QDateTime();
+}
+
+void SyncService::write(const QString& entity, int op, const QString& key,
+                        const QVariantMap& fields, QObject* context, WriteDone done)
+{
+    // The answer comes back through this object (it outlives the worker) and reaches `done`
+    // only if its context still exists then.
+    QMetaObject::invokeMethod(
+        m_worker,
+        [service = this, worker = m_worker, entity, op, key, fields,
+         guard = QPointer<QObject>(context), done = std::move(done)] {
+            const QString error = worker->write(entity, op, key, fields);
+            QMetaObject::invokeMethod(
+                service,
+                [guard, done, error] {
+                    if (guard) {
+                        done(error);
+                    }
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void SyncService::readRows(const QString& entity, QObject* context, RowsDone done)
+{
+    QMetaObject::invokeMethod(
+        m_worker,
+        [service = this, worker = m_worker, entity, guard = QPointer<QObject>(context),
+         done = std::move(done)] {
+            auto rows = worker->rows(entity);
+            QMetaObject::invokeMethod(
+                service,
+                [guard, done, rows = std::move(rows)] {
+                    if (guard) {
+                        done(rows);
+                    }
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+} // namespace cc::app
+
+#include "syncservice.moc"

@@ -1,0 +1,139 @@
+// The app's sync as QML sees it: SyncService (cache and sync client on their own thread) and the
+// TasksModel over the cache, against the real server: status goes from offline to up to date,
+// the model fills from the cache and follows changes made elsewhere, and a task marked done
+// offline reaches the server once the connection is back.
+
+#include "app/models/tasksmodel.h"
+#include "app/net/serverconnection.h"
+#include "app/sync/syncservice.h"
+#include "tests/support/seed.h"
+#include "tests/support/serverfixture.h"
+#include "tests/support/syncdevice.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <pqxx/pqxx>
+
+using cc::app::SyncService;
+using cc::test::SyncDevice;
+
+class TestSyncService : public QObject {
+    Q_OBJECT
+
+    cc::test::ServerFixture m_fx;
+    std::unique_ptr<pqxx::connection> m_db;
+    cc::test::SeededChain m_chain;
+
+    std::string scalar(const std::string& sql)
+    {
+        pqxx::nontransaction tx(*m_db);
+        const auto r = tx.exec(sql);
+        return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        const QString failure = m_fx.start();
+        QVERIFY2(failure.isEmpty(), qPrintable(failure));
+        m_db = std::make_unique<pqxx::connection>(m_fx.db->conninfo());
+        m_chain = cc::test::seedChain(*m_db);
+    }
+
+    void cleanupTestCase() { QCOMPARE(m_fx.stop(), 0); }
+
+    void statusAndTasksFollowTheServer()
+    {
+        QTemporaryDir folder;
+        QVERIFY(folder.isValid());
+        cc::app::ServerConnection connection(nullptr);
+        connection.setUrl(QUrl(m_fx.server->wsUrl()));
+        connection.setExtraCaCertificates(m_fx.tls.ca());
+        connection.setDeviceId(QStringLiteral("service-tablet"));
+        connection.setAccessToken(QString::fromStdString(
+            cc::test::issueAccessToken(*m_db, m_chain.staffA, "service-tablet")));
+        SyncService sync(&connection);
+        QVERIFY(!sync.active());
+
+        cc::app::TasksModel tasks;
+        QAbstractItemModelTester tester(&tasks,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        tasks.setService(&sync);
+
+        sync.start(folder.path(), QStringLiteral("acme"), QString::fromStdString(m_chain.staffA));
+        QVERIFY(SyncDevice::waitFor([&] { return sync.active(); }, 10000));
+        QVERIFY(sync.state() == SyncService::State::Offline); // not connected yet
+        connection.connectToServer();
+        QVERIFY(
+            SyncDevice::waitFor([&] { return sync.state() == SyncService::State::Online; }, 15000));
+        QVERIFY(sync.lastSyncedAt().isValid());
+        QCOMPARE(sync.bootstrapProgress(), 1.0);
+        QCOMPARE(sync.pendingWrites(), 0);
+
+        // Store A's open task, with its customer's name.
+        QVERIFY(SyncDevice::waitFor([&] { return tasks.rowCount() == 1; }, 10000));
+        const QModelIndex first = tasks.index(0);
+        QCOMPARE(tasks.data(first, cc::app::TasksModel::IdRole).toString(),
+                 QString::fromStdString(m_chain.taskA));
+        QCOMPARE(tasks.data(first, cc::app::TasksModel::CustomerNameRole).toString(),
+                 QStringLiteral("Alice A"));
+
+        // A task created elsewhere (here: by SQL) shows up by itself.
+        {
+            pqxx::work tx(*m_db);
+            tx.exec_params("INSERT INTO tasks (id, organisation_id, location_id, kind, title, "
+                           "due_at) VALUES (gen_random_uuid(), $1, $2, 'follow_up', 'Order more "
+                           "boots', now() + interval '2 hours')",
+                           m_chain.org, m_chain.storeA);
+            tx.commit();
+        }
+        QVERIFY(SyncDevice::waitFor([&] { return tasks.rowCount() == 2; }, 10000));
+
+        // Offline: marking one done is kept on the device, shown at once, sent later.
+        connection.disconnectFromServer();
+        QVERIFY(SyncDevice::waitFor([&] { return sync.state() == SyncService::State::Offline; },
+                                    10000));
+        const QString doneId = tasks.data(tasks.index(0), cc::app::TasksModel::IdRole).toString();
+        tasks.markDone(0);
+        QVERIFY(SyncDevice::waitFor([&] { return sync.pendingWrites() == 1; }, 10000));
+        QVERIFY(SyncDevice::waitFor([&] { return tasks.rowCount() == 1; }, 10000));
+        QCOMPARE(scalar("SELECT status FROM tasks WHERE id = '" + doneId.toStdString() + "'"),
+                 std::string("open"));
+        connection.connectToServer();
+        QVERIFY(SyncDevice::waitFor(
+            [&] { return sync.state() == SyncService::State::Online && sync.pendingWrites() == 0; },
+            15000));
+        QVERIFY(SyncDevice::waitFor(
+            [&] {
+                return scalar("SELECT status FROM tasks WHERE id = '" + doneId.toStdString() +
+                              "'") == "done";
+            },
+            10000));
+        QVERIFY(!scalar("SELECT completed_at FROM tasks WHERE id = '" + doneId.toStdString() + "'")
+                     .empty());
+        tasks.setShowDone(true);
+        QVERIFY(SyncDevice::waitFor([&] { return tasks.rowCount() == 2; }, 10000));
+
+        // A write the schema refuses is reported, and changes nothing.
+        QSignalSpy errors(&tasks, &cc::app::TasksModel::lastErrorChanged);
+        sync.write(QStringLiteral("tasks"), static_cast<int>(cc::sync::Op::Update), doneId,
+                   {{QStringLiteral("status"), QStringLiteral("maybe")}}, &tasks,
+                   [&](const QString& error) {
+                       QVERIFY(error.contains(QLatin1String("must be one of")));
+                       Q_EMIT tasks.lastErrorChanged();
+                   });
+        QVERIFY(errors.wait(10000));
+        QCOMPARE(sync.pendingWrites(), 0);
+
+        sync.stop();
+        QVERIFY(SyncDevice::waitFor([&] { return !sync.active(); }, 10000));
+        connection.disconnectFromServer();
+        SyncDevice::waitFor([] { return false; }, 50);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSyncService)
+#include "tst_syncservice.moc"
