@@ -10,6 +10,7 @@
 #include "tests/support/syncdevice.h"
 
 #include <QDateTime>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUuid>
@@ -649,6 +650,63 @@ private Q_SLOTS:
                  m_chain.staffA);
         reader.reset();
         QCOMPARE(second.terminate(), 0);
+    }
+
+    void noCardNumberIsStoredAnywhere()
+    {
+        const QString path = m_caches.filePath(QStringLiteral("cards.sqlite"));
+        auto d = device(m_chain.staffA, "card-typist", path);
+        d->connect();
+        QVERIFY(d->waitLive());
+        // People read card numbers out on the phone and type them into whatever is in front of
+        // them: a note, a task, a customer's name.
+        const std::string noteId = newId();
+        QVERIFY(d->client().write("call_notes", Op::Insert, noteId,
+                                  {{"id", text(noteId)},
+                                   {"customer_id", text(m_chain.customerA)},
+                                   {"location_id", text(m_chain.storeA)},
+                                   {"body", text("card 4111-1111-1111-1111 exp 12/29")}}));
+        const std::string taskId = newId();
+        QVERIFY(d->client().write("tasks", Op::Insert, taskId,
+                                  {{"id", text(taskId)},
+                                   {"location_id", text(m_chain.storeA)},
+                                   {"kind", text("callback")},
+                                   {"title", text("Refund to 5555555555554444")},
+                                   {"due_at", Value{nowMs()}}}));
+        QVERIFY(d->client().write("customers", Op::Update, m_chain.customerA,
+                                  {{"display_name", text("Alice 378282246310005")}}));
+        QVERIFY(d->waitSettled());
+        QVERIFY(barrier(*d));
+        const std::vector<std::string> numbers = {"4111111111111111", "4111-1111-1111-1111",
+                                                  "5555555555554444", "378282246310005"};
+        // Every row of every table of the server's database, as text.
+        pqxx::nontransaction tx(*m_db);
+        for (const auto& table :
+             tx.exec("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
+            const std::string name = table[0].as<std::string>();
+            const auto dump =
+                tx.exec("SELECT coalesce(string_agg(t::text, ' '), '') FROM " + name + " t");
+            const std::string all = dump[0][0].as<std::string>();
+            for (const auto& n : numbers) {
+                QVERIFY2(all.find(n) == std::string::npos, (name + " holds " + n).c_str());
+            }
+        }
+        // And every byte of the device's cache, its write-ahead log included.
+        for (const QString& file : {path, path + QStringLiteral("-wal")}) {
+            QFile f(file);
+            if (!f.exists()) {
+                continue;
+            }
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray bytes = f.readAll();
+            for (const auto& n : numbers) {
+                QVERIFY2(!bytes.contains(QByteArray::fromStdString(n)),
+                         qPrintable(file + QStringLiteral(" holds a card number")));
+            }
+        }
+        // What was typed is kept, with the card number masked.
+        QCOMPARE(*textOf(d->store().row("call_notes", noteId), "body"),
+                 std::string("card ****-****-****-1111 exp 12/29"));
     }
 
     void resumesAfterAnOutageAndAResetKeepsUnsentWrites()
