@@ -11,6 +11,7 @@
 #include "server/net/server.h"
 #include "server/ops/config.h"
 #include "server/ops/log.h"
+#include "server/sync/sync_store.h"
 
 #include <pqxx/pqxx>
 
@@ -33,6 +34,10 @@ Commands:
   migrate       apply pending database migrations and exit
   check-config  validate the configuration and exit
   hash-password read a password on standard input, print its Argon2id hash (for provisioning)
+  purge [--keep-days N]
+                forget sync tombstones and device write decisions older than N days (default
+                400, at least 100); run it daily. Devices away longer download their data again,
+                keeping their unsent writes
   version       print the version and exit
 
 Every setting can also come from the environment: CALLCOMMANDER_<KEY> with dots as
@@ -51,6 +56,21 @@ int hashPasswordFromStdin()
     }
     std::cout << auth::hashPassword(password) << "\n";
     return EXIT_SUCCESS;
+}
+
+int runPurge(const ops::Config& config, int keepDays)
+{
+    try {
+        pqxx::connection conn(config.dbConninfo);
+        const auto purged = sync::purge(conn, keepDays);
+        log::info("sync", "purged " + std::to_string(purged.tombstones) + " tombstones and " +
+                              std::to_string(purged.mutations) + " write decisions older than " +
+                              std::to_string(std::max(keepDays, 100)) + " days");
+        return EXIT_SUCCESS;
+    } catch (const std::exception& e) {
+        log::error("sync", std::string("purge failed: ") + e.what());
+        return EXIT_FAILURE;
+    }
 }
 
 int runMigrate(const ops::Config& config)
@@ -74,6 +94,7 @@ int main(int argc, char** argv)
 {
     std::optional<std::string> configPath;
     std::string command = "serve";
+    int keepDays = 400;
     const std::vector<std::string> args(argv + 1, argv + argc);
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -93,8 +114,19 @@ int main(int argc, char** argv)
             configPath = args[++i];
         } else if (a == "hash-password") {
             return hashPasswordFromStdin();
-        } else if (a == "serve" || a == "migrate" || a == "check-config") {
+        } else if (a == "serve" || a == "migrate" || a == "check-config" || a == "purge") {
             command = a;
+        } else if (a == "--keep-days" && command == "purge") {
+            if (i + 1 >= args.size()) {
+                std::cerr << "--keep-days needs a number of days\n";
+                return 2;
+            }
+            try {
+                keepDays = std::stoi(args[++i]);
+            } catch (const std::exception&) {
+                std::cerr << "--keep-days needs a number of days\n";
+                return 2;
+            }
         } else {
             std::cerr << "unknown argument: " << a << "\n\n" << kUsage;
             return 2;
@@ -124,6 +156,9 @@ int main(int argc, char** argv)
     }
     if (command == "migrate") {
         return runMigrate(config);
+    }
+    if (command == "purge") {
+        return runPurge(config, keepDays);
     }
 
     log::info("server", std::string("callcommander-server ") + cc::kVersion + " starting; " +

@@ -79,7 +79,7 @@ void SyncClient::onConnectedChanged()
         m_pushRetryTimer.stop();
         m_syncRetryTimer.stop();
         m_syncRetryAction = {};
-        subscribe();
+        subscribe(std::exchange(m_fromScratch, false));
         pushNext();
     } else if (m_status.phase != Phase::Offline) {
         m_pushId.clear();
@@ -209,9 +209,16 @@ void SyncClient::onError(const std::string& id, const protocol::Error& error)
     }
     if (error.code == protocol::ErrorCode::InvalidCursor) {
         // The server does not know our cursor (its database was restored from a backup):
-        // download everything again; the outbox is kept and sent as usual.
+        // download everything again; the outbox is kept and sent as usual. A subscribe that was
+        // refused can be sent again at once; a refused pull means the connection is mid-way
+        // through a catch-up, so start over on a fresh one.
         setError(text);
-        subscribe(true);
+        if (!id.empty() && id == m_subscribeId) {
+            subscribe(true);
+        } else {
+            m_fromScratch = true;
+            m_transport->reconnect();
+        }
         return;
     }
     if (error.code == protocol::ErrorCode::NotReady ||

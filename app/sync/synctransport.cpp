@@ -56,6 +56,11 @@ void TransportRelay::send(const protocol::Envelope& envelope)
     m_connection->send(envelope);
 }
 
+void TransportRelay::announce()
+{
+    Q_EMIT connectedChanged(m_connection->state() == ServerConnection::State::Connected);
+}
+
 void TransportRelay::reconnect()
 {
     m_connection->disconnectFromServer();
@@ -74,6 +79,10 @@ QueuedTransport::QueuedTransport(TransportRelay* relay, bool connected)
         }
     });
     connect(relay, &TransportRelay::messageReceived, this, &SyncTransport::messageReceived);
+    // The connection may have changed state between `connected` being read on the GUI thread
+    // and these connections being made here: have the relay say where it stands now.
+    QMetaObject::invokeMethod(
+        relay, [relay] { relay->announce(); }, Qt::QueuedConnection);
 }
 
 QueuedTransport::~QueuedTransport()

@@ -53,6 +53,8 @@ public:
     explicit TransportRelay(ServerConnection* connection);
     void send(const cc::protocol::Envelope& envelope);
     void reconnect();
+    // Emits connectedChanged with the current state (for a listener that just arrived).
+    void announce();
 
 Q_SIGNALS:
     void connectedChanged(bool connected);

@@ -230,6 +230,8 @@ private:
     void onSyncBatch(const std::shared_ptr<const sync::SharedBatch>& batch);
     void replyError(protocol::ErrorCode code, std::string message, const std::string& id);
     void closeDisabled(const std::string& id);
+    bool changesOwnAccess(const std::vector<protocol::SyncRow>& rows) const;
+    void closeForAccessChange();
 
     void onAccept(error_code ec);
     void doRead();
@@ -263,9 +265,10 @@ private:
 
     SyncMode m_syncMode = SyncMode::Idle;
     std::optional<sync::SyncScope> m_scope;
-    std::int64_t m_cursor = 0;    // the client holds everything of its scope up to here
-    std::int64_t m_remaining = 0; // rows left in the current catch-up (for progress)
-    bool m_registered = false;    // with the hub
+    std::int64_t m_cursor = 0;       // the client holds everything of its scope up to here
+    std::int64_t m_scopeVersion = 0; // m_scope reflects every change numbered up to here
+    std::int64_t m_remaining = 0;    // rows left in the current catch-up (for progress)
+    bool m_registered = false;       // with the hub
     std::deque<std::shared_ptr<const sync::SharedBatch>> m_heldBatches; // while catching up
     bool m_batchesOverflowed = false;
     std::deque<std::pair<std::string, protocol::Push>> m_pushes; // waiting behind the one running

@@ -97,6 +97,7 @@ void WsSession::subscribe(const std::string& id, const protocol::Subscribe& requ
                 return;
             }
             self->m_scope = std::move(start->scope);
+            self->m_scopeVersion = start->current;
             self->m_cursor = start->reset ? 0 : cursor;
             self->m_remaining =
                 start->page->remaining + static_cast<std::int64_t>(start->page->rows.size());
@@ -105,14 +106,20 @@ void WsSession::subscribe(const std::string& id, const protocol::Subscribe& requ
     };
     const std::string userId = m_protocol.principal()->userId;
     m_ctx.database.submit(
-        [resume, userId, request](pqxx::connection& conn) {
+        [resume, userId, organisationId = m_protocol.principal()->organisationId,
+         request](pqxx::connection& conn) {
             Start start;
+            // Number what has committed (so the first page includes it), note how far that goes,
+            // and only then read who the user is: a change of their access numbered after
+            // `current` reaches this session as a row, and it reconnects.
+            sync::sequence(conn, organisationId);
+            const auto check = sync::checkCursor(conn, organisationId);
+            start.current = check.current;
             start.scope = sync::loadScope(conn, userId);
+            if (start.scope && start.scope->organisationId != organisationId) {
+                start.scope.reset();
+            }
             if (start.scope) {
-                // Number what has committed, so the first page includes it.
-                sync::sequence(conn, start.scope->organisationId);
-                const auto check = sync::checkCursor(conn, start.scope->organisationId);
-                start.current = check.current;
                 if (request.cursor <= check.current) {
                     // A device of another scope (new store, new role, new schema), a new device,
                     // or one whose cursor is older than the kept tombstones starts over.
@@ -203,13 +210,40 @@ void WsSession::sendPage(sync::Page&& page, bool reset)
     changes.scopeKey = m_scope->key;
     changes.rows = std::move(page.rows);
     m_cursor = page.to;
+    const bool accessChanged = changesOwnAccess(changes.rows);
     enqueue(std::make_shared<const std::string>(protocol::encode(
         protocol::Envelope{protocol::kMaxProtocolVersion, {}, std::move(changes)})));
-    if (page.complete) {
+    if (accessChanged) {
+        closeForAccessChange();
+    } else if (page.complete) {
         goLive();
     } else {
         m_syncMode = SyncMode::AwaitingPull;
     }
+}
+
+bool WsSession::changesOwnAccess(const std::vector<protocol::SyncRow>& rows) const
+{
+    // This person's own role or stores changed after their scope was read.
+    const std::string& user = m_scope->userId;
+    return std::any_of(rows.begin(), rows.end(), [&](const protocol::SyncRow& row) {
+        return row.version > m_scopeVersion &&
+               ((row.entity == "users" && row.key == user) ||
+                (row.entity == "user_locations" && row.key.rfind(user + "/", 0) == 0));
+    });
+}
+
+void WsSession::closeForAccessChange()
+{
+    // What they may see changed with it: they come back on a fresh connection, and their
+    // subscribe starts over under the new scope.
+    apply(
+        ProtocolOutcome{{protocol::encode(protocol::makeError(
+                            protocol::ErrorCode::NotReady, "your access changed; reconnect", {}))},
+                        protocol::kCloseTryAgainLater,
+                        "access changed",
+                        std::nullopt,
+                        std::nullopt});
 }
 
 void WsSession::goLive()
@@ -272,22 +306,14 @@ void WsSession::onSyncBatch(const std::shared_ptr<const sync::SharedBatch>& batc
     if (message) {
         enqueue(std::move(message));
     }
-    // This person's own role or stores changed: what they may see changed with it. They come
-    // back with a fresh connection, and their subscribe starts over under the new scope.
+    std::vector<protocol::SyncRow> fresh;
     for (const auto& row : b.rows) {
-        if (row.row.version > previous &&
-            ((row.row.entity == "users" && row.row.key == m_scope->userId) ||
-             (row.row.entity == "user_locations" &&
-              row.row.key.rfind(m_scope->userId + "/", 0) == 0))) {
-            apply(ProtocolOutcome{
-                {protocol::encode(protocol::makeError(protocol::ErrorCode::NotReady,
-                                                      "your access changed; reconnect", {}))},
-                protocol::kCloseTryAgainLater,
-                "access changed",
-                std::nullopt,
-                std::nullopt});
-            return;
+        if (row.row.version > previous) {
+            fresh.push_back(row.row);
         }
+    }
+    if (changesOwnAccess(fresh)) {
+        closeForAccessChange();
     }
 }
 

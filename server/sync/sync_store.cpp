@@ -554,6 +554,31 @@ Batch readBatch(pqxx::connection& conn, const std::string& organisationId, std::
     return batch;
 }
 
+PurgeResult purge(pqxx::connection& conn, int keepDays)
+{
+    keepDays = std::max(keepDays, 100);
+    pqxx::work tx(conn);
+    PurgeResult out;
+    out.tombstones =
+        tx.exec_params1(
+              "WITH gone AS (DELETE FROM sync_log WHERE deleted AND version IS NOT NULL AND "
+              "changed_at < now() - make_interval(days => $1) RETURNING organisation_id, version), "
+              "horizons AS (INSERT INTO sync_horizons (organisation_id, purged_before) "
+              "SELECT organisation_id, max(version) FROM gone GROUP BY organisation_id "
+              "ON CONFLICT (organisation_id) DO UPDATE SET purged_before = "
+              "greatest(sync_horizons.purged_before, EXCLUDED.purged_before) RETURNING 1) "
+              "SELECT count(*) FROM gone",
+              keepDays)[0]
+            .as<std::int64_t>();
+    out.mutations = tx.exec_params1("WITH gone AS (DELETE FROM sync_mutations WHERE decided_at < "
+                                    "now() - make_interval(days => $1) RETURNING 1) "
+                                    "SELECT count(*) FROM gone",
+                                    keepDays)[0]
+                        .as<std::int64_t>();
+    tx.commit();
+    return out;
+}
+
 std::int64_t sequence(pqxx::connection& conn, const std::string& organisationId)
 {
     pqxx::work tx(conn);
@@ -561,6 +586,11 @@ std::int64_t sequence(pqxx::connection& conn, const std::string& organisationId)
         tx.exec_params1("SELECT sync_sequence($1::uuid)", organisationId)[0].as<std::int64_t>();
     tx.commit();
     return numbered;
+}
+
+namespace {
+void fillVersions(pqxx::connection& conn, const SyncScope& scope,
+                  const std::vector<protocol::Mutation>& mutations, protocol::PushResult& out);
 }
 
 protocol::PushResult applyPush(pqxx::connection& conn, const SyncScope& scope,
@@ -586,6 +616,22 @@ protocol::PushResult applyPush(pqxx::connection& conn, const SyncScope& scope,
             }
         }
     }
+    // The decisions are committed: from here on nothing may turn them into a failure (the device
+    // would resend and get the same answers, but say "try again" for no reason).
+    try {
+        fillVersions(conn, scope, mutations, out);
+    } catch (const std::exception&) {
+        // Versions stay 0: the device treats the answer as newer than what it holds, and the
+        // stream brings the rows.
+    }
+    out.hlc = cc::sync::encode(clock.now(nowMs));
+    return out;
+}
+
+namespace {
+void fillVersions(pqxx::connection& conn, const SyncScope& scope,
+                  const std::vector<protocol::Mutation>& mutations, protocol::PushResult& out)
+{
     sequence(conn, scope.organisationId);
     // The versions the rows have now (at least the one that holds each write).
     std::vector<Param> params{scope.organisationId};
@@ -616,8 +662,8 @@ protocol::PushResult applyPush(pqxx::connection& conn, const SyncScope& scope,
             }
         }
     }
-    out.hlc = cc::sync::encode(clock.now(nowMs));
-    return out;
 }
+
+} // namespace
 
 } // namespace cc::server::sync

@@ -65,6 +65,16 @@ protocol::PushResult applyPush(pqxx::connection& conn, const SyncScope& scope,
                                const std::vector<protocol::Mutation>& mutations,
                                cc::sync::HlcClock& clock, std::int64_t nowMs);
 
+struct PurgeResult {
+    std::int64_t tombstones = 0; // removed from sync_log
+    std::int64_t mutations = 0;  // decisions forgotten (their ids could be replayed no more)
+};
+
+// Forgets tombstones and device mutation decisions older than `keepDays` (kept at least 100 days:
+// a device may stay offline 90). A device whose cursor is older than a purged tombstone downloads
+// its scopes again, keeping its unsent writes (sync_horizons.purged_before).
+PurgeResult purge(pqxx::connection& conn, int keepDays);
+
 // How far ahead of the server's clock a device's stamp may be before the server stamps the write
 // itself (a tablet with a wrong clock must not win every conflict for months).
 inline constexpr std::int64_t kMaxClockDriftMs = 5 * 60 * 1000;

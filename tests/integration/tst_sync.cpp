@@ -3,6 +3,7 @@
 // writes travel between devices, what the server refuses, exactly-once pushes, per-field
 // last-writer-wins, rollback of refused writes, and resuming after an outage.
 
+#include "server/sync/sync_store.h"
 #include "shared/protocol/envelope.h"
 #include "shared/sync/hlc.h"
 #include "tests/support/seed.h"
@@ -707,6 +708,63 @@ private Q_SLOTS:
         // What was typed is kept, with the card number masked.
         QCOMPARE(*textOf(d->store().row("call_notes", noteId), "body"),
                  std::string("card ****-****-****-1111 exp 12/29"));
+    }
+
+    void ninetyDaysAwayResumeWithoutAReset()
+    {
+        const QString path = m_caches.filePath(QStringLiteral("away.sqlite"));
+        auto d = device(m_chain.staffA, "away", path);
+        d->connect();
+        QVERIFY(d->waitLive());
+        d->disconnect();
+        // While the tablet sits in a drawer for three months, a task is deleted.
+        const std::string taskId = newId();
+        exec("INSERT INTO tasks (id, organisation_id, location_id, kind, title, due_at) VALUES ('" +
+             taskId + "', '" + m_chain.org + "', '" + m_chain.storeA +
+             "', 'follow_up', 'Old news', now())");
+        scalar("SELECT sync_sequence('" + m_chain.org + "')");
+        exec("DELETE FROM tasks WHERE id = '" + taskId + "'");
+        scalar("SELECT sync_sequence('" + m_chain.org + "')");
+        exec("UPDATE sync_log SET changed_at = now() - interval '95 days' WHERE entity = 'tasks' "
+             "AND row_key = '" +
+             taskId + "'");
+        // The nightly purge keeps 400 days: the tombstone stays, the tablet just catches up.
+        QCOMPARE(cc::server::sync::purge(*m_db, 400).tombstones, std::int64_t(0));
+        const std::string note = newId();
+        QVERIFY(d->client().write("call_notes", Op::Insert, note,
+                                  {{"id", text(note)},
+                                   {"customer_id", text(m_chain.customerA)},
+                                   {"location_id", text(m_chain.storeA)},
+                                   {"body", text("Back from the drawer")}}));
+        const auto seen = d->received().size();
+        d->connect();
+        QVERIFY(d->waitSettled());
+        const auto* first = [&]() -> const cc::protocol::Changes* {
+            for (auto i = seen; i < d->received().size(); ++i) {
+                if (const auto* c = std::get_if<cc::protocol::Changes>(&d->received()[i].body)) {
+                    return c;
+                }
+            }
+            return nullptr;
+        }();
+        QVERIFY(first != nullptr);
+        QVERIFY(!first->reset);
+        QCOMPARE(scalar("SELECT count(*) FROM call_notes WHERE id = '" + note + "'"),
+                 std::string("1"));
+
+        // A purge with a shorter memory forgets that tombstone: a device that had not seen it
+        // would have to start over; this one had, so it just goes on.
+        const auto purged = cc::server::sync::purge(*m_db, 30);
+        QCOMPARE(purged.tombstones, std::int64_t(0)); // 95 days < 100: never less than 100 kept
+        exec("UPDATE sync_log SET changed_at = now() - interval '500 days' WHERE entity = "
+             "'tasks' AND row_key = '" +
+             taskId + "'");
+        QCOMPARE(cc::server::sync::purge(*m_db, 400).tombstones, std::int64_t(1));
+        QVERIFY(!scalar("SELECT purged_before FROM sync_horizons WHERE organisation_id = '" +
+                        m_chain.org + "'")
+                     .empty());
+        QVERIFY(barrier(*d));
+        exec("DELETE FROM sync_horizons");
     }
 
     void resumesAfterAnOutageAndAResetKeepsUnsentWrites()
