@@ -50,13 +50,15 @@ std::string stamp()
     return cc::sync::encode(cc::sync::Hlc{nowMs(), 0, "test-raw"});
 }
 
-const std::string* textOf(const std::optional<Fields>& row, std::string_view field)
+// A copy: the row is often a temporary.
+std::optional<std::string> textOf(const std::optional<Fields>& row, std::string_view field)
 {
     if (!row) {
-        return nullptr;
+        return std::nullopt;
     }
     const Value* v = cc::sync::find(*row, field);
-    return v ? std::get_if<std::string>(v) : nullptr;
+    const auto* s = v ? std::get_if<std::string>(v) : nullptr;
+    return s ? std::optional<std::string>(*s) : std::nullopt;
 }
 
 } // namespace
@@ -101,7 +103,7 @@ class TestSync : public QObject {
         exec("UPDATE locations SET address = '" + mark + "' WHERE id = '" + m_chain.storeB + "'");
         return SyncDevice::waitFor(
             [&] {
-                const auto* address = textOf(d.store().row("locations", m_chain.storeB), "address");
+                const auto address = textOf(d.store().row("locations", m_chain.storeB), "address");
                 return address && *address == mark;
             },
             10000);
@@ -276,7 +278,7 @@ private Q_SLOTS:
              m_chain.customerA + "'");
         QVERIFY(SyncDevice::waitFor(
             [&] {
-                const auto* name =
+                const auto name =
                     textOf(d->store().row("customers", m_chain.customerA), "display_name");
                 return name && *name == "Alice Renamed";
             },
