@@ -195,6 +195,17 @@ int ServerProcess::terminate(int timeoutMs)
     return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
 }
 
+bool ServerProcess::kill(int timeoutMs)
+{
+    if (!running()) {
+        return true;
+    }
+    m_process.kill(); // SIGKILL
+    const bool ended = m_process.waitForFinished(timeoutMs);
+    m_output += m_process.readAll();
+    return ended;
+}
+
 int ServerProcess::waitForExit(int timeoutMs)
 {
     if (running() && !m_process.waitForFinished(timeoutMs)) {

@@ -53,6 +53,9 @@ public:
 
     // Sends SIGTERM and waits; returns the exit code, or -1 if it had to be killed.
     int terminate(int timeoutMs = 15000);
+    // Sends SIGKILL (no shutdown at all, as a crash or the OOM killer would) and waits for the
+    // process to end; false if it did not end in time.
+    bool kill(int timeoutMs = 5000);
     // Waits for the process to end by itself; returns its exit code, or -1 on timeout or crash.
     int waitForExit(int timeoutMs);
     bool running() const { return m_process.state() != QProcess::NotRunning; }
