@@ -14,7 +14,7 @@ ApplicationWindow {
     visible: true
     title: qsTr("Call Commander")
 
-    // A page to open once signed in ("tasks"), for demos and screenshots.
+    // A page to open once signed in ("tasks", "conflicts"), for demos and screenshots.
     property string startPage: ""
 
     Material.theme: Material.Light
@@ -43,7 +43,14 @@ ApplicationWindow {
             onPeopleRequested: stack.push(usersPage)
             onAuditRequested: stack.push(auditPage)
             onTasksRequested: stack.push(tasksPage)
+            onConflictsRequested: stack.push(conflictsPage)
         }
+    }
+
+    Component {
+        id: conflictsPage
+
+        ConflictsPage {}
     }
 
     Component {
@@ -72,6 +79,8 @@ ApplicationWindow {
                 stack.push(statusPage)
             if (window.startPage === "tasks")
                 stack.push(tasksPage)
+            else if (window.startPage === "conflicts")
+                stack.push(conflictsPage)
         }
         function onStateChanged() {
             if (Session.state === Session.SignedOut && stack.depth > 1)

@@ -63,7 +63,7 @@ int main(int argc, char* argv[])
                                          QStringLiteral("E-mail address to sign in with."),
                                          QStringLiteral("address"));
     const QCommandLineOption pageOption(QStringLiteral("page"),
-                                        QStringLiteral("Page to open once signed in (tasks)."),
+                                        QStringLiteral("Page to open once signed in (tasks, conflicts)."),
                                         QStringLiteral("name"));
     parser.addOptions(
         {serverOption, caOption, organisationOption, emailOption, screenshotOption, pageOption});

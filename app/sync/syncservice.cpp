@@ -129,6 +129,35 @@ public:
         return out;
     }
 
+    QVector<QVariantMap> conflicts() const
+    {
+        QVector<QVariantMap> out;
+        if (!m_store) {
+            return out;
+        }
+        for (const auto& c : m_store->conflicts()) {
+            QStringList fields;
+            for (const auto& f : c.fields) {
+                fields << QString::fromStdString(f);
+            }
+            out.push_back({{QStringLiteral("id"), static_cast<qlonglong>(c.id)},
+                           {QStringLiteral("kind"), QString::fromStdString(c.kind)},
+                           {QStringLiteral("entity"), QString::fromStdString(c.entity)},
+                           {QStringLiteral("key"), QString::fromStdString(c.key)},
+                           {QStringLiteral("reason"), QString::fromStdString(c.reason)},
+                           {QStringLiteral("fields"), fields},
+                           {QStringLiteral("atMs"), static_cast<qlonglong>(c.atMs)}});
+        }
+        return out;
+    }
+
+    void dismissConflict(qint64 id)
+    {
+        if (m_store && m_store->dismissConflict(id)) {
+            report();
+        }
+    }
+
 Q_SIGNALS:
     void statusUpdated(const cc::app::SyncService::Snapshot& snapshot);
     void rowsChanged(const QStringList& entities);
@@ -292,6 +321,31 @@ void SyncService::readRows(const QString& entity, QObject* context, RowsDone don
                 Qt::QueuedConnection);
         },
         Qt::QueuedConnection);
+}
+
+void SyncService::readConflicts(QObject* context, RowsDone done)
+{
+    QMetaObject::invokeMethod(
+        m_worker,
+        [service = this, worker = m_worker, guard = QPointer<QObject>(context),
+         done = std::move(done)] {
+            auto rows = worker->conflicts();
+            QMetaObject::invokeMethod(
+                service,
+                [guard, done, rows = std::move(rows)] {
+                    if (guard) {
+                        done(rows);
+                    }
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void SyncService::dismissConflict(qint64 id)
+{
+    QMetaObject::invokeMethod(
+        m_worker, [worker = m_worker, id] { worker->dismissConflict(id); }, Qt::QueuedConnection);
 }
 
 } // namespace cc::app

@@ -87,6 +87,10 @@ public:
                QObject* context, WriteDone done);
     // Every cached row of `entity` (fields by name), read on the worker.
     void readRows(const QString& entity, QObject* context, RowsDone done);
+    // The writes of this device the server did not keep (kind, entity, key, reason, fields,
+    // at), oldest first; and forgetting one once its person has seen it.
+    void readConflicts(QObject* context, RowsDone done);
+    void dismissConflict(qint64 id);
 
 Q_SIGNALS:
     void statusChanged();

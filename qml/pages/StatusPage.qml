@@ -13,6 +13,7 @@ Page {
     signal peopleRequested
     signal auditRequested
     signal tasksRequested
+    signal conflictsRequested
 
     // "Synced 12 s ago", refreshed while the page is shown.
     property date now: new Date()
@@ -111,14 +112,27 @@ Page {
                         wrapMode: Text.WordWrap
                         Layout.fillWidth: true
                     }
-                    Label {
+                    RowLayout {
                         visible: Sync.conflictCount > 0
-                        text: (Sync.conflictCount === 1 ? qsTr("1 of your changes was not kept") : qsTr("%1 of your changes were not kept").arg(Sync.conflictCount))
-                              + qsTr(": someone changed the same thing later, or the server refused it")
-                        font.pixelSize: 15
-                        color: "#8a1c12"
-                        wrapMode: Text.WordWrap
+                        spacing: 12
                         Layout.fillWidth: true
+
+                        Label {
+                            objectName: "conflictCount"
+                            text: Sync.conflictCount === 1 ? qsTr("1 of your changes was not kept")
+                                                           : qsTr("%1 of your changes were not kept").arg(Sync.conflictCount)
+                            font.pixelSize: 15
+                            color: "#8a1c12"
+                            wrapMode: Text.WordWrap
+                            Layout.fillWidth: true
+                        }
+                        Button {
+                            objectName: "conflictsButton"
+                            text: qsTr("See why")
+                            implicitHeight: 48
+                            Accessible.name: qsTr("See which changes were not kept and why")
+                            onClicked: page.conflictsRequested()
+                        }
                     }
                 }
             }

@@ -3,6 +3,7 @@
 // the model fills from the cache and follows changes made elsewhere, and a task marked done
 // offline reaches the server once the connection is back.
 
+#include "app/models/conflictsmodel.h"
 #include "app/models/tasksmodel.h"
 #include "app/net/serverconnection.h"
 #include "app/sync/syncservice.h"
@@ -127,6 +128,40 @@ private Q_SLOTS:
                    });
         QVERIFY(errors.wait(10000));
         QCOMPARE(sync.pendingWrites(), 0);
+
+        // A change the server refuses is undone here and listed with its reason until dismissed.
+        cc::app::ConflictsModel conflicts;
+        QAbstractItemModelTester conflictsTester(
+            &conflicts, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        conflicts.setService(&sync);
+        QCOMPARE(conflicts.rowCount(), 0);
+        connection.disconnectFromServer();
+        QVERIFY(SyncDevice::waitFor([&] { return sync.state() == SyncService::State::Offline; },
+                                    10000));
+        tasks.setShowDone(false);
+        QVERIFY(SyncDevice::waitFor([&] { return tasks.rowCount() == 1; }, 10000));
+        const QString doomed = tasks.data(tasks.index(0), cc::app::TasksModel::IdRole).toString();
+        {
+            pqxx::work tx(*m_db); // someone removes it meanwhile
+            tx.exec_params("DELETE FROM tasks WHERE id = $1", doomed.toStdString());
+            tx.commit();
+        }
+        tasks.markDone(0);
+        QVERIFY(SyncDevice::waitFor([&] { return sync.pendingWrites() == 1; }, 10000));
+        connection.connectToServer();
+        QVERIFY(SyncDevice::waitFor(
+            [&] { return sync.conflictCount() == 1 && conflicts.rowCount() == 1; }, 15000));
+        const QModelIndex notice = conflicts.index(0);
+        QVERIFY(conflicts.data(notice, cc::app::ConflictsModel::RefusedRole).toBool());
+        QVERIFY(conflicts.data(notice, cc::app::ConflictsModel::ReasonRole)
+                    .toString()
+                    .contains(QLatin1String("no such row")));
+        QCOMPARE(conflicts.data(notice, cc::app::ConflictsModel::WhatRole).toString(),
+                 QStringLiteral("a callback or follow-up"));
+        QVERIFY(SyncDevice::waitFor([&] { return tasks.rowCount() == 0; }, 10000));
+        conflicts.dismiss(0);
+        QCOMPARE(conflicts.rowCount(), 0);
+        QVERIFY(SyncDevice::waitFor([&] { return sync.conflictCount() == 0; }, 10000));
 
         sync.stop();
         QVERIFY(SyncDevice::waitFor([&] { return !sync.active(); }, 10000));

@@ -1,0 +1,130 @@
+#include "app/models/conflictsmodel.h"
+
+#include <algorithm>
+
+namespace cc::app {
+namespace {
+
+QString describe(const QString& entity)
+{
+    static const QHash<QString, QString> names = {
+        {QStringLiteral("customers"), QObject::tr("a customer")},
+        {QStringLiteral("customer_phones"), QObject::tr("a customer's phone number")},
+        {QStringLiteral("calls"), QObject::tr("a call")},
+        {QStringLiteral("call_notes"), QObject::tr("a note")},
+        {QStringLiteral("tasks"), QObject::tr("a callback or follow-up")},
+        {QStringLiteral("appointments"), QObject::tr("an appointment")},
+    };
+    return names.value(entity, entity);
+}
+
+} // namespace
+
+ConflictsModel::ConflictsModel(QObject* parent)
+    : QAbstractListModel(parent)
+{}
+
+void ConflictsModel::setService(SyncService* service)
+{
+    if (m_service == service) {
+        return;
+    }
+    if (m_service) {
+        disconnect(m_service, nullptr, this, nullptr);
+    }
+    m_service = service;
+    if (m_service) {
+        // The count in the status says when the list changed.
+        connect(m_service, &SyncService::statusChanged, this, [this] {
+            if (m_service->conflictCount() != m_conflicts.size()) {
+                reload();
+            }
+        });
+        reload();
+    }
+    Q_EMIT serviceChanged();
+}
+
+int ConflictsModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_conflicts.size());
+}
+
+QVariant ConflictsModel::data(const QModelIndex& index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) {
+        return {};
+    }
+    const Conflict& c = m_conflicts.at(index.row());
+    switch (role) {
+    case IdRole:
+        return c.id;
+    case RefusedRole:
+        return c.refused;
+    case Qt::DisplayRole:
+    case WhatRole:
+        return c.what;
+    case ReasonRole:
+        return c.reason;
+    case FieldsRole:
+        return c.fields;
+    case AtRole:
+        return c.at;
+    default:
+        return {};
+    }
+}
+
+QHash<int, QByteArray> ConflictsModel::roleNames() const
+{
+    return {{IdRole, "conflictId"}, {RefusedRole, "refused"}, {WhatRole, "what"},
+            {ReasonRole, "reason"}, {FieldsRole, "fields"},   {AtRole, "at"}};
+}
+
+void ConflictsModel::reload()
+{
+    if (!m_service) {
+        return;
+    }
+    if (m_loading) {
+        m_reloadAgain = true;
+        return;
+    }
+    m_loading = true;
+    Q_EMIT loadingChanged();
+    m_service->readConflicts(this, [this](const QVector<QVariantMap>& rows) {
+        QVector<Conflict> next;
+        next.reserve(rows.size());
+        for (const auto& r : rows) {
+            next.push_back(
+                {r.value(QStringLiteral("id")).toLongLong(),
+                 r.value(QStringLiteral("kind")).toString() == QLatin1String("rejected"),
+                 describe(r.value(QStringLiteral("entity")).toString()),
+                 r.value(QStringLiteral("reason")).toString(),
+                 r.value(QStringLiteral("fields")).toStringList(),
+                 QDateTime::fromMSecsSinceEpoch(r.value(QStringLiteral("atMs")).toLongLong())});
+        }
+        std::reverse(next.begin(), next.end()); // newest first
+        beginResetModel();
+        m_conflicts = std::move(next);
+        endResetModel();
+        m_loading = false;
+        Q_EMIT loadingChanged();
+        if (std::exchange(m_reloadAgain, false)) {
+            reload();
+        }
+    });
+}
+
+void ConflictsModel::dismiss(int row)
+{
+    if (row < 0 || row >= m_conflicts.size() || !m_service) {
+        return;
+    }
+    m_service->dismissConflict(m_conflicts.at(row).id);
+    beginRemoveRows({}, row, row);
+    m_conflicts.removeAt(row);
+    endRemoveRows();
+}
+
+} // namespace cc::app
