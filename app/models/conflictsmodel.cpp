@@ -18,6 +18,15 @@ QString describe(const QString& entity)
     return names.value(entity, entity);
 }
 
+// "display_name" -> "display name": field names as a person reads them.
+QStringList readable(QStringList fields)
+{
+    for (auto& f : fields) {
+        f.replace(QLatin1Char('_'), QLatin1Char(' '));
+    }
+    return fields;
+}
+
 } // namespace
 
 ConflictsModel::ConflictsModel(QObject* parent)
@@ -101,7 +110,7 @@ void ConflictsModel::reload()
                  r.value(QStringLiteral("kind")).toString() == QLatin1String("rejected"),
                  describe(r.value(QStringLiteral("entity")).toString()),
                  r.value(QStringLiteral("reason")).toString(),
-                 r.value(QStringLiteral("fields")).toStringList(),
+                 readable(r.value(QStringLiteral("fields")).toStringList()),
                  QDateTime::fromMSecsSinceEpoch(r.value(QStringLiteral("atMs")).toLongLong())});
         }
         std::reverse(next.begin(), next.end()); // newest first
