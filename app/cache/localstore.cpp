@@ -1217,9 +1217,10 @@ struct LocalStore::Impl {
                     // reflects both (a re-sent entry gets its first decision back, while the
                     // row may have changed since); folding the write into it would bring back
                     // a value the server no longer has, and no change would come to undo it.
-                    // No version (the row was not numbered yet when the server answered) means
-                    // newer than anything held: fold, the stream brings the row soon.
-                    if (t != nullptr && base && (r.version == 0 || r.version > base->version)) {
+                    // No version (the server could not say, or the row was not numbered yet):
+                    // do not guess. A replayed answer may be older than the base; the stream
+                    // brings the row's current state either way.
+                    if (t != nullptr && base && r.version > base->version) {
                         foldIntoBase(*t, *e, *base, r.overridden);
                     }
                 }

@@ -88,8 +88,8 @@ private:
     Status m_status;
     std::size_t m_maxPushMutations = 500;
     std::uint64_t m_requestSeq = 0;
-    std::string m_pushId;      // the push awaiting its answer, if any
-    std::string m_subscribeId; // the subscribe awaiting its first page, if any
+    std::string m_pushId;       // the push awaiting its answer, if any
+    std::string m_subscribeId;  // the subscribe awaiting its first page, if any
     bool m_fromScratch = false; // the next subscribe asks for everything again
     ReconnectPolicy m_pushRetryPolicy;
     ReconnectPolicy m_syncRetryPolicy;

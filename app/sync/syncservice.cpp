@@ -74,6 +74,7 @@ public:
         close();
         auto opened = cache::LocalStore::open(path.toStdString(), deviceId.toStdString());
         if (!opened) {
+            relay->deleteLater();
             SyncService::Snapshot s;
             s.lastError = tr("The offline cache cannot be opened: %1")
                               .arg(QString::fromStdString(opened.error()));
@@ -258,7 +259,11 @@ void SyncService::start(const QString& folder, const QString& organisation, cons
             .left(24);
     const QString path =
         QDir(folder).filePath(QStringLiteral("cache-%1.sqlite").arg(QString::fromLatin1(who)));
+    if (m_relay) {
+        m_relay->deactivate();
+    }
     auto* relay = new TransportRelay(m_connection);
+    m_relay = relay;
     const bool connected = m_connection->state() == ServerConnection::State::Connected;
     const QString deviceId =
         m_connection->deviceId().isEmpty() ? QStringLiteral("device") : m_connection->deviceId();
@@ -272,6 +277,9 @@ void SyncService::start(const QString& folder, const QString& organisation, cons
 
 void SyncService::stop()
 {
+    if (m_relay) {
+        m_relay->deactivate(); // at once: the worker may still have sends on their way
+    }
     QMetaObject::invokeMethod(
         m_worker, [worker = m_worker] { worker->close(); }, Qt::QueuedConnection);
 }

@@ -100,7 +100,8 @@ Q_SIGNALS:
 private:
     ServerConnection* m_connection;
     QThread m_thread;
-    SyncWorker* m_worker = nullptr; // lives on m_thread
+    SyncWorker* m_worker = nullptr;   // lives on m_thread
+    QPointer<TransportRelay> m_relay; // the current person's, GUI thread
     Snapshot m_status;
 };
 

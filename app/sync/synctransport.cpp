@@ -53,7 +53,9 @@ TransportRelay::TransportRelay(ServerConnection* connection)
 
 void TransportRelay::send(const protocol::Envelope& envelope)
 {
-    m_connection->send(envelope);
+    if (m_active) {
+        m_connection->send(envelope);
+    }
 }
 
 void TransportRelay::announce()
@@ -63,6 +65,9 @@ void TransportRelay::announce()
 
 void TransportRelay::reconnect()
 {
+    if (!m_active) {
+        return;
+    }
     m_connection->disconnectFromServer();
     m_connection->connectToServer();
 }

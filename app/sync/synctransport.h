@@ -55,6 +55,9 @@ public:
     void reconnect();
     // Emits connectedChanged with the current state (for a listener that just arrived).
     void announce();
+    // From now on sends nothing more (its person signed out: nothing of theirs may go out on
+    // the next person's connection). GUI thread.
+    void deactivate() { m_active = false; }
 
 Q_SIGNALS:
     void connectedChanged(bool connected);
@@ -62,6 +65,7 @@ Q_SIGNALS:
 
 private:
     ServerConnection* m_connection;
+    bool m_active = true;
 };
 
 // The client lives on a worker thread, the connection on the GUI thread: messages and state cross

@@ -345,13 +345,15 @@ struct Server::Impl {
     ops::Readiness readiness;
     ssl::context tls;
     NodeContext ctx;
+    // Before `ioc`: sessions that `ioc`'s pending handlers still hold leave the hub as they go.
+    // (It keeps a reference to `database`, declared later, but uses it only once running.)
+    sync::SyncHub syncHub{database};
     asio::io_context ioc;
     tcp::acceptor acceptor;
     asio::steady_timer acceptRetry;
     asio::steady_timer shutdownTimer;
     asio::signal_set signals;
     db::Database database;
-    sync::SyncHub syncHub{database};
     asio::steady_timer syncPoll;
     std::unique_ptr<db::NotificationListener> listener; // stopped before anything it touches
     std::uint16_t boundPort = 0;

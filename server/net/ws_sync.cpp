@@ -96,6 +96,13 @@ void WsSession::subscribe(const std::string& id, const protocol::Subscribe& requ
                                  id);
                 return;
             }
+            if (start->page->expired) {
+                self->m_syncMode = SyncMode::Idle;
+                self->replyError(protocol::ErrorCode::InvalidCursor,
+                                 "this server no longer holds changes that old; download again",
+                                 id);
+                return;
+            }
             self->m_scope = std::move(start->scope);
             self->m_scopeVersion = start->current;
             self->m_cursor = start->reset ? 0 : cursor;
@@ -169,7 +176,7 @@ void WsSession::readNextPage(bool countRemaining, bool serverInitiated)
                 self->m_syncRetry.expires_after(std::chrono::seconds(1));
                 self->m_syncRetry.async_wait([weak](error_code ec) {
                     if (auto again = weak.lock(); again && !ec && !again->m_closing) {
-                        again->readNextPage(true, true);
+                        again->readNextPage(false, true);
                     }
                 });
                 return;
@@ -179,6 +186,14 @@ void WsSession::readNextPage(bool countRemaining, bool serverInitiated)
                 self->m_syncMode = SyncMode::AwaitingPull;
                 self->replyError(protocol::ErrorCode::NotReady,
                                  "sync is unavailable right now; pull again", {});
+                return;
+            }
+            if (page->expired) {
+                // The device starts over on a fresh connection (it keeps its unsent writes).
+                self->m_syncMode = SyncMode::Idle;
+                self->replyError(protocol::ErrorCode::InvalidCursor,
+                                 "this server no longer holds changes that old; download again",
+                                 {});
                 return;
             }
             if (countRemaining) {
@@ -208,14 +223,16 @@ void WsSession::sendPage(sync::Page&& page, bool reset)
         std::max<std::int64_t>(0, m_remaining - static_cast<std::int64_t>(page.rows.size()));
     changes.remaining = page.complete ? 0 : std::max<std::int64_t>(m_remaining, 1);
     changes.scopeKey = m_scope->key;
+    if (changesOwnAccess(page.rows)) {
+        // Rows after the change were chosen by the old scope: send none of them.
+        closeForAccessChange();
+        return;
+    }
     changes.rows = std::move(page.rows);
     m_cursor = page.to;
-    const bool accessChanged = changesOwnAccess(changes.rows);
     enqueue(std::make_shared<const std::string>(protocol::encode(
         protocol::Envelope{protocol::kMaxProtocolVersion, {}, std::move(changes)})));
-    if (accessChanged) {
-        closeForAccessChange();
-    } else if (page.complete) {
+    if (page.complete) {
         goLive();
     } else {
         m_syncMode = SyncMode::AwaitingPull;
@@ -261,7 +278,7 @@ void WsSession::goLive()
         // Too much arrived while catching up to hold, or the hub is ahead: read it instead.
         m_batchesOverflowed = false;
         m_heldBatches.clear();
-        readNextPage(true, true);
+        readNextPage(false, true);
         return;
     }
     while (!m_heldBatches.empty() && m_syncMode == SyncMode::Live) {
@@ -298,22 +315,24 @@ void WsSession::onSyncBatch(const std::shared_ptr<const sync::SharedBatch>& batc
         return; // already sent by a catch-up page
     }
     if (b.from > m_cursor + 1) {
-        readNextPage(true, true); // a gap (this node started handing out later): read it
+        readNextPage(false, true); // a gap (this node started handing out later): read it
         return;
-    }
-    auto message = batch->messageFor(*m_scope, m_cursor);
-    const std::int64_t previous = std::exchange(m_cursor, b.to);
-    if (message) {
-        enqueue(std::move(message));
     }
     std::vector<protocol::SyncRow> fresh;
     for (const auto& row : b.rows) {
-        if (row.row.version > previous) {
+        if (row.row.version > m_cursor) {
             fresh.push_back(row.row);
         }
     }
     if (changesOwnAccess(fresh)) {
+        // Rows after the change were chosen by the old scope: send none of them.
         closeForAccessChange();
+        return;
+    }
+    auto message = batch->messageFor(*m_scope, m_cursor);
+    m_cursor = b.to;
+    if (message) {
+        enqueue(std::move(message));
     }
 }
 
@@ -374,11 +393,12 @@ void WsSession::startPush()
         });
     };
     m_ctx.database.submit(
-        [resume, userId = m_protocol.principal()->userId, device = m_protocol.deviceId(),
+        [resume, userId = m_protocol.principal()->userId,
+         organisationId = m_protocol.principal()->organisationId, device = m_protocol.deviceId(),
          mutations = std::move(request.mutations), clock = m_clock](pqxx::connection& conn) {
             // The scope is read again for every push: a store or role change applies at once.
             const auto scope = sync::loadScope(conn, userId);
-            if (!scope) {
+            if (!scope || scope->organisationId != organisationId) {
                 resume(std::nullopt, true);
                 return;
             }

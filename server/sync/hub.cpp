@@ -56,16 +56,22 @@ SyncHub::SyncHub(db::Database& database, std::size_t batchLimit)
 std::int64_t SyncHub::add(const std::string& organisationId,
                           const std::shared_ptr<SyncSubscriber>& subscriber, std::int64_t cursor)
 {
-    const std::lock_guard lock(m_mutex);
-    Org& org = m_orgs[organisationId];
-    if (org.dispatched < 0) {
-        // The first subscriber's cursor is where this node starts handing out batches; a later
-        // subscriber that is behind finds the gap itself and catches up by reading.
-        org.dispatched = cursor;
+    Reads reads;
+    std::int64_t dispatched = 0;
+    {
+        const std::lock_guard lock(m_mutex);
+        Org& org = m_orgs[organisationId];
+        if (org.dispatched < 0) {
+            // The first subscriber's cursor is where this node starts handing out batches; a
+            // later subscriber that is behind finds the gap itself and catches up by reading.
+            org.dispatched = cursor;
+        }
+        org.subscribers[subscriber.get()] = subscriber;
+        claimRead(organisationId, org, reads); // anything committed since the subscriber's read
+        dispatched = org.dispatched;
     }
-    org.subscribers[subscriber.get()] = subscriber;
-    startRead(organisationId, org); // anything committed since the subscriber's read
-    return org.dispatched;
+    submit(std::move(reads));
+    return dispatched;
 }
 
 void SyncHub::remove(const std::string& organisationId, const SyncSubscriber* subscriber)
@@ -83,19 +89,27 @@ void SyncHub::remove(const std::string& organisationId, const SyncSubscriber* su
 
 void SyncHub::notify(const std::string& organisationId)
 {
-    const std::lock_guard lock(m_mutex);
-    const auto it = m_orgs.find(organisationId);
-    if (it != m_orgs.end()) {
-        startRead(organisationId, it->second);
+    Reads reads;
+    {
+        const std::lock_guard lock(m_mutex);
+        const auto it = m_orgs.find(organisationId);
+        if (it != m_orgs.end()) {
+            claimRead(organisationId, it->second, reads);
+        }
     }
+    submit(std::move(reads));
 }
 
 void SyncHub::pollAll()
 {
-    const std::lock_guard lock(m_mutex);
-    for (auto& [id, org] : m_orgs) {
-        startRead(id, org);
+    Reads reads;
+    {
+        const std::lock_guard lock(m_mutex);
+        for (auto& [id, org] : m_orgs) {
+            claimRead(id, org, reads);
+        }
     }
+    submit(std::move(reads));
 }
 
 std::size_t SyncHub::subscribers() const
@@ -108,7 +122,7 @@ std::size_t SyncHub::subscribers() const
     return n;
 }
 
-void SyncHub::startRead(const std::string& organisationId, Org& org)
+void SyncHub::claimRead(const std::string& organisationId, Org& org, Reads& reads)
 {
     if (org.reading) {
         org.dirty = true; // read again when this read is done
@@ -116,18 +130,26 @@ void SyncHub::startRead(const std::string& organisationId, Org& org)
     }
     org.reading = true;
     org.dirty = false;
-    const std::int64_t after = org.dispatched;
-    m_database.submit(
-        [this, organisationId, after](pqxx::connection& conn) {
-            // Number what has committed since (whichever node gets there first does it), then
-            // read it.
-            sequence(conn, organisationId);
-            onBatch(organisationId, readBatch(conn, organisationId, after, m_batchLimit));
-        },
-        [this, organisationId](const std::string& reason) {
-            log::warn("sync", "fan-out read failed (retried within a second): " + reason);
-            onBatch(organisationId, std::nullopt);
-        });
+    reads.emplace_back(organisationId, org.dispatched);
+}
+
+void SyncHub::submit(Reads reads)
+{
+    // Never with m_mutex held: a full queue calls the failure callback right here, and that
+    // callback takes the mutex.
+    for (auto& [organisationId, after] : reads) {
+        m_database.submit(
+            [this, organisationId, after = after](pqxx::connection& conn) {
+                // Number what has committed since (whichever node gets there first does it),
+                // then read it.
+                sequence(conn, organisationId);
+                onBatch(organisationId, readBatch(conn, organisationId, after, m_batchLimit));
+            },
+            [this, organisationId](const std::string& reason) {
+                log::warn("sync", "fan-out read failed (retried within a second): " + reason);
+                onBatch(organisationId, std::nullopt);
+            });
+    }
 }
 
 void SyncHub::onBatch(const std::string& organisationId, std::optional<Batch> batch)
@@ -143,7 +165,7 @@ void SyncHub::onBatch(const std::string& organisationId, std::optional<Batch> ba
         Org& org = it->second;
         if (batch && batch->to > org.dispatched) {
             org.dispatched = batch->to;
-            if (batch->rows.size() >= m_batchLimit) {
+            if (batch->truncated) {
                 org.dirty = true; // a full batch: more is waiting
             }
             shared = std::make_shared<const SharedBatch>(std::move(*batch));
@@ -162,18 +184,22 @@ void SyncHub::onBatch(const std::string& organisationId, std::optional<Batch> ba
     for (const auto& target : targets) {
         target->deliver(shared);
     }
-    const std::lock_guard lock(m_mutex);
-    const auto it = m_orgs.find(organisationId);
-    if (it == m_orgs.end()) {
-        return;
+    Reads reads;
+    {
+        const std::lock_guard lock(m_mutex);
+        const auto it = m_orgs.find(organisationId);
+        if (it == m_orgs.end()) {
+            return;
+        }
+        Org& org = it->second;
+        org.reading = false;
+        if (org.subscribers.empty()) {
+            m_orgs.erase(it);
+        } else if (org.dirty && batch) {
+            claimRead(organisationId, org, reads); // a failed read waits for the next poll
+        }
     }
-    Org& org = it->second;
-    org.reading = false;
-    if (org.subscribers.empty()) {
-        m_orgs.erase(it);
-    } else if (org.dirty && batch) {
-        startRead(organisationId, org); // a failed read waits for the next poll
-    }
+    submit(std::move(reads));
 }
 
 } // namespace cc::server::sync

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace cc::server::db {
 class Database;
@@ -74,7 +76,9 @@ private:
         bool dirty = false;
         std::map<const SyncSubscriber*, std::weak_ptr<SyncSubscriber>> subscribers;
     };
-    void startRead(const std::string& organisationId, Org& org); // with m_mutex held
+    using Reads = std::vector<std::pair<std::string, std::int64_t>>; // organisation, after
+    void claimRead(const std::string& organisationId, Org& org, Reads& reads); // m_mutex held
+    void submit(Reads reads);                                                  // m_mutex free
     void onBatch(const std::string& organisationId, std::optional<Batch> batch);
 
     db::Database& m_database;

@@ -1,5 +1,6 @@
 #include "server/sync/sync_store.h"
 
+#include "shared/domain/cardmask.h"
 #include "shared/sync/fields_json.h"
 #include "shared/sync/schema.h"
 
@@ -112,8 +113,13 @@ std::string contentHash(const protocol::Mutation& m)
     std::string material = m.entity + '\x1f' + m.key + '\x1f' +
                            std::string(cc::sync::toString(m.op)) + '\x1f' + m.hlc + '\x1f';
     for (const auto& f : m.fields) {
+        // Card numbers masked first, as the stored text is: not even a hash of one is kept.
+        std::string value = toParam(f.value).value_or("");
+        if (std::holds_alternative<std::string>(f.value)) {
+            value = domain::maskCardNumbers(value);
+        }
         material += f.name + '\x1e' + std::to_string(f.value.index()) + '\x1e' +
-                    toParam(f.value).value_or("") + '\x1f';
+                    std::to_string(value.size()) + ':' + value + '\x1f';
     }
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
@@ -477,8 +483,10 @@ CursorCheck checkCursor(pqxx::connection& conn, const std::string& organisationI
 {
     pqxx::read_transaction tx(conn);
     const pqxx::row r = tx.exec_params1(
-        "SELECT coalesce((SELECT max(version) FROM sync_log WHERE organisation_id = $1), 0), "
-        "coalesce((SELECT purged_before FROM sync_horizons WHERE organisation_id = $1), 0)",
+        // A dormant organisation whose newest entries were purged tombstones still counts them.
+        "SELECT greatest(coalesce((SELECT max(version) FROM sync_log WHERE organisation_id = "
+        "$1), 0), coalesce((SELECT purged_before FROM sync_horizons WHERE organisation_id = $1), "
+        "0)), coalesce((SELECT purged_before FROM sync_horizons WHERE organisation_id = $1), 0)",
         organisationId);
     return {r[0].as<std::int64_t>(), r[1].as<std::int64_t>()};
 }
@@ -489,18 +497,37 @@ Page readPage(pqxx::connection& conn, const SyncScope& scope, std::int64_t after
     // One snapshot for the rows and the organisation's newest version, so `to` never claims a
     // version whose rows this read could not see.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
+    Page page;
+    // A purge may have run since the reader's cursor was checked: tombstones it needs are gone.
+    const auto horizon = tx.exec_params("SELECT purged_before FROM sync_horizons WHERE "
+                                        "organisation_id = $1",
+                                        scope.organisationId);
+    if (after > 0 && !horizon.empty() && after < horizon[0][0].as<std::int64_t>()) {
+        page.expired = true;
+        page.to = after;
+        tx.commit();
+        return page;
+    }
     const std::string locations = uuidArray(scope.locations);
     const pqxx::result rows =
         tx.exec_params("SELECT " + std::string(kLogColumns) +
                            " FROM sync_log WHERE organisation_id = $1 AND version > $2 AND " +
                            std::string(kScopeFilter) + " ORDER BY version LIMIT $5",
                        scope.organisationId, after, scope.storeData(), locations, limit);
-    Page page;
     page.rows.reserve(rows.size());
+    std::size_t bytes = 0;
+    bool full = rows.size() == limit && limit > 0;
     for (const auto& r : rows) {
+        // Bounded in bytes too (at least one row), so a page of long notes still fits what a
+        // connection may queue.
+        bytes += r[4].size() + kRowOverheadBytes;
+        if (!page.rows.empty() && bytes > kMaxPageBytes) {
+            full = true;
+            break;
+        }
         page.rows.push_back(logRow(r));
     }
-    if (rows.size() == limit && limit > 0) {
+    if (full) {
         page.to = page.rows.back().version;
         if (countRemaining) {
             page.remaining =
@@ -534,7 +561,14 @@ Batch readBatch(pqxx::connection& conn, const std::string& organisationId, std::
     batch.organisationId = organisationId;
     batch.from = after + 1;
     batch.rows.reserve(rows.size());
+    std::size_t bytes = 0;
+    batch.truncated = rows.size() == limit && limit > 0;
     for (const auto& r : rows) {
+        bytes += r[4].size() + kRowOverheadBytes;
+        if (!batch.rows.empty() && bytes > kMaxPageBytes) {
+            batch.truncated = true;
+            break;
+        }
         LogRow row{logRow(r), std::nullopt};
         const std::string audience = r[7].as<std::string>();
         if (!audience.empty()) {
@@ -542,7 +576,7 @@ Batch readBatch(pqxx::connection& conn, const std::string& organisationId, std::
         }
         batch.rows.push_back(std::move(row));
     }
-    if (rows.size() == limit && limit > 0) {
+    if (batch.truncated) {
         batch.to = batch.rows.back().row.version;
     } else {
         batch.to = std::max(after, tx.exec_params1("SELECT coalesce(max(version), 0) FROM sync_log "

@@ -28,6 +28,7 @@ struct Page {
     std::int64_t to = 0;        // the reader holds everything of its scope up to here
     bool complete = false;      // nothing more after `to` (at the time of reading)
     std::int64_t remaining = 0; // rows of the scope after `to` (counted only when asked)
+    bool expired = false;       // tombstones after `after` were purged: the reader starts over
 };
 
 struct CursorCheck {
@@ -51,7 +52,12 @@ struct Batch {
     std::int64_t from = 0; // after + 1
     std::int64_t to = 0;   // everything of the organisation up to here is in `rows`
     std::vector<LogRow> rows;
+    bool truncated = false; // more rows were waiting than one batch holds
 };
+
+// What one page or batch carries at most, in rows' stored bytes (at least one row).
+inline constexpr std::size_t kMaxPageBytes = 1024 * 1024;
+inline constexpr std::size_t kRowOverheadBytes = 160; // key, version, stamps, JSON framing
 Batch readBatch(pqxx::connection& conn, const std::string& organisationId, std::int64_t after,
                 std::size_t limit);
 

@@ -25,7 +25,9 @@ inline constexpr std::size_t kMaxMessageLength = 1024;
 inline constexpr std::size_t kMaxTokenLength = 4096;
 inline constexpr std::size_t kMaxKeyLength = 200; // a synced row's key
 inline constexpr std::size_t kMaxFieldsPerRow = 64;
-inline constexpr std::size_t kMaxValueLength = 8192; // one field's text (the schema is stricter)
+// One field's text on the wire. The schema bounds what devices write; rows written elsewhere
+// (imports, SQL) are bounded by the database in characters, up to 4 bytes each in UTF-8.
+inline constexpr std::size_t kMaxValueLength = 64 * 1024;
 inline constexpr std::size_t kMaxMutationsPerPush = 1000;
 inline constexpr std::size_t kMaxRowsPerChanges = 10000;
 

@@ -137,7 +137,7 @@ constexpr std::array<std::string_view, 2> kCustomerPhoneKey{"customer_id", "numb
 constexpr std::array kCustomerPhoneFields = {
     uuid("customer_id", I | R, "customers"),
     field("number", Kind::E164, I | R),
-    text("label", I, 50),
+    text("label", I | F, 50),
 };
 constexpr std::array kCallFields = {
     uuid("id", 0),
@@ -393,6 +393,14 @@ Result<Value, Refused> checkValue(const FieldSpec& field, const Value& value)
         }
         if (s->find('\0') != std::string::npos) {
             return Refused{where(field) + " contains a NUL character"};
+        }
+        // Other control characters have no place in a name or a note (and cost six bytes each
+        // on the wire); tabs and line breaks are kept.
+        if (std::any_of(s->begin(), s->end(), [](char c) {
+                const auto u = static_cast<unsigned char>(c);
+                return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f;
+            })) {
+            return Refused{where(field) + " contains a control character"};
         }
         if (field.freeText) {
             return Value{domain::maskCardNumbers(*s)};

@@ -655,6 +655,40 @@ private Q_SLOTS:
         QCOMPARE(second.terminate(), 0);
     }
 
+    void longNotesArePagedByBytes()
+    {
+        // 700 notes of 3000 characters (2 MiB) written by an import: no page may carry them all.
+        exec("INSERT INTO call_notes (id, organisation_id, customer_id, location_id, body) "
+             "SELECT gen_random_uuid(), '" +
+             m_chain.org + "', '" + m_chain.customerA + "', '" + m_chain.storeA +
+             "', repeat('long note ', 300) FROM generate_series(1, 700)");
+        auto d = device(m_chain.staffA2, "long-notes");
+        d->connect();
+        QVERIFY(d->waitLive(30000));
+        int pages = 0;
+        for (const auto& e : d->received()) {
+            if (const auto* c = std::get_if<cc::protocol::Changes>(&e.body)) {
+                ++pages;
+                std::size_t bytes = 0;
+                for (const auto& row : c->rows) {
+                    for (const auto& f : row.fields) {
+                        if (const auto* t = std::get_if<std::string>(&f.value)) {
+                            bytes += t->size();
+                        }
+                    }
+                }
+                QVERIFY2(bytes <= cc::server::sync::kMaxPageBytes + 4096,
+                         qPrintable(QStringLiteral("a page of %1 bytes").arg(bytes)));
+            }
+        }
+        QVERIFY2(pages >= 2, "the notes came in one page");
+        QVERIFY(d->store().rowCount("call_notes") >= 700);
+        const std::string diff =
+            cc::test::differencesFromServer(*m_db, m_chain.staffA2, d->store());
+        QVERIFY2(diff.empty(), diff.c_str());
+        exec("DELETE FROM call_notes WHERE body LIKE 'long note %'");
+    }
+
     void noCardNumberIsStoredAnywhere()
     {
         const QString path = m_caches.filePath(QStringLiteral("cards.sqlite"));

@@ -171,6 +171,9 @@ private Q_SLOTS:
         QTest::newRow("not updatable") << "tasks" << 1 << c << "kind"
                                        << "callback"
                                        << "cannot be changed";
+        QTest::newRow("control character")
+            << "customers" << 1 << c << "display_name"
+            << QStringLiteral("a") + QChar(1) + QStringLiteral("b") << "control character";
         QTest::newRow("nul byte") << "customers" << 1 << c << "display_name"
                                   << QStringLiteral("a") + QChar(0) + QStringLiteral("b") << "NUL";
     }
