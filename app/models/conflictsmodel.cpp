@@ -30,28 +30,17 @@ QStringList readable(QStringList fields)
 } // namespace
 
 ConflictsModel::ConflictsModel(QObject* parent)
-    : QAbstractListModel(parent)
+    : CacheListModel(parent)
 {}
 
-void ConflictsModel::setService(SyncService* service)
+void ConflictsModel::watch(SyncService* service)
 {
-    if (m_service == service) {
-        return;
-    }
-    if (m_service) {
-        disconnect(m_service, nullptr, this, nullptr);
-    }
-    m_service = service;
-    if (m_service) {
-        // The count in the status says when the list changed.
-        connect(m_service, &SyncService::statusChanged, this, [this] {
-            if (m_service->conflictCount() != m_conflicts.size()) {
-                reload();
-            }
-        });
-        reload();
-    }
-    Q_EMIT serviceChanged();
+    // The count in the status says when the list changed.
+    connect(service, &SyncService::statusChanged, this, [this, service] {
+        if (service->conflictCount() != m_conflicts.size()) {
+            reload();
+        }
+    });
 }
 
 int ConflictsModel::rowCount(const QModelIndex& parent) const
@@ -90,18 +79,9 @@ QHash<int, QByteArray> ConflictsModel::roleNames() const
             {ReasonRole, "reason"}, {FieldsRole, "fields"},   {AtRole, "at"}};
 }
 
-void ConflictsModel::reload()
+void ConflictsModel::load(std::function<void()> finished)
 {
-    if (!m_service) {
-        return;
-    }
-    if (m_loading) {
-        m_reloadAgain = true;
-        return;
-    }
-    m_loading = true;
-    Q_EMIT loadingChanged();
-    m_service->readConflicts(this, [this](const QVector<QVariantMap>& rows) {
+    service()->readConflicts(this, [this, finished](const QVector<QVariantMap>& rows) {
         QVector<Conflict> next;
         next.reserve(rows.size());
         for (const auto& r : rows) {
@@ -117,20 +97,16 @@ void ConflictsModel::reload()
         beginResetModel();
         m_conflicts = std::move(next);
         endResetModel();
-        m_loading = false;
-        Q_EMIT loadingChanged();
-        if (std::exchange(m_reloadAgain, false)) {
-            reload();
-        }
+        finished();
     });
 }
 
 void ConflictsModel::dismiss(int row)
 {
-    if (row < 0 || row >= m_conflicts.size() || !m_service) {
+    if (row < 0 || row >= m_conflicts.size() || !service()) {
         return;
     }
-    m_service->dismissConflict(m_conflicts.at(row).id);
+    service()->dismissConflict(m_conflicts.at(row).id);
     beginRemoveRows({}, row, row);
     m_conflicts.removeAt(row);
     endRemoveRows();

@@ -1,8 +1,7 @@
 #pragma once
 
-#include "app/sync/syncservice.h"
+#include "app/models/cachelistmodel.h"
 
-#include <QAbstractListModel>
 #include <QDateTime>
 #include <QPointer>
 #include <QVector>
@@ -13,12 +12,9 @@ namespace cc::app {
 // This device's writes that the server did not keep, so nobody's work vanishes silently: a write
 // it refused (rolled back here, with the reason) or fields a later change made elsewhere kept.
 // Newest first; the person dismisses each once seen.
-class ConflictsModel : public QAbstractListModel {
+class ConflictsModel : public CacheListModel {
     Q_OBJECT
     QML_ELEMENT
-
-    Q_PROPERTY(cc::app::SyncService* sync READ service WRITE setService NOTIFY serviceChanged)
-    Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
 
 public:
     enum Role {
@@ -32,19 +28,12 @@ public:
     Q_ENUM(Role)
 
     explicit ConflictsModel(QObject* parent = nullptr);
-    SyncService* service() const { return m_service; }
-    void setService(SyncService* service);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
     QHash<int, QByteArray> roleNames() const override;
-    bool loading() const { return m_loading; }
 
     Q_INVOKABLE void dismiss(int row);
-
-Q_SIGNALS:
-    void serviceChanged();
-    void loadingChanged();
 
 private:
     struct Conflict {
@@ -55,12 +44,11 @@ private:
         QStringList fields;
         QDateTime at;
     };
-    void reload();
+    void load(std::function<void()> finished) override;
+    bool concerns(const QStringList& /*entities*/) const override { return false; }
+    void watch(SyncService* service) override;
 
-    QPointer<SyncService> m_service;
     QVector<Conflict> m_conflicts;
-    bool m_loading = false;
-    bool m_reloadAgain = false;
 };
 
 } // namespace cc::app

@@ -8,28 +8,13 @@
 namespace cc::app {
 
 TasksModel::TasksModel(QObject* parent)
-    : QAbstractListModel(parent)
+    : CacheListModel(parent)
 {}
 
-void TasksModel::setService(SyncService* service)
+bool TasksModel::concerns(const QStringList& entities) const
 {
-    if (m_service == service) {
-        return;
-    }
-    if (m_service) {
-        disconnect(m_service, nullptr, this, nullptr);
-    }
-    m_service = service;
-    if (m_service) {
-        connect(m_service, &SyncService::rowsChanged, this, [this](const QStringList& entities) {
-            if (entities.isEmpty() || entities.contains(QLatin1String("tasks")) ||
-                entities.contains(QLatin1String("customers"))) {
-                reload();
-            }
-        });
-        reload();
-    }
-    Q_EMIT serviceChanged();
+    return entities.contains(QLatin1String("tasks")) ||
+           entities.contains(QLatin1String("customers"));
 }
 
 int TasksModel::rowCount(const QModelIndex& parent) const
@@ -84,26 +69,18 @@ void TasksModel::setShowDone(bool show)
     }
 }
 
-void TasksModel::reload()
+void TasksModel::load(std::function<void()> finished)
 {
-    if (!m_service) {
-        return;
-    }
-    if (m_loading) {
-        m_reloadAgain = true; // coalesce bursts of changes into one more read
-        return;
-    }
-    m_loading = true;
-    Q_EMIT loadingChanged();
-    m_service->readRows(
-        QStringLiteral("customers"), this, [this](const QVector<QVariantMap>& rows) {
+    // Customers first, for the names; then the tasks.
+    service()->readRows(
+        QStringLiteral("customers"), this, [this, finished](const QVector<QVariantMap>& rows) {
             m_customerNames.clear();
             for (const auto& r : rows) {
                 m_customerNames.insert(r.value(QStringLiteral("key")).toString(),
                                        r.value(QStringLiteral("display_name")).toString());
             }
-            m_service->readRows(
-                QStringLiteral("tasks"), this, [this](const QVector<QVariantMap>& tasks) {
+            service()->readRows(
+                QStringLiteral("tasks"), this, [this, finished](const QVector<QVariantMap>& tasks) {
                     QVector<Task> next;
                     for (const auto& r : tasks) {
                         Task t;
@@ -125,11 +102,7 @@ void TasksModel::reload()
                     beginResetModel();
                     m_tasks = std::move(next);
                     endResetModel();
-                    m_loading = false;
-                    Q_EMIT loadingChanged();
-                    if (std::exchange(m_reloadAgain, false)) {
-                        reload();
-                    }
+                    finished();
                 });
         });
 }
@@ -146,7 +119,7 @@ void TasksModel::reopen(int row)
 
 void TasksModel::setStatus(int row, const QString& status)
 {
-    if (row < 0 || row >= m_tasks.size() || !m_service) {
+    if (row < 0 || row >= m_tasks.size() || !service()) {
         return;
     }
     QVariantMap fields{{QStringLiteral("status"), status}};
@@ -154,7 +127,7 @@ void TasksModel::setStatus(int row, const QString& status)
                   status == QLatin1String("done")
                       ? QVariant(static_cast<qlonglong>(QDateTime::currentMSecsSinceEpoch()))
                       : QVariant());
-    m_service->write(QStringLiteral("tasks"), static_cast<int>(sync::Op::Update),
+    service()->write(QStringLiteral("tasks"), static_cast<int>(sync::Op::Update),
                      m_tasks.at(row).id, fields, this,
                      [this](const QString& error) { setLastError(error); });
 }

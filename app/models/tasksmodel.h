@@ -1,8 +1,7 @@
 #pragma once
 
-#include "app/sync/syncservice.h"
+#include "app/models/cachelistmodel.h"
 
-#include <QAbstractListModel>
 #include <QDateTime>
 #include <QHash>
 #include <QPointer>
@@ -15,12 +14,10 @@ namespace cc::app {
 // open ones only unless `showDone`. Updates itself whenever synced tasks or customers change
 // (someone else's write arriving, or this device's own). Marking a task done is a local write:
 // it shows at once and reaches the server when it can.
-class TasksModel : public QAbstractListModel {
+class TasksModel : public CacheListModel {
     Q_OBJECT
     QML_ELEMENT
 
-    Q_PROPERTY(cc::app::SyncService* sync READ service WRITE setService NOTIFY serviceChanged)
-    Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
     Q_PROPERTY(bool showDone READ showDone WRITE setShowDone NOTIFY showDoneChanged)
     Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
 
@@ -37,15 +34,11 @@ public:
     Q_ENUM(Role)
 
     explicit TasksModel(QObject* parent = nullptr);
-    // QML sets it to the `Sync` singleton; tests to their own.
-    SyncService* service() const { return m_service; }
-    void setService(SyncService* service);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
     QHash<int, QByteArray> roleNames() const override;
 
-    bool loading() const { return m_loading; }
     bool showDone() const { return m_showDone; }
     void setShowDone(bool show);
     QString lastError() const { return m_lastError; }
@@ -54,8 +47,6 @@ public:
     Q_INVOKABLE void reopen(int row);
 
 Q_SIGNALS:
-    void serviceChanged();
-    void loadingChanged();
     void showDoneChanged();
     void lastErrorChanged();
 
@@ -68,15 +59,13 @@ private:
         QDateTime dueAt;
         QString customerName;
     };
-    void reload();
+    void load(std::function<void()> finished) override;
+    bool concerns(const QStringList& entities) const override;
     void setStatus(int row, const QString& status);
     void setLastError(const QString& error);
 
-    QPointer<SyncService> m_service;
     QVector<Task> m_tasks;
     QHash<QString, QString> m_customerNames;
-    bool m_loading = false;
-    bool m_reloadAgain = false;
     bool m_showDone = false;
     QString m_lastError;
 };

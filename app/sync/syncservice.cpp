@@ -290,64 +290,56 @@ QDateTime SyncService::lastSyncedAt() const
                                      : QDateTime();
 }
 
-void SyncService::write(const QString& entity, int op, const QString& key,
-                        const QVariantMap& fields, QObject* context, WriteDone done)
+namespace {
+
+// Runs `work` on the worker's thread and hands its result to `done` on this object's thread, if
+// `context` still exists by then. The service outlives the worker, so the answer comes back
+// through it.
+template <typename Work, typename Done>
+void askWorker(SyncService* service, SyncWorker* worker, QObject* context, Work work, Done done)
 {
-    // The answer comes back through this object (it outlives the worker) and reaches `done`
-    // only if its context still exists then.
     QMetaObject::invokeMethod(
-        m_worker,
-        [service = this, worker = m_worker, entity, op, key, fields,
-         guard = QPointer<QObject>(context), done = std::move(done)] {
-            const QString error = worker->write(entity, op, key, fields);
+        worker,
+        [service, worker, guard = QPointer<QObject>(context), work = std::move(work),
+         done = std::move(done)] {
+            auto result = work(*worker);
             QMetaObject::invokeMethod(
                 service,
-                [guard, done, error] {
+                [guard, done, result = std::move(result)] {
                     if (guard) {
-                        done(error);
+                        done(result);
                     }
                 },
                 Qt::QueuedConnection);
         },
         Qt::QueuedConnection);
+}
+
+} // namespace
+
+void SyncService::write(const QString& entity, int op, const QString& key,
+                        const QVariantMap& fields, QObject* context, WriteDone done)
+{
+    askWorker(
+        this, m_worker, context,
+        [entity, op, key, fields](SyncWorker& worker) {
+            return worker.write(entity, op, key, fields);
+        },
+        std::move(done));
 }
 
 void SyncService::readRows(const QString& entity, QObject* context, RowsDone done)
 {
-    QMetaObject::invokeMethod(
-        m_worker,
-        [service = this, worker = m_worker, entity, guard = QPointer<QObject>(context),
-         done = std::move(done)] {
-            auto rows = worker->rows(entity);
-            QMetaObject::invokeMethod(
-                service,
-                [guard, done, rows = std::move(rows)] {
-                    if (guard) {
-                        done(rows);
-                    }
-                },
-                Qt::QueuedConnection);
-        },
-        Qt::QueuedConnection);
+    askWorker(
+        this, m_worker, context, [entity](SyncWorker& worker) { return worker.rows(entity); },
+        std::move(done));
 }
 
 void SyncService::readConflicts(QObject* context, RowsDone done)
 {
-    QMetaObject::invokeMethod(
-        m_worker,
-        [service = this, worker = m_worker, guard = QPointer<QObject>(context),
-         done = std::move(done)] {
-            auto rows = worker->conflicts();
-            QMetaObject::invokeMethod(
-                service,
-                [guard, done, rows = std::move(rows)] {
-                    if (guard) {
-                        done(rows);
-                    }
-                },
-                Qt::QueuedConnection);
-        },
-        Qt::QueuedConnection);
+    askWorker(
+        this, m_worker, context, [](SyncWorker& worker) { return worker.conflicts(); },
+        std::move(done));
 }
 
 void SyncService::dismissConflict(qint64 id)

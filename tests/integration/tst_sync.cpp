@@ -30,11 +30,6 @@ using cc::test::SyncDevice;
 
 namespace {
 
-std::string newId()
-{
-    return QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
-}
-
 Value text(const std::string& s)
 {
     return Value{s};
@@ -70,7 +65,6 @@ class TestSync : public QObject {
     std::unique_ptr<pqxx::connection> m_db;
     cc::test::SeededChain m_chain;
     QTemporaryDir m_caches;
-    int m_barrier = 0;
 
     std::unique_ptr<SyncDevice> device(const std::string& userId, const std::string& name,
                                        const QString& cachePath = QStringLiteral(":memory:"),
@@ -95,19 +89,7 @@ class TestSync : public QObject {
         tx.commit();
     }
 
-    // Makes a change every device of the organisation sees, and waits until `d` has it: after
-    // that, `d` has received everything committed before.
-    bool barrier(SyncDevice& d)
-    {
-        const std::string mark = "barrier-" + std::to_string(++m_barrier);
-        exec("UPDATE locations SET address = '" + mark + "' WHERE id = '" + m_chain.storeB + "'");
-        return SyncDevice::waitFor(
-            [&] {
-                const auto address = textOf(d.store().row("locations", m_chain.storeB), "address");
-                return address && *address == mark;
-            },
-            10000);
-    }
+    bool barrier(SyncDevice& d) { return cc::test::syncBarrier(*m_db, m_chain.storeB, d); }
 
     void verifyNoRivalData(const cc::app::cache::LocalStore& store)
     {
@@ -219,9 +201,13 @@ private Q_SLOTS:
         QCOMPARE(d->store().rowCount("tasks"), std::size_t(0));
         verifyNoRivalData(d->store());
         // And it may not write store data.
-        const auto result = rawPush(
-            *d, "admin-1",
-            {{newId(), "customers", newId(), Op::Update, {{"sms_consent", Value{true}}}, stamp()}});
+        const auto result = rawPush(*d, "admin-1",
+                                    {{cc::test::newUuid(),
+                                      "customers",
+                                      cc::test::newUuid(),
+                                      Op::Update,
+                                      {{"sms_consent", Value{true}}},
+                                      stamp()}});
         QCOMPARE(result.results.size(), std::size_t(1));
         QVERIFY(result.results[0].status == cc::protocol::MutationStatus::Rejected);
         QVERIFY(result.results[0].reason.find("role") != std::string::npos);
@@ -236,7 +222,7 @@ private Q_SLOTS:
             d->connect();
             QVERIFY(d->waitLive());
         }
-        const std::string taskId = newId();
+        const std::string taskId = cc::test::newUuid();
         const auto written = a1->client().write("tasks", Op::Insert, taskId,
                                                 {{"id", text(taskId)},
                                                  {"location_id", text(m_chain.storeA)},
@@ -283,7 +269,7 @@ private Q_SLOTS:
                 return name && *name == "Alice Renamed";
             },
             10000));
-        const std::string taskId = newId();
+        const std::string taskId = cc::test::newUuid();
         exec("INSERT INTO tasks (id, organisation_id, location_id, kind, title, due_at) VALUES ('" +
              taskId + "', '" + m_chain.org + "', '" + m_chain.storeA +
              "', 'follow_up', 'Imported', now())");
@@ -316,9 +302,9 @@ private Q_SLOTS:
         auto d = device(m_chain.staffA, "replayer");
         d->connect();
         QVERIFY(d->waitLive());
-        const std::string customerId = newId();
+        const std::string customerId = cc::test::newUuid();
         const cc::protocol::Mutation create{
-            newId(),
+            cc::test::newUuid(),
             "customers",
             customerId,
             Op::Insert,
@@ -357,7 +343,7 @@ private Q_SLOTS:
             scalar("SELECT max(version) || '/' || (SELECT count(*) FROM customers) || '/' || "
                    "(SELECT count(*) FROM tasks) || '/' || (SELECT string_agg(title, ',' ORDER "
                    "BY id) FROM tasks) FROM sync_log");
-        const std::string t = newId();
+        const std::string t = cc::test::newUuid();
         const auto task = [&](const std::string& store, const std::string& customer) {
             return Fields{{"id", text(t)},
                           {"location_id", text(store)},
@@ -367,47 +353,60 @@ private Q_SLOTS:
                           {"due_at", Value{nowMs()}}};
         };
         const std::vector<std::pair<cc::protocol::Mutation, std::string>> cases = {
-            {{newId(), "invoices", t, Op::Insert, {{"id", text(t)}}, stamp()}, "no synced entity"},
-            {{newId(),
+            {{cc::test::newUuid(), "invoices", t, Op::Insert, {{"id", text(t)}}, stamp()},
+             "no synced entity"},
+            {{cc::test::newUuid(),
               "customers",
               m_chain.customerA,
               Op::Update,
               {{"favourite_colour", text("red")}},
               stamp()},
              "has no field"},
-            {{newId(),
+            {{cc::test::newUuid(),
               "customers",
               m_chain.customerA,
               Op::Update,
               {{"sms_consent", text("yes")}},
               stamp()},
              "true or false"},
-            {{newId(),
+            {{cc::test::newUuid(),
               "customers",
               m_chain.customerA,
               Op::Update,
               {{"display_name", text(std::string(5000, 'x'))}},
               stamp()},
              "longer than 200"},
-            {{newId(), "tasks", t, Op::Insert, task(m_chain.storeB, m_chain.customerA), stamp()},
-             "not one of yours"},
-            {{newId(), "tasks", t, Op::Insert, task(m_chain.storeA, m_chain.rivalCustomer),
+            {{cc::test::newUuid(), "tasks", t, Op::Insert, task(m_chain.storeB, m_chain.customerA),
               stamp()},
+             "not one of yours"},
+            {{cc::test::newUuid(), "tasks", t, Op::Insert,
+              task(m_chain.storeA, m_chain.rivalCustomer), stamp()},
              "no such customer"},
-            {{newId(), "tasks", t, Op::Insert, task(m_chain.storeA, m_chain.customerB), stamp()},
+            {{cc::test::newUuid(), "tasks", t, Op::Insert, task(m_chain.storeA, m_chain.customerB),
+              stamp()},
              "no such customer in your stores"},
-            {{newId(), "tasks", m_chain.taskB, Op::Update, {{"title", text("mine now")}}, stamp()},
+            {{cc::test::newUuid(),
+              "tasks",
+              m_chain.taskB,
+              Op::Update,
+              {{"title", text("mine now")}},
+              stamp()},
              "not yours"},
-            {{newId(),
+            {{cc::test::newUuid(),
               "customers",
               m_chain.rivalCustomer,
               Op::Update,
               {{"display_name", text("stolen")}},
               stamp()},
              "no such row"},
-            {{newId(), "locations", m_chain.storeA, Op::Update, {{"name", text("x")}}, stamp()},
+            {{cc::test::newUuid(),
+              "locations",
+              m_chain.storeA,
+              Op::Update,
+              {{"name", text("x")}},
+              stamp()},
              "cannot be changed that way"},
-            {{newId(),
+            {{cc::test::newUuid(),
               "customers",
               m_chain.customerA,
               Op::Update,
@@ -421,7 +420,7 @@ private Q_SLOTS:
               {{"sms_consent", Value{true}}},
               stamp()},
              "UUID"},
-            {{newId(),
+            {{cc::test::newUuid(),
               "tasks",
               m_chain.taskA,
               Op::Update,
@@ -476,7 +475,8 @@ private Q_SLOTS:
 
     void aNewStoreWidensWhatADeviceHolds()
     {
-        const std::string storeTask = newId(); // store A's own, no customer to carry it to B
+        const std::string storeTask =
+            cc::test::newUuid(); // store A's own, no customer to carry it to B
         exec("INSERT INTO tasks (id, organisation_id, location_id, kind, title, due_at) VALUES ('" +
              storeTask + "', '" + m_chain.org + "', '" + m_chain.storeA +
              "', 'follow_up', 'Count the stock', now())");
@@ -599,7 +599,7 @@ private Q_SLOTS:
 
     void refusedWriteIsRolledBackAndListed()
     {
-        const std::string taskId = newId();
+        const std::string taskId = cc::test::newUuid();
         exec("INSERT INTO tasks (id, organisation_id, location_id, kind, title, due_at) VALUES ('" +
              taskId + "', '" + m_chain.org + "', '" + m_chain.storeA +
              "', 'follow_up', 'Order the blue sofa', now())");
@@ -634,7 +634,7 @@ private Q_SLOTS:
         reader->connect();
         QVERIFY(writer->waitLive() && reader->waitLive());
         QCOMPARE(reader->connection().serverNode(), QStringLiteral("test-node-2"));
-        const std::string noteId = newId();
+        const std::string noteId = cc::test::newUuid();
         QVERIFY(writer->client().write(
             "call_notes", Op::Insert, noteId,
             {{"id", text(noteId)},
@@ -697,13 +697,13 @@ private Q_SLOTS:
         QVERIFY(d->waitLive());
         // People read card numbers out on the phone and type them into whatever is in front of
         // them: a note, a task, a customer's name.
-        const std::string noteId = newId();
+        const std::string noteId = cc::test::newUuid();
         QVERIFY(d->client().write("call_notes", Op::Insert, noteId,
                                   {{"id", text(noteId)},
                                    {"customer_id", text(m_chain.customerA)},
                                    {"location_id", text(m_chain.storeA)},
                                    {"body", text("card 4111-1111-1111-1111 exp 12/29")}}));
-        const std::string taskId = newId();
+        const std::string taskId = cc::test::newUuid();
         QVERIFY(d->client().write("tasks", Op::Insert, taskId,
                                   {{"id", text(taskId)},
                                    {"location_id", text(m_chain.storeA)},
@@ -754,7 +754,7 @@ private Q_SLOTS:
         QVERIFY(d->waitLive());
         d->disconnect();
         // While the tablet sits in a drawer for three months, a task is deleted.
-        const std::string taskId = newId();
+        const std::string taskId = cc::test::newUuid();
         exec("INSERT INTO tasks (id, organisation_id, location_id, kind, title, due_at) VALUES ('" +
              taskId + "', '" + m_chain.org + "', '" + m_chain.storeA +
              "', 'follow_up', 'Old news', now())");
@@ -766,7 +766,7 @@ private Q_SLOTS:
              taskId + "'");
         // The nightly purge keeps 400 days: the tombstone stays, the tablet just catches up.
         QCOMPARE(cc::server::sync::purge(*m_db, 400).tombstones, std::int64_t(0));
-        const std::string note = newId();
+        const std::string note = cc::test::newUuid();
         QVERIFY(d->client().write("call_notes", Op::Insert, note,
                                   {{"id", text(note)},
                                    {"customer_id", text(m_chain.customerA)},
@@ -813,7 +813,7 @@ private Q_SLOTS:
         // While away: someone renames a customer; the tablet takes a note.
         exec("UPDATE customers SET display_name = 'Alice Back' WHERE id = '" + m_chain.customerA +
              "'");
-        const std::string note1 = newId();
+        const std::string note1 = cc::test::newUuid();
         QVERIFY(d->client().write("call_notes", Op::Insert, note1,
                                   {{"id", text(note1)},
                                    {"customer_id", text(m_chain.customerA)},
@@ -847,7 +847,7 @@ private Q_SLOTS:
         scalar("SELECT sync_sequence('" + m_chain.org + "')");
         exec("INSERT INTO sync_horizons (organisation_id, purged_before) SELECT '" + m_chain.org +
              "', max(version) FROM sync_log WHERE organisation_id = '" + m_chain.org + "'");
-        const std::string note2 = newId();
+        const std::string note2 = cc::test::newUuid();
         QVERIFY(d->client().write("call_notes", Op::Insert, note2,
                                   {{"id", text(note2)},
                                    {"customer_id", text(m_chain.customerA)},

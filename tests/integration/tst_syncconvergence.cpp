@@ -25,11 +25,6 @@ using cc::test::SyncDevice;
 
 namespace {
 
-std::string newId()
-{
-    return QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
-}
-
 struct Actor {
     std::string userId;
     std::vector<std::string> stores;
@@ -182,7 +177,7 @@ private Q_SLOTS:
                     }
                 }
                 if (mine.empty() || chance(0.3)) {
-                    const std::string id = newId();
+                    const std::string id = cc::test::newUuid();
                     const Fields fields{{"id", Value{id}},
                                         {"location_id", Value{a.stores[pick(a.stores.size())]}},
                                         {"kind", Value{std::string("follow_up")}},
@@ -207,7 +202,7 @@ private Q_SLOTS:
                 if (customers.empty()) {
                     continue;
                 }
-                const std::string id = newId();
+                const std::string id = cc::test::newUuid();
                 auto written = a.device->client().write(
                     "call_notes", Op::Insert, id,
                     {{"id", Value{id}},

@@ -39,11 +39,6 @@ using cc::test::SyncDevice;
 
 namespace {
 
-std::string newId()
-{
-    return QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
-}
-
 // A PostgreSQL array literal of UUIDs (which need no quoting), for '...'::uuid[].
 std::string uuidArray(const std::vector<std::string>& ids)
 {
@@ -148,7 +143,6 @@ class TestSyncFaults : public QObject {
     std::unique_ptr<pqxx::connection> m_db;
     cc::test::SeededChain m_chain;
     QTemporaryDir m_caches;
-    int m_barrier = 0;
 
     pqxx::connection& db()
     {
@@ -190,27 +184,13 @@ class TestSyncFaults : public QObject {
         tx.commit();
     }
 
-    // Makes a change every device of the organisation sees and waits until `d` has it: after
-    // that, `d` has received everything committed before.
-    bool barrier(SyncDevice& d)
-    {
-        const std::string mark = "barrier-" + std::to_string(++m_barrier);
-        exec("UPDATE locations SET address = '" + mark + "' WHERE id = '" + m_chain.storeB + "'");
-        return SyncDevice::waitFor(
-            [&] {
-                const auto row = d.store().row("locations", m_chain.storeB);
-                const Value* address = row ? cc::sync::find(*row, "address") : nullptr;
-                const auto* s = address ? std::get_if<std::string>(address) : nullptr;
-                return s && *s == mark;
-            },
-            30000);
-    }
+    bool barrier(SyncDevice& d) { return cc::test::syncBarrier(db(), m_chain.storeB, d); }
 
     // Takes a note on `d` ("<marker> <n>"); false if the device refused it.
     bool writeNote(SyncDevice& d, const std::string& marker, Writes& w, const std::string& customer,
                    const std::string& store)
     {
-        const std::string noteId = newId();
+        const std::string noteId = cc::test::newUuid();
         const auto written =
             d.client().write("call_notes", Op::Insert, noteId,
                              {{"id", Value{noteId}},

@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QThread>
+#include <QUuid>
 
 #include <pqxx/pqxx>
 
@@ -77,6 +78,31 @@ std::string show(const sync::Value& v)
 }
 
 } // namespace
+
+std::string newUuid()
+{
+    return QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
+}
+
+bool syncBarrier(pqxx::connection& conn, const std::string& storeId, SyncDevice& device,
+                 int timeoutMs)
+{
+    static int counter = 0;
+    const std::string mark = "barrier-" + std::to_string(++counter);
+    {
+        pqxx::work tx(conn);
+        tx.exec_params0("UPDATE locations SET address = $1 WHERE id = $2", mark, storeId);
+        tx.commit();
+    }
+    return SyncDevice::waitFor(
+        [&] {
+            const auto row = device.store().row("locations", storeId);
+            const sync::Value* address = row ? sync::find(*row, "address") : nullptr;
+            const auto* text = address ? std::get_if<std::string>(address) : nullptr;
+            return text != nullptr && *text == mark;
+        },
+        timeoutMs);
+}
 
 std::string differencesFromServer(pqxx::connection& conn, const std::string& userId,
                                   const app::cache::LocalStore& store)

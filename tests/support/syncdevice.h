@@ -17,6 +17,7 @@
 #include <vector>
 
 namespace cc::test {
+class SyncDevice;
 
 // What a sign-in produces (a live login session and an access token signed with the test key),
 // without the password-hashing round trip, for tests that run many devices.
@@ -28,6 +29,14 @@ std::string issueAccessToken(pqxx::connection& conn, const std::string& userId,
 // first differences, for a test failure message.
 std::string differencesFromServer(pqxx::connection& conn, const std::string& userId,
                                   const app::cache::LocalStore& store);
+
+// A new lower-case UUID, as devices make them.
+std::string newUuid();
+
+// Makes a change every device of the organisation sees (the address of `storeId`) and waits
+// until `device` has it: after that, `device` has received everything committed before.
+bool syncBarrier(pqxx::connection& conn, const std::string& storeId, SyncDevice& device,
+                 int timeoutMs = 10000);
 
 // One simulated device: the app's real connection, cache and sync client, in the test's thread.
 class SyncDevice {
