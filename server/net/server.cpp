@@ -209,6 +209,10 @@ struct Server::Impl {
                 error_code ignored;
                 socket.close(ignored);
             } else {
+                // Small messages (a push's answer, a live change) go out at once instead of
+                // waiting up to 40 ms for Nagle's algorithm to batch them with the next one.
+                error_code ignored;
+                socket.set_option(tcp::no_delay(true), ignored);
                 std::make_shared<Detector>(ctx, std::move(socket), tls,
                                            ConnectionSlot(ctx.connections))
                     ->run();
