@@ -359,7 +359,8 @@ int main(int argc, char** argv)
 
     Report report("P2", "new device bootstrap into SQLite, indexes included");
     report.note("pages of 1,000 rows as the server sends them (customers, a phone each, two calls "
-                "each); fresh cache file (WAL, synchronous=NORMAL, the app's own LocalStore)");
+                "each); fresh cache file (the app's own LocalStore: WAL, synchronous=FULL, 32 MiB "
+                "page cache)");
     report.note("timings start at LocalStore::open of the new file; the pages (and their JSON) "
                 "are made beforehand; keys are random UUIDs");
     QTemporaryDir dir;

@@ -125,7 +125,7 @@ int main(int argc, char** argv)
     const auto held = static_cast<std::int64_t>(device.store().rowCount("call_notes"));
 
     report.note("one staff tablet, cache file in " + dir.path().toStdString() +
-                " (WAL, synchronous=NORMAL); each write one local transaction (row + outbox)");
+                " (WAL, synchronous=FULL); each write one local transaction (row + outbox)");
     report.note("push size " +
                 (pushBatch > 0 ? std::to_string(pushBatch) : std::string("500 (the default)")) +
                 " mutations; one push in flight at a time; server at its defaults (4 database "
