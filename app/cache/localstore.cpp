@@ -633,6 +633,7 @@ struct LocalStore::Impl {
         , hasPendingStmt(db, "SELECT 1 FROM outbox WHERE entity = ?1 AND row_key = ?2 LIMIT 1")
         , anyPending(db, "SELECT EXISTS (SELECT 1 FROM outbox)")
         , countPending(db, "SELECT COUNT(*) FROM outbox")
+        , countConflicts(db, "SELECT COUNT(*) FROM conflicts")
         , findMutation(db, "SELECT seq, entity, row_key, op, fields FROM outbox "
                            "WHERE mutation_id = ?1")
         , keepAcknowledged(db, "INSERT OR REPLACE INTO acknowledged (seq, mutation_id, entity, "
@@ -1257,6 +1258,7 @@ struct LocalStore::Impl {
     Statement hasPendingStmt;
     Statement anyPending;
     Statement countPending;
+    Statement countConflicts;
     Statement findMutation;
     Statement keepAcknowledged;
     Statement acknowledgeUpTo;
@@ -1414,6 +1416,16 @@ void LocalStore::applyPushResult(const protocol::PushResult& result, std::int64_
     } catch (...) {
         // Nothing changed: the entries stay in the outbox, are pushed again and the server
         // answers them again (it applies each mutation id at most once).
+    }
+}
+
+std::size_t LocalStore::conflictCount() const
+{
+    try {
+        Query q(m_d->countConflicts);
+        return q.step() ? static_cast<std::size_t>(q.integer(0)) : 0;
+    } catch (...) {
+        return 0;
     }
 }
 

@@ -96,6 +96,7 @@ public:
     void applyPushResult(const protocol::PushResult& result, std::int64_t nowMs);
 
     std::vector<Conflict> conflicts() const; // oldest first
+    std::size_t conflictCount() const;
     bool dismissConflict(std::int64_t id);
 
     // All fields of the entity in schema order, with the stored values (Bool as bool,

@@ -62,9 +62,9 @@ int main(int argc, char* argv[])
     const QCommandLineOption emailOption(QStringLiteral("email"),
                                          QStringLiteral("E-mail address to sign in with."),
                                          QStringLiteral("address"));
-    const QCommandLineOption pageOption(QStringLiteral("page"),
-                                        QStringLiteral("Page to open once signed in (tasks, conflicts)."),
-                                        QStringLiteral("name"));
+    const QCommandLineOption pageOption(
+        QStringLiteral("page"), QStringLiteral("Page to open once signed in (tasks, conflicts)."),
+        QStringLiteral("name"));
     parser.addOptions(
         {serverOption, caOption, organisationOption, emailOption, screenshotOption, pageOption});
     parser.process(app);

@@ -14,7 +14,9 @@ TasksModel::TasksModel(QObject* parent)
 bool TasksModel::concerns(const QStringList& entities) const
 {
     return entities.contains(QLatin1String("tasks")) ||
-           entities.contains(QLatin1String("customers"));
+           entities.contains(QLatin1String("customers")) ||
+           entities.contains(QLatin1String("user_locations")) ||
+           entities.contains(QLatin1String("users"));
 }
 
 int TasksModel::rowCount(const QModelIndex& parent) const
@@ -71,7 +73,16 @@ void TasksModel::setShowDone(bool show)
 
 void TasksModel::load(std::function<void()> finished)
 {
-    // Customers first, for the names; then the tasks.
+    // The person's own stores (only their tasks are theirs to close; a shared customer brings
+    // other stores' tasks into the cache too), then customers for the names, then the tasks.
+    service()->readOwnStores(this, [this, finished](const QStringList& stores) {
+        m_ownStores = stores;
+        loadCustomers(finished);
+    });
+}
+
+void TasksModel::loadCustomers(const std::function<void()>& finished)
+{
     service()->readRows(
         QStringLiteral("customers"), this, [this, finished](const QVector<QVariantMap>& rows) {
             m_customerNames.clear();
@@ -79,32 +90,44 @@ void TasksModel::load(std::function<void()> finished)
                 m_customerNames.insert(r.value(QStringLiteral("key")).toString(),
                                        r.value(QStringLiteral("display_name")).toString());
             }
-            service()->readRows(
-                QStringLiteral("tasks"), this, [this, finished](const QVector<QVariantMap>& tasks) {
-                    QVector<Task> next;
-                    for (const auto& r : tasks) {
-                        Task t;
-                        t.id = r.value(QStringLiteral("key")).toString();
-                        t.title = r.value(QStringLiteral("title")).toString();
-                        t.kind = r.value(QStringLiteral("kind")).toString();
-                        t.status = r.value(QStringLiteral("status")).toString();
-                        t.dueAt = QDateTime::fromMSecsSinceEpoch(
-                            r.value(QStringLiteral("due_at")).toLongLong(), Qt::UTC);
-                        t.customerName = m_customerNames.value(
-                            r.value(QStringLiteral("customer_id")).toString());
-                        if (m_showDone || t.status == QLatin1String("open")) {
-                            next.push_back(std::move(t));
-                        }
-                    }
-                    std::stable_sort(next.begin(), next.end(), [](const Task& a, const Task& b) {
-                        return a.dueAt < b.dueAt || (a.dueAt == b.dueAt && a.id < b.id);
-                    });
-                    beginResetModel();
-                    m_tasks = std::move(next);
-                    endResetModel();
-                    finished();
-                });
+            loadTasks(finished);
         });
+}
+
+void TasksModel::loadTasks(const std::function<void()>& finished)
+{
+    service()->readRows(QStringLiteral("tasks"), this,
+                        [this, finished](const QVector<QVariantMap>& rows) {
+                            setTasks(rows);
+                            finished();
+                        });
+}
+
+void TasksModel::setTasks(const QVector<QVariantMap>& rows)
+{
+    QVector<Task> next;
+    for (const auto& r : rows) {
+        if (!m_ownStores.contains(r.value(QStringLiteral("location_id")).toString())) {
+            continue;
+        }
+        Task t;
+        t.id = r.value(QStringLiteral("key")).toString();
+        t.title = r.value(QStringLiteral("title")).toString();
+        t.kind = r.value(QStringLiteral("kind")).toString();
+        t.status = r.value(QStringLiteral("status")).toString();
+        t.dueAt =
+            QDateTime::fromMSecsSinceEpoch(r.value(QStringLiteral("due_at")).toLongLong(), Qt::UTC);
+        t.customerName = m_customerNames.value(r.value(QStringLiteral("customer_id")).toString());
+        if (m_showDone || t.status == QLatin1String("open")) {
+            next.push_back(std::move(t));
+        }
+    }
+    std::stable_sort(next.begin(), next.end(), [](const Task& a, const Task& b) {
+        return a.dueAt < b.dueAt || (a.dueAt == b.dueAt && a.id < b.id);
+    });
+    beginResetModel();
+    m_tasks = std::move(next);
+    endResetModel();
 }
 
 void TasksModel::markDone(int row)

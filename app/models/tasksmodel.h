@@ -10,8 +10,8 @@
 
 namespace cc::app {
 
-// The callbacks and follow-ups of the device's stores, from the offline cache, soonest due first;
-// open ones only unless `showDone`. Updates itself whenever synced tasks or customers change
+// The callbacks and follow-ups of the person's own stores, from the offline cache, soonest due
+// first; open ones only unless `showDone`. Updates itself whenever synced tasks or customers change
 // (someone else's write arriving, or this device's own). Marking a task done is a local write:
 // it shows at once and reaches the server when it can.
 class TasksModel : public CacheListModel {
@@ -61,11 +61,15 @@ private:
     };
     void load(std::function<void()> finished) override;
     bool concerns(const QStringList& entities) const override;
+    void loadCustomers(const std::function<void()>& finished);
+    void loadTasks(const std::function<void()>& finished);
+    void setTasks(const QVector<QVariantMap>& rows);
     void setStatus(int row, const QString& status);
     void setLastError(const QString& error);
 
     QVector<Task> m_tasks;
     QHash<QString, QString> m_customerNames;
+    QStringList m_ownStores;
     bool m_showDone = false;
     QString m_lastError;
 };

@@ -184,7 +184,7 @@ void SyncClient::onPushResult(const std::string& id, const protocol::PushResult&
     }
     m_pushId.clear();
     m_pushRetryPolicy.reset();
-    const auto conflictsBefore = m_store->conflicts().size();
+    const auto conflictsBefore = m_store->conflictCount();
     m_store->applyPushResult(result, nowMs());
     refreshPending();
     bool rolledBack = false;
@@ -194,7 +194,7 @@ void SyncClient::onPushResult(const std::string& id, const protocol::PushResult&
     if (rolledBack) {
         Q_EMIT rowsChanged({}); // which rows is the cache's business; models re-read
     }
-    if (m_store->conflicts().size() != conflictsBefore) {
+    if (m_store->conflictCount() != conflictsBefore) {
         Q_EMIT conflictsChanged();
     }
     pushNext();

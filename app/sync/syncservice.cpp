@@ -152,6 +152,29 @@ public:
         return out;
     }
 
+    QStringList ownStores(const QString& userId) const
+    {
+        QStringList out;
+        if (!m_store) {
+            return out;
+        }
+        const std::string user = userId.toStdString();
+        if (const auto me = m_store->row("users", user)) {
+            if (const auto* home = std::get_if<std::string>(sync::find(*me, "home_location_id"))) {
+                out << QString::fromStdString(*home);
+            }
+        }
+        for (const auto& [key, fields] : m_store->rows("user_locations")) {
+            const auto* who = std::get_if<std::string>(sync::find(fields, "user_id"));
+            const auto* where = std::get_if<std::string>(sync::find(fields, "location_id"));
+            if (who != nullptr && where != nullptr && *who == user &&
+                !out.contains(QString::fromStdString(*where))) {
+                out << QString::fromStdString(*where);
+            }
+        }
+        return out;
+    }
+
     void dismissConflict(qint64 id)
     {
         if (m_store && m_store->dismissConflict(id)) {
@@ -190,7 +213,7 @@ private:
                                   ? std::min(1.0, static_cast<double>(status.bootstrapReceived) /
                                                       static_cast<double>(status.bootstrapTotal))
                                   : (status.phase == SyncClient::Phase::Live ? 1.0 : 0.0);
-        s.conflictCount = static_cast<int>(m_store->conflicts().size());
+        s.conflictCount = static_cast<int>(m_store->conflictCount());
         s.lastError = status.lastError;
         Q_EMIT statusUpdated(s);
     }
@@ -250,6 +273,7 @@ void SyncService::setSingleton(SyncService* instance)
 
 void SyncService::start(const QString& folder, const QString& organisation, const QString& userId)
 {
+    m_userId = userId;
     QDir().mkpath(folder);
     // One cache per organisation and person: what a device holds follows who signed in.
     const QByteArray who =
@@ -339,6 +363,14 @@ void SyncService::readConflicts(QObject* context, RowsDone done)
 {
     askWorker(
         this, m_worker, context, [](SyncWorker& worker) { return worker.conflicts(); },
+        std::move(done));
+}
+
+void SyncService::readOwnStores(QObject* context, StoresDone done)
+{
+    askWorker(
+        this, m_worker, context,
+        [userId = m_userId](SyncWorker& worker) { return worker.ownStores(userId); },
         std::move(done));
 }
 

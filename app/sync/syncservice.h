@@ -90,6 +90,10 @@ public:
     // The writes of this device the server did not keep (kind, entity, key, reason, fields,
     // at), oldest first; and forgetting one once its person has seen it.
     void readConflicts(QObject* context, RowsDone done);
+    // The stores of the person whose cache is open (their home store and those they work in),
+    // from the synced staff directory: what they may change.
+    using StoresDone = std::function<void(const QStringList& storeIds)>;
+    void readOwnStores(QObject* context, StoresDone done);
     void dismissConflict(qint64 id);
 
 Q_SIGNALS:
@@ -102,6 +106,7 @@ private:
     QThread m_thread;
     SyncWorker* m_worker = nullptr;   // lives on m_thread
     QPointer<TransportRelay> m_relay; // the current person's, GUI thread
+    QString m_userId;                 // whose cache is open
     Snapshot m_status;
 };
 

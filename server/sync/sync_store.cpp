@@ -69,7 +69,7 @@ Param toParam(const Value& v)
 }
 
 // The SQL expression that turns parameter $n into the column's type.
-std::string placeholder(const FieldSpec& field, std::size_t n)
+std::string parameterExpression(const FieldSpec& field, std::size_t n)
 {
     const std::string p = "$" + std::to_string(n);
     switch (field.kind) {
@@ -102,7 +102,7 @@ std::string keyCondition(const EntitySpec& entity, const Fields& keyFields,
             where += " AND ";
         }
         params.push_back(toParam(k.value));
-        where += std::string(k.name) + " = " + placeholder(*entity.field(k.name), params.size());
+        where += std::string(k.name) + " = " + parameterExpression(*entity.field(k.name), params.size());
     }
     return where;
 }
@@ -229,7 +229,7 @@ Applied applyInsert(pqxx::subtransaction& tx, const EntitySpec& entity, const Sy
     for (const auto& f : fields) {
         params.push_back(toParam(f.value));
         columns += ", " + f.name;
-        values += ", " + placeholder(*entity.field(f.name), params.size());
+        values += ", " + parameterExpression(*entity.field(f.name), params.size());
         stamps[f.name] = stamp;
     }
     if (table == "call_notes") {
@@ -306,7 +306,7 @@ Applied applyUpdate(pqxx::subtransaction& tx, const EntitySpec& entity, const Sy
             continue;
         }
         params.push_back(toParam(f.value));
-        sets += ", " + f.name + " = " + placeholder(*entity.field(f.name), params.size());
+        sets += ", " + f.name + " = " + parameterExpression(*entity.field(f.name), params.size());
         stamps[f.name] = stamp;
     }
     if (stamps.empty()) {

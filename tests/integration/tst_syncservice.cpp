@@ -56,6 +56,15 @@ private Q_SLOTS:
         connection.setDeviceId(QStringLiteral("service-tablet"));
         connection.setAccessToken(QString::fromStdString(
             cc::test::issueAccessToken(*m_db, m_chain.staffA, "service-tablet")));
+        {
+            pqxx::work tx(*m_db);
+            tx.exec_params(
+                "INSERT INTO tasks (id, organisation_id, location_id, customer_id, kind, "
+                "title, due_at) VALUES (gen_random_uuid(), $1, $2, $3, 'callback', "
+                "'Carol, from store B', now())",
+                m_chain.org, m_chain.storeB, m_chain.customerAB);
+            tx.commit();
+        }
         SyncService sync(&connection);
         QVERIFY(!sync.active());
 
@@ -74,7 +83,14 @@ private Q_SLOTS:
         QCOMPARE(sync.bootstrapProgress(), 1.0);
         QCOMPARE(sync.pendingWrites(), 0);
 
-        // Store A's open task, with its customer's name.
+        // Store A's open task, with its customer's name. Store B's task for Carol (seen at both
+        // stores) is in the cache, for the screen-pop, but not in this list: it is not store A's
+        // to close.
+        int cachedTasks = 0;
+        sync.readRows(QStringLiteral("tasks"), &tasks, [&](const QVector<QVariantMap>& rows) {
+            cachedTasks = static_cast<int>(rows.size());
+        });
+        QVERIFY(SyncDevice::waitFor([&] { return cachedTasks == 2; }, 10000));
         QVERIFY(SyncDevice::waitFor([&] { return tasks.rowCount() == 1; }, 10000));
         const QModelIndex first = tasks.index(0);
         QCOMPARE(tasks.data(first, cc::app::TasksModel::IdRole).toString(),

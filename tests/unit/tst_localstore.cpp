@@ -445,7 +445,8 @@ private Q_SLOTS:
                  1);
         QCOMPARE(scalar(db, "PRAGMA user_version"), 3);
         QCOMPARE(scalar(db, "PRAGMA foreign_keys"), 0);
-        QCOMPARE(scalar(db, "PRAGMA synchronous"), 2); // FULL: a person's write survives a power cut
+        QCOMPARE(scalar(db, "PRAGMA synchronous"),
+                 2); // FULL: a person's write survives a power cut
         QCOMPARE(store->cursor(), 0);
         QVERIFY(store->scopeKey().empty());
         QCOMPARE(store->deviceId(), std::string("dev-1"));
