@@ -68,8 +68,14 @@ KEY_FILE="$CC_LOCAL/auth-token-key"
 if [ ! -s "$KEY_FILE" ]; then
     (umask 077; printf 'dev1:%s\n' "$(openssl rand 32 | basenc --base64url | tr -d '=')" >"$KEY_FILE")
 fi
+# The key that seals integration secrets (Twilio auth tokens ...) in the database, made once per
+# checkout and kept with it: a new key would leave the secrets already stored unreadable.
+SECRETS_KEY_FILE="$CC_LOCAL/secrets-key"
+if [ ! -s "$SECRETS_KEY_FILE" ]; then
+    (umask 077; printf 'dev1:%s\n' "$(openssl rand 32 | basenc --base64url | tr -d '=')" >"$SECRETS_KEY_FILE")
+fi
 
-umask 077 # the config holds the database password and the signing key
+umask 077 # the config holds the database password, the signing key and the secrets key
 cat >"$CC_LOCAL/server.conf" <<CONF
 # Written by scripts/run.sh for local development.
 listen.address = 127.0.0.1
@@ -78,6 +84,7 @@ tls.cert = $CC_LOCAL/tls/server.pem
 tls.key = $CC_LOCAL/tls/server.key
 db.conninfo = $CC_PG_CONNINFO
 auth.token_keys = $(cat "$KEY_FILE")
+secrets.keys = $(cat "$SECRETS_KEY_FILE")
 log.level = info
 CONF
 umask 022

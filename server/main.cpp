@@ -7,11 +7,13 @@
 
 #include "callcommander/version.h"
 #include "server/auth/password.h"
+#include "server/crypto/secretbox.h"
 #include "server/db/migrations.h"
 #include "server/net/server.h"
 #include "server/ops/config.h"
 #include "server/ops/log.h"
 #include "server/sync/sync_store.h"
+#include "server/telephony/directory.h"
 
 #include <pqxx/pqxx>
 
@@ -38,6 +40,9 @@ Commands:
                 forget sync tombstones and device write decisions older than N days (default
                 400, at least 100); run it daily. Devices away longer download their data again,
                 keeping their unsent writes
+  set-twilio-account ORG-SLUG ACCOUNT-SID
+                read the organisation's Twilio auth token on standard input and store it,
+                sealed with secrets.keys (audited); its webhooks are then accepted
   version       print the version and exit
 
 Every setting can also come from the environment: CALLCOMMANDER_<KEY> with dots as
@@ -88,6 +93,26 @@ int runMigrate(const ops::Config& config)
     }
 }
 
+int runSetTwilioAccount(const ops::Config& config, const std::string& slug,
+                        const std::string& accountSid)
+{
+    std::string token;
+    std::getline(std::cin, token);
+    try {
+        const crypto::SecretBox secrets(config.secretKeys);
+        pqxx::connection conn(config.dbConninfo);
+        if (auto problem = telephony::setTwilioAccount(conn, secrets, slug, accountSid, token)) {
+            std::cerr << "set-twilio-account: " << *problem << "\n";
+            return 2;
+        }
+        log::info("telephony", "Twilio account " + accountSid + " set for " + slug);
+        return EXIT_SUCCESS;
+    } catch (const std::exception& e) {
+        log::error("telephony", std::string("set-twilio-account failed: ") + e.what());
+        return EXIT_FAILURE;
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -95,6 +120,7 @@ int main(int argc, char** argv)
     std::optional<std::string> configPath;
     std::string command = "serve";
     int keepDays = 400;
+    std::vector<std::string> operands; // set-twilio-account's
     const std::vector<std::string> args(argv + 1, argv + argc);
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -114,7 +140,8 @@ int main(int argc, char** argv)
             configPath = args[++i];
         } else if (a == "hash-password") {
             return hashPasswordFromStdin();
-        } else if (a == "serve" || a == "migrate" || a == "check-config" || a == "purge") {
+        } else if (a == "serve" || a == "migrate" || a == "check-config" || a == "purge" ||
+                   a == "set-twilio-account") {
             command = a;
         } else if (a == "--keep-days" && command == "purge") {
             if (i + 1 >= args.size()) {
@@ -127,6 +154,8 @@ int main(int argc, char** argv)
                 std::cerr << "--keep-days needs a number of days\n";
                 return 2;
             }
+        } else if (command == "set-twilio-account" && operands.size() < 2) {
+            operands.push_back(a);
         } else {
             std::cerr << "unknown argument: " << a << "\n\n" << kUsage;
             return 2;
@@ -159,6 +188,13 @@ int main(int argc, char** argv)
     }
     if (command == "purge") {
         return runPurge(config, keepDays);
+    }
+    if (command == "set-twilio-account") {
+        if (operands.size() != 2) {
+            std::cerr << "set-twilio-account needs ORG-SLUG and ACCOUNT-SID\n";
+            return 2;
+        }
+        return runSetTwilioAccount(config, operands[0], operands[1]);
     }
 
     log::info("server", std::string("callcommander-server ") + cc::kVersion + " starting; " +

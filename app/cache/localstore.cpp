@@ -60,119 +60,6 @@ void exec(sqlite3* db, const std::string& sql)
     }
 }
 
-// ---- Schema migrations (PRAGMA user_version counts the ones applied) ----
-
-struct IndexSpec {
-    std::string_view entity;
-    std::string_view name;
-    std::string_view columns;
-};
-
-// What the screens look rows up by.
-constexpr std::array<IndexSpec, 7> kIndexes{{
-    {"customers", "customers_display_name", "display_name"},
-    {"customer_phones", "customer_phones_number", "number"},
-    {"calls", "calls_started_at", "started_at"},
-    {"calls", "calls_customer_started_at", "customer_id, started_at"},
-    {"tasks", "tasks_status_due_at", "status, due_at"},
-    {"appointments", "appointments_starts_at", "starts_at"},
-    {"call_notes", "call_notes_customer_created_at", "customer_id, created_at"},
-}};
-
-// v1: everything. The entity tables are generated from the sync schema as it is in this build;
-// a later change to sync::entities() needs its own migration here (and a new kSchemaVersion,
-// which makes the server send a fresh snapshot).
-void migrateV1(sqlite3* db)
-{
-    for (const auto& entity : sync::entities()) {
-        std::string sql = "CREATE TABLE " + quoted(entity.name) + " (";
-        for (const auto& field : entity.fields) {
-            sql += quoted(field.name) + " " + std::string(columnType(field.kind)) + ", ";
-        }
-        sql += "PRIMARY KEY (";
-        for (std::size_t i = 0; i < entity.key.size(); ++i) {
-            sql += (i == 0 ? "" : ", ") + quoted(entity.key[i]);
-        }
-        sql += ")) WITHOUT ROWID";
-        exec(db, sql);
-    }
-    for (const auto& index : kIndexes) {
-        exec(db, "CREATE INDEX " + quoted(index.name) + " ON " + quoted(index.entity) + " (" +
-                     std::string(index.columns) + ")");
-    }
-    exec(db, R"(
-        CREATE TABLE outbox (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            mutation_id TEXT NOT NULL UNIQUE,
-            entity TEXT NOT NULL,
-            row_key TEXT NOT NULL,
-            op TEXT NOT NULL,
-            fields TEXT NOT NULL,
-            hlc TEXT NOT NULL,
-            created_ms INTEGER NOT NULL
-        );
-        CREATE INDEX outbox_row ON outbox (entity, row_key);
-        CREATE TABLE sync_base (
-            entity TEXT NOT NULL,
-            row_key TEXT NOT NULL,
-            present INTEGER NOT NULL,
-            fields TEXT NOT NULL,
-            PRIMARY KEY (entity, row_key)
-        ) WITHOUT ROWID;
-        CREATE TABLE sync_state (name TEXT PRIMARY KEY, value) WITHOUT ROWID;
-        CREATE TABLE conflicts (
-            id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL,
-            entity TEXT NOT NULL,
-            row_key TEXT NOT NULL,
-            mutation_id TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            fields TEXT NOT NULL,
-            at_ms INTEGER NOT NULL
-        );
-    )");
-}
-
-// v2: outbox entries the stream acknowledged before their push_result arrived. They keep what
-// the answer needs to record a conflict (and what a re-send needs to get the first decision
-// back: the server's idempotency hash covers the stamp), in their outbox order (seq).
-void migrateV2(sqlite3* db)
-{
-    exec(db, R"(
-        CREATE TABLE acknowledged (
-            seq INTEGER PRIMARY KEY,
-            mutation_id TEXT NOT NULL UNIQUE,
-            entity TEXT NOT NULL,
-            row_key TEXT NOT NULL,
-            op TEXT NOT NULL,
-            fields TEXT NOT NULL,
-            hlc TEXT NOT NULL,
-            created_ms INTEGER NOT NULL,
-            acknowledged_ms INTEGER NOT NULL
-        );
-    )");
-}
-
-// The hidden column of every entity table: the server's version of the row (SyncRow::version) as
-// this device last received it; 0 when unknown (a row created here, or one from a file older than
-// v3). It is not a field: row() and rows() never return it.
-constexpr std::string_view kVersionColumn = "sync_version";
-
-// v3: the server version of every synced row and of every base, so that the answer to a push can
-// tell whether the base already holds the write (or something newer) or is older than it.
-void migrateV3(sqlite3* db)
-{
-    for (const auto& entity : sync::entities()) {
-        exec(db, "ALTER TABLE " + quoted(entity.name) + " ADD COLUMN " + quoted(kVersionColumn) +
-                     " INTEGER NOT NULL DEFAULT 0");
-    }
-    exec(db, "ALTER TABLE sync_base ADD COLUMN version INTEGER NOT NULL DEFAULT 0");
-}
-
-using Migration = void (*)(sqlite3*);
-constexpr std::array<Migration, 3> kMigrations{migrateV1, migrateV2, migrateV3};
-constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
-
 // ---- Statements ----
 
 // A statement prepared on first use and kept for the life of the store.
@@ -332,6 +219,166 @@ private:
     sqlite3* m_db;
     bool m_done = false;
 };
+
+// ---- Schema migrations (PRAGMA user_version counts the ones applied) ----
+
+struct IndexSpec {
+    std::string_view entity;
+    std::string_view name;
+    std::string_view columns;
+};
+
+// What the screens look rows up by.
+constexpr std::array<IndexSpec, 7> kIndexes{{
+    {"customers", "customers_display_name", "display_name"},
+    {"customer_phones", "customer_phones_number", "number"},
+    {"calls", "calls_started_at", "started_at"},
+    {"calls", "calls_customer_started_at", "customer_id, started_at"},
+    {"tasks", "tasks_status_due_at", "status, due_at"},
+    {"appointments", "appointments_starts_at", "starts_at"},
+    {"call_notes", "call_notes_customer_created_at", "customer_id, created_at"},
+}};
+
+// v1: everything. The entity tables are generated from the sync schema as it is in this build;
+// a later change to sync::entities() needs its own migration here (and a new kSchemaVersion,
+// which makes the server send a fresh snapshot).
+// An entity's table as this build's schema has it; `extraColumns` ("name TYPE, ...") go before
+// the key.
+void createEntityTable(sqlite3* db, const sync::EntitySpec& entity, std::string_view extraColumns)
+{
+    std::string sql = "CREATE TABLE " + quoted(entity.name) + " (";
+    for (const auto& field : entity.fields) {
+        sql += quoted(field.name) + " " + std::string(columnType(field.kind)) + ", ";
+    }
+    sql += std::string(extraColumns) + "PRIMARY KEY (";
+    for (std::size_t i = 0; i < entity.key.size(); ++i) {
+        sql += (i == 0 ? "" : ", ") + quoted(entity.key[i]);
+    }
+    sql += ")) WITHOUT ROWID";
+    exec(db, sql);
+}
+
+void migrateV1(sqlite3* db)
+{
+    for (const auto& entity : sync::entities()) {
+        createEntityTable(db, entity, "");
+    }
+    for (const auto& index : kIndexes) {
+        exec(db, "CREATE INDEX " + quoted(index.name) + " ON " + quoted(index.entity) + " (" +
+                     std::string(index.columns) + ")");
+    }
+    exec(db, R"(
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            mutation_id TEXT NOT NULL UNIQUE,
+            entity TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            op TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            created_ms INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_row ON outbox (entity, row_key);
+        CREATE TABLE sync_base (
+            entity TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            present INTEGER NOT NULL,
+            fields TEXT NOT NULL,
+            PRIMARY KEY (entity, row_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_state (name TEXT PRIMARY KEY, value) WITHOUT ROWID;
+        CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            mutation_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            at_ms INTEGER NOT NULL
+        );
+    )");
+}
+
+// v2: outbox entries the stream acknowledged before their push_result arrived. They keep what
+// the answer needs to record a conflict (and what a re-send needs to get the first decision
+// back: the server's idempotency hash covers the stamp), in their outbox order (seq).
+void migrateV2(sqlite3* db)
+{
+    exec(db, R"(
+        CREATE TABLE acknowledged (
+            seq INTEGER PRIMARY KEY,
+            mutation_id TEXT NOT NULL UNIQUE,
+            entity TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            op TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            acknowledged_ms INTEGER NOT NULL
+        );
+    )");
+}
+
+// The hidden column of every entity table: the server's version of the row (SyncRow::version) as
+// this device last received it; 0 when unknown (a row created here, or one from a file older than
+// v3). It is not a field: row() and rows() never return it.
+constexpr std::string_view kVersionColumn = "sync_version";
+
+bool tableExists(sqlite3* db, std::string_view name)
+{
+    Statement s(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+    Query q(s);
+    q.bindText(1, name);
+    return q.step();
+}
+
+// v3: the server version of every synced row and of every base, so that the answer to a push can
+// tell whether the base already holds the write (or something newer) or is older than it.
+void migrateV3(sqlite3* db)
+{
+    for (const auto& entity : sync::entities()) {
+        if (!tableExists(db, entity.name)) {
+            continue; // an entity of a later sync schema: v4 creates it, version column included
+        }
+        exec(db, "ALTER TABLE " + quoted(entity.name) + " ADD COLUMN " + quoted(kVersionColumn) +
+                     " INTEGER NOT NULL DEFAULT 0");
+    }
+    exec(db, "ALTER TABLE sync_base ADD COLUMN version INTEGER NOT NULL DEFAULT 0");
+}
+
+// v4 (sync schema 2: telephony): the presence entity, and the new fields of calls and tasks.
+// Written as "make the tables match the schema of this build" (create what is missing, add missing
+// columns; the server's new scope key then sends every row again), so a file created by v1 in
+// this build, which already has them, passes through unchanged.
+void migrateV4(sqlite3* db)
+{
+    for (const auto& entity : sync::entities()) {
+        std::vector<std::string> present;
+        {
+            Statement s(db, "SELECT name FROM pragma_table_info(?1)");
+            Query q(s);
+            q.bindText(1, entity.name);
+            while (q.step()) {
+                present.push_back(q.text(0));
+            }
+        }
+        if (present.empty()) {
+            createEntityTable(db, entity, quoted(kVersionColumn) + " INTEGER NOT NULL DEFAULT 0, ");
+            continue;
+        }
+        for (const auto& field : entity.fields) {
+            if (std::find(present.begin(), present.end(), field.name) == present.end()) {
+                exec(db, "ALTER TABLE " + quoted(entity.name) + " ADD COLUMN " +
+                             quoted(field.name) + " " + std::string(columnType(field.kind)));
+            }
+        }
+    }
+}
+
+using Migration = void (*)(sqlite3*);
+constexpr std::array<Migration, 4> kMigrations{migrateV1, migrateV2, migrateV3, migrateV4};
+constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
 
 // ---- Values and JSON ----
 

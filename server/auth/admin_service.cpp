@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 namespace cc::server::auth {
 namespace {
@@ -128,6 +129,21 @@ std::vector<AuditEntry> readAuditLog(pqxx::connection& conn, const Claims& calle
                        r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>()});
     }
     return out;
+}
+
+bool setOwnPresence(pqxx::connection& conn, const Claims& caller, const std::string& status)
+{
+    if (status != "available" && status != "away") {
+        throw std::invalid_argument("presence is available or away");
+    }
+    pqxx::work tx(conn);
+    const pqxx::result r = tx.exec_params(
+        "UPDATE presence SET idle_since = CASE WHEN status <> $3 AND $3 = 'available' THEN now() "
+        "ELSE idle_since END, status = $3, updated_at = now() "
+        "WHERE user_id = $1::uuid AND organisation_id = $2::uuid",
+        caller.userId, caller.organisationId, status);
+    tx.commit();
+    return r.affected_rows() == 1;
 }
 
 } // namespace cc::server::auth

@@ -44,4 +44,9 @@ DisableOutcome disableUser(pqxx::connection& conn, const Claims& caller, const s
 std::vector<AuditEntry> readAuditLog(pqxx::connection& conn, const Claims& caller,
                                      std::size_t limit);
 
+// Sets the caller's own presence, "available" or "away" (anything else throws
+// std::invalid_argument). Becoming available starts their idle time: the longest idle is rung
+// first. Returns false when the caller has no presence row (not one of this organisation's).
+bool setOwnPresence(pqxx::connection& conn, const Claims& caller, const std::string& status);
+
 } // namespace cc::server::auth

@@ -12,6 +12,8 @@ bool permits(Role role, Operation operation)
     case Operation::DisableUser:
     case Operation::ReadAuditLog:
         return role == Role::Admin;
+    case Operation::SetOwnPresence:
+        return role == Role::Staff || role == Role::Manager;
     }
     return false;
 }
@@ -25,6 +27,8 @@ std::string_view toString(Operation operation)
         return "disable a user";
     case Operation::ReadAuditLog:
         return "read the audit log";
+    case Operation::SetOwnPresence:
+        return "set one's own presence";
     }
     return "unknown operation";
 }

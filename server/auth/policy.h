@@ -11,9 +11,10 @@
 namespace cc::server::auth {
 
 enum class Operation {
-    ListUsers,    // admin: the organisation's users; manager: the users of their stores
-    DisableUser,  // admin, within the organisation; also ends the user's sign-ins
-    ReadAuditLog, // admin, within the organisation
+    ListUsers,      // admin: the organisation's users; manager: the users of their stores
+    DisableUser,    // admin, within the organisation; also ends the user's sign-ins
+    ReadAuditLog,   // admin, within the organisation
+    SetOwnPresence, // staff and managers (the people calls are routed to): available or away
 };
 
 bool permits(domain::Role role, Operation operation);

@@ -25,6 +25,9 @@ struct Route {
 
 std::optional<Route> routeOf(http::verb method, std::string_view path)
 {
+    if (method == http::verb::put && path == "/v1/me/presence") {
+        return Route{auth::Operation::SetOwnPresence, {}};
+    }
     if (method == http::verb::get && path == "/v1/admin/users") {
         return Route{auth::Operation::ListUsers, {}};
     }
@@ -105,6 +108,21 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
         send(errorResponse(req, http::status::forbidden, "forbidden"));
         return;
     }
+    auto routed = *route;
+    if (routed.operation == auth::Operation::SetOwnPresence) {
+        // {"status": "available" | "away"}
+        boost::system::error_code ec;
+        const json::value body = json::parse(req.body(), ec);
+        const json::object* object = ec ? nullptr : body.if_object();
+        const json::value* status = object != nullptr ? object->if_contains("status") : nullptr;
+        if (status == nullptr || !status->is_string() ||
+            (status->get_string() != "available" && status->get_string() != "away")) {
+            send(errorResponse(req, http::status::bad_request,
+                               "expected {\"status\": \"available\" or \"away\"}"));
+            return;
+        }
+        routed.target = std::string(status->get_string());
+    }
     auto request = std::make_shared<const Request>(std::move(req));
     auto answer = [self = shared_from_this(), request](http::status status, json::value body) {
         asio::dispatch(self->m_executor, [self, request, status, body = std::move(body)] {
@@ -115,7 +133,7 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
         });
     };
     m_ctx.database.submit(
-        [answer, caller = std::move(claims).value(), route = *route,
+        [answer, caller = std::move(claims).value(), route = std::move(routed),
          ip = m_peerIp](pqxx::connection& conn) {
             const auto role = auth::liveRole(conn, caller);
             if (!role) {
@@ -132,6 +150,13 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
                 return;
             case auth::Operation::ReadAuditLog:
                 answer(http::status::ok, auditBody(auth::readAuditLog(conn, caller, kAuditPage)));
+                return;
+            case auth::Operation::SetOwnPresence:
+                if (!auth::setOwnPresence(conn, caller, route.target)) {
+                    answer(http::status::not_found, json::object{{"error", "no presence"}});
+                    return;
+                }
+                answer(http::status::ok, json::object{{"status", route.target}});
                 return;
             case auth::Operation::DisableUser:
                 switch (auth::disableUser(conn, caller, route.target, ip)) {

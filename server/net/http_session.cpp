@@ -156,6 +156,10 @@ void HttpSession::route(Request&& req)
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
 
+    if (path.starts_with("/twilio/")) {
+        handleTwilio(std::move(req), path); // signed by the provider; budgets of its own
+        return;
+    }
     if (const auto budget = m_ctx.limits.requestsPerIp.take(m_peerIp); !budget.allowed) {
         auto res = errorResponse(req, http::status::too_many_requests, "rate_limited");
         res.set(http::field::retry_after, std::to_string(budget.retryAfter.count()));
@@ -166,7 +170,7 @@ void HttpSession::route(Request&& req)
         handleAuth(std::move(req), path);
         return;
     }
-    if (path.starts_with("/v1/admin/")) {
+    if (path.starts_with("/v1/admin/") || path == "/v1/me/presence") {
         handleAdmin(std::move(req), path);
         return;
     }

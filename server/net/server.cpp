@@ -1,22 +1,30 @@
 #include "server/net/server.h"
 
+#include "server/crypto/secretbox.h"
 #include "server/db/database.h"
 #include "server/db/listener.h"
 #include "server/db/migrations.h"
 #include "server/net/sessions.h"
 #include "server/ops/log.h"
 #include "server/ops/readiness.h"
+#include "server/telephony/call_flow.h"
+#include "server/telephony/directory.h"
 
 #include <boost/asio/signal_set.hpp>
 #include <pqxx/pqxx>
 
 #include <array>
 #include <condition_variable>
+#include <future>
 #include <thread>
 #include <unistd.h>
 
 namespace cc::server::net {
 namespace {
+
+constexpr auto kTelephonyTick = std::chrono::seconds(5);
+constexpr auto kTelephonyFirstTicks = std::chrono::milliseconds(250); // until the directory loads
+constexpr auto kDirectoryRefresh = std::chrono::seconds(30);
 
 std::string defaultNodeName()
 {
@@ -131,8 +139,99 @@ struct Server::Impl {
         , signals(ioc)
         , database(config.dbConninfo, config.dbPoolSize, config.dbMaxQueue)
         , syncPoll(ioc)
+        , secrets(config.secretKeys)
+        , telephonyTick(ioc)
     {
         ctx.syncHub = &syncHub;
+        ctx.directory = &directory;
+    }
+
+    // Every few seconds, once the schema is there: this node says it is alive (its devices count
+    // as online while it does), the sessions of nodes that stopped saying so are removed, the
+    // telephony upkeep runs, and the number directory is read again when it is due.
+    void tickTelephony()
+    {
+        telephonyTick.expires_after(directory.loaded() ? std::chrono::milliseconds(kTelephonyTick)
+                                                       : kTelephonyFirstTicks);
+        telephonyTick.async_wait([this](error_code ec) {
+            if (ec || ctx.stopping) {
+                return;
+            }
+            if (readiness.migrated()) {
+                database.submit(
+                    [node = ctx.node](pqxx::connection& conn) {
+                        {
+                            pqxx::work tx(conn);
+                            tx.exec_params("INSERT INTO server_nodes (node) VALUES ($1) ON "
+                                           "CONFLICT (node) DO UPDATE SET heartbeat_at = now()",
+                                           node);
+                            tx.exec("DELETE FROM server_nodes WHERE heartbeat_at < now() - "
+                                    "interval '30 seconds'");
+                            tx.commit();
+                        }
+                        telephony::sweep(conn);
+                    },
+                    [](const std::string& reason) {
+                        log::warn("telephony", "upkeep skipped: " + reason);
+                    });
+                if (!directoryLoading &&
+                    (!directory.loaded() || directoryDue ||
+                     std::chrono::steady_clock::now().time_since_epoch() -
+                             std::chrono::steady_clock::duration(directoryLoadedAt.load()) >
+                         kDirectoryRefresh)) {
+                    loadDirectory();
+                }
+            }
+            tickTelephony();
+        });
+    }
+
+    // A change was announced (any thread): read the directory now, or once more right after
+    // the read in flight, so a burst of changes costs at most two reads.
+    void requestDirectory()
+    {
+        if (directoryLoading.exchange(true)) {
+            directoryDue = true;
+            return;
+        }
+        asio::post(ioc, [this] { loadDirectory(); });
+    }
+
+    void loadDirectory()
+    {
+        directoryLoading = true;
+        directoryDue = false;
+        directoryLoadedAt = std::chrono::steady_clock::now().time_since_epoch().count();
+        database.submit(
+            [this](pqxx::connection& conn) {
+                directory.replace(telephony::loadDirectory(conn, secrets));
+                directoryLoading = false;
+                if (directoryDue.exchange(false)) {
+                    requestDirectory();
+                }
+            },
+            [this](const std::string& reason) {
+                directoryLoading = false;
+                directoryDue = true; // the next tick tries again
+                log::warn("telephony", "number directory not refreshed: " + reason);
+            });
+    }
+
+    // This node's devices go offline with it: its row (and, by cascade, their sessions) is
+    // removed before the database workers stop.
+    void forgetNode()
+    {
+        auto done = std::make_shared<std::promise<void>>();
+        auto finished = done->get_future();
+        database.submit(
+            [node = ctx.node, done](pqxx::connection& conn) {
+                pqxx::work tx(conn);
+                tx.exec_params("DELETE FROM server_nodes WHERE node = $1", node);
+                tx.commit();
+                done->set_value();
+            },
+            [done](const std::string&) { done->set_value(); });
+        finished.wait_for(std::chrono::seconds(2));
     }
 
     // Once a second the hub looks for changes whose NOTIFY it missed (or whose read failed).
@@ -359,6 +458,13 @@ struct Server::Impl {
     asio::signal_set signals;
     db::Database database;
     asio::steady_timer syncPoll;
+    crypto::SecretBox secrets;
+    telephony::Directory directory;
+    asio::steady_timer telephonyTick;
+    std::atomic<bool> directoryDue{false};     // read again when the one in flight is done
+    std::atomic<bool> directoryLoading{false}; // a read is queued or running
+    std::atomic<std::chrono::steady_clock::rep> directoryLoadedAt{
+        0};                                             // ticks; read by any I/O thread
     std::unique_ptr<db::NotificationListener> listener; // stopped before anything it touches
     std::uint16_t boundPort = 0;
     std::atomic<int> exitCode{0};
@@ -407,9 +513,14 @@ int Server::run(bool handleSignals)
     // live subscribers of that organisation.
     d.listener = std::make_unique<db::NotificationListener>(
         d.config.dbConninfo,
-        std::vector<std::string>{"cc_session_revoked", "cc_sync", "cc_sync_sequenced"},
+        std::vector<std::string>{"cc_session_revoked", "cc_sync", "cc_sync_sequenced",
+                                 "cc_telephony"},
         [&d](const std::string& channel, const std::string& payload) {
             if (payload.empty() || payload.size() > 64) {
+                return;
+            }
+            if (channel == "cc_telephony") {
+                d.requestDirectory();
                 return;
             }
             if (channel == "cc_sync" || channel == "cc_sync_sequenced") {
@@ -423,6 +534,7 @@ int Server::run(bool handleSignals)
         },
         [&d] { d.syncHub.pollAll(); }); // notifications sent while disconnected are lost
     d.pollSync();
+    d.tickTelephony();
     d.listener->start();
     d.doAccept();
     log::info("server", "node " + d.ctx.node + " listening on https://" + d.config.listenAddress +
@@ -441,6 +553,9 @@ int Server::run(bool handleSignals)
     d.wakeMigrator();
     if (d.migrator.joinable()) {
         d.migrator.join();
+    }
+    if (d.readiness.migrated()) {
+        d.forgetNode();
     }
     d.database.stop();
     log::info("server", d.exitCode == 0 ? "stopped" : "stopped with errors");

@@ -34,6 +34,9 @@ namespace ops {
 struct Config;
 class Readiness;
 } // namespace ops
+namespace telephony {
+class Directory;
+}
 } // namespace cc::server
 
 namespace cc::server::net {
@@ -130,6 +133,10 @@ struct Limits {
     auth::RateLimiter loginsPerIp{{30.0 / 60, 60.0, 100'000}};
     // Sign-in attempts per organisation + e-mail (lower case): the brute-force brake.
     auth::RateLimiter loginsPerAccount{{5.0 / 60, 5.0, 100'000}};
+    // Provider webhooks, per address: signed, and Twilio sends a busy chain's calls from few
+    // addresses, so far above the per-request budget; bad signatures have a budget of their own.
+    auth::RateLimiter webhooksPerIp{{2'000.0, 4'000.0, 100'000}};
+    auth::RateLimiter badSignaturesPerIp{{1.0, 20.0, 100'000}};
 };
 
 // Shared by every session of one node; outlives them all.
@@ -155,7 +162,8 @@ struct NodeContext {
     auth::AuthSettings authSettings;
     Limits limits;
     RecentRevocations revocations;
-    sync::SyncHub* syncHub = nullptr; // set once by the server before it accepts
+    sync::SyncHub* syncHub = nullptr;          // set once by the server before it accepts
+    telephony::Directory* directory = nullptr; // likewise
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0}; // open TCP connections, all kinds
 };
@@ -182,8 +190,9 @@ private:
     void onRead(error_code ec, std::size_t bytes);
     void route(Request&& req);
     void readyz(const Request& req);
-    void handleAuth(Request&& req, std::string_view path);  // http_auth.cpp
-    void handleAdmin(Request&& req, std::string_view path); // http_admin.cpp
+    void handleAuth(Request&& req, std::string_view path);   // http_auth.cpp
+    void handleAdmin(Request&& req, std::string_view path);  // http_admin.cpp
+    void handleTwilio(Request&& req, std::string_view path); // http_twilio.cpp
     void send(Response&& res);
     void onWrite(bool keepAlive, error_code ec, std::size_t bytes);
     void doClose();
@@ -199,6 +208,16 @@ private:
     bool m_closing = false;
     bool m_handedOver = false; // the stream now belongs to a WsSession
     ConnectionSlot m_slot;
+};
+
+// A signed-in device's row in device_sessions, which is how routing knows its person is online.
+// Written and removed by database jobs that may run in either order on different workers: the
+// insert is skipped once `closed`, and the removal finds the row id the insert left (under
+// `mutex`, which only database threads take).
+struct DeviceRegistration {
+    std::mutex mutex;
+    std::string rowId;
+    std::atomic<bool> closed{false};
 };
 
 // A secure WebSocket client, from its upgrade request to its close.
@@ -273,7 +292,8 @@ private:
     bool m_batchesOverflowed = false;
     std::deque<std::pair<std::string, protocol::Push>> m_pushes; // waiting behind the one running
     bool m_pushing = false;
-    std::shared_ptr<cc::sync::HlcClock> m_clock; // used by one push at a time, on a DB thread
+    std::shared_ptr<cc::sync::HlcClock> m_clock;  // used by one push at a time, on a DB thread
+    std::shared_ptr<DeviceRegistration> m_device; // from the first welcome on
 };
 
 } // namespace cc::server::net

@@ -43,6 +43,27 @@ WsSession::WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot
 WsSession::~WsSession()
 {
     m_ctx.sessions.remove(this);
+    if (m_device) {
+        m_device->closed = true;
+        // While stopping, the node's own row goes (and its sessions with it) before the database
+        // workers stop; after that no job may be submitted.
+        if (!m_ctx.stopping) {
+            m_ctx.database.submit(
+                [device = m_device](pqxx::connection& conn) {
+                    const std::lock_guard lock(device->mutex);
+                    if (device->rowId.empty()) {
+                        return; // never written
+                    }
+                    pqxx::work tx(conn);
+                    tx.exec_params("DELETE FROM device_sessions WHERE id = $1::uuid",
+                                   device->rowId);
+                    tx.commit();
+                },
+                [](const std::string& reason) {
+                    log::warn("ws", "device session not removed (the node sweep will): " + reason);
+                });
+        }
+    }
     if (m_registered && m_ctx.syncHub != nullptr) {
         m_ctx.syncHub->remove(m_scope->organisationId, this);
     }
@@ -212,6 +233,31 @@ void WsSession::onPrincipalChanged()
         return;
     }
     m_helloTimer.cancel();
+    if (!m_device) {
+        // Online from now on: routing rings this person (when available) while a device is.
+        m_device = std::make_shared<DeviceRegistration>();
+        m_ctx.database.submit(
+            [device = m_device, node = m_ctx.node, userId = principal->userId,
+             organisationId = principal->organisationId](pqxx::connection& conn) {
+                const std::lock_guard lock(device->mutex);
+                if (device->closed) {
+                    return;
+                }
+                pqxx::work tx(conn);
+                tx.exec_params("INSERT INTO server_nodes (node) VALUES ($1) ON CONFLICT (node) DO "
+                               "UPDATE SET heartbeat_at = now()",
+                               node);
+                const pqxx::row r = tx.exec_params1(
+                    "INSERT INTO device_sessions (id, node, user_id, organisation_id) VALUES "
+                    "(gen_random_uuid(), $1, $2::uuid, $3::uuid) RETURNING id::text",
+                    node, userId, organisationId);
+                tx.commit();
+                device->rowId = r[0].as<std::string>();
+            },
+            [](const std::string& reason) {
+                log::warn("ws", "device session not recorded: " + reason);
+            });
+    }
     // The connection lives as long as its access token; a reauth with a fresh one extends it.
     const auto now = std::chrono::system_clock::now();
     const auto expiry =

@@ -54,10 +54,12 @@ std::optional<std::uint64_t> parseUnsigned(const std::string& s)
 }
 
 // One settable key: its name, what it expects (for error messages) and how to apply a value.
+// `explain`, where given, says what is wrong with a refused value without repeating it.
 struct Key {
     std::string_view name;
     std::string_view expects;
     std::function<bool(Config&, const std::string&)> apply;
+    std::function<std::string(const std::string&)> explain = {};
 };
 
 template <typename T>
@@ -129,6 +131,30 @@ const std::vector<Key>& keys()
              c.tokenKeys = std::move(keys).value();
              return true;
          }},
+        {"secrets.keys", "kid:key pairs, keys base64url of exactly 32 bytes",
+         [](Config& c, const std::string& v) {
+             auto keys = crypto::parseSecretKeys(v);
+             if (!keys) {
+                 return false;
+             }
+             c.secretKeys = std::move(keys).value();
+             return true;
+         },
+         [](const std::string& v) {
+             // parseSecretKeys names a key by its kid or position, never by its bytes.
+             auto keys = crypto::parseSecretKeys(v);
+             return keys ? std::string() : keys.error();
+         }},
+        {"telephony.public_url", "an https:// URL without a path, e.g. https://calls.example.com",
+         [](Config& c, const std::string& v) {
+             const bool https = v.starts_with("https://") && v.size() > 8 && v.size() <= 200;
+             const auto rest = https ? std::string_view(v).substr(8) : std::string_view();
+             if (!https || rest.find_first_of("/?#@ \t") != std::string_view::npos) {
+                 return false;
+             }
+             c.telephonyPublicUrl = v;
+             return true;
+         }},
         {"auth.access_token_seconds", "seconds 60-3600",
          seconds(&Config::accessTokenLifetime, 60, 3600)},
         {"auth.refresh_token_days", "days 1-365",
@@ -192,8 +218,12 @@ std::optional<ConfigError> apply(Config& config, const Key& key, const std::stri
 {
     if (!key.apply(config, value)) {
         // The value itself is left out on purpose: it may be a secret (db.conninfo).
-        return ConfigError{where + ": invalid value for " + std::string(key.name) + " (expected " +
-                           std::string(key.expects) + ")"};
+        std::string message = where + ": invalid value for " + std::string(key.name) +
+                              " (expected " + std::string(key.expects) + ")";
+        if (key.explain) {
+            message += ": " + key.explain(value);
+        }
+        return ConfigError{std::move(message)};
     }
     return std::nullopt;
 }
@@ -209,6 +239,11 @@ std::optional<ConfigError> validate(const Config& c)
     if (c.tokenKeys.empty()) {
         return ConfigError{"auth.token_keys is required: at least one kid:secret signing key "
                            "(a secret: openssl rand 32 | basenc --base64url)"};
+    }
+    if (c.secretKeys.empty()) {
+        return ConfigError{"secrets.keys is required: at least one kid:key pair that seals "
+                           "integration secrets at rest (the key 32 random bytes: openssl rand 32 "
+                           "| basenc --base64url)"};
     }
     return std::nullopt;
 }

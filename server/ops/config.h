@@ -1,6 +1,7 @@
 #pragma once
 
 #include "server/auth/tokens.h"
+#include "server/crypto/secretbox.h"
 #include "shared/util/result.h"
 
 #include <chrono>
@@ -44,6 +45,15 @@ struct Config {
     std::vector<auth::SigningKey> tokenKeys;
     std::chrono::seconds accessTokenLifetime{15 * 60};
     std::chrono::hours refreshTokenLifetime{24 * 30};
+
+    // Keys that seal integration secrets at rest (AES-256-GCM), "kid:base64url-32-bytes, ..."
+    // (first seals, all open). Secret; never sent to devices or logged.
+    std::vector<crypto::SecretKey> secretKeys;
+
+    // The public https URL Twilio calls this service at ("https://calls.example.com"), which its
+    // webhook signatures cover. Empty: "https://" + the request's Host header, which is right
+    // unless a proxy in front rewrites the host or the port.
+    std::string telephonyPublicUrl;
 
     LogLevel logLevel = LogLevel::Info;
     LogFormat logFormat = LogFormat::Text;

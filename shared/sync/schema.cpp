@@ -61,7 +61,8 @@ constexpr std::array kRoles = {std::string_view("admin"), std::string_view("exec
 constexpr std::array kDirections = {std::string_view("inbound"), std::string_view("outbound")};
 constexpr std::array kCallStatuses = {
     std::string_view("ringing"),   std::string_view("in_progress"), std::string_view("completed"),
-    std::string_view("abandoned"), std::string_view("missed"),      std::string_view("voicemail")};
+    std::string_view("abandoned"), std::string_view("missed"),      std::string_view("voicemail"),
+    std::string_view("callback")};
 constexpr std::array kTaskKinds = {std::string_view("callback"), std::string_view("follow_up")};
 constexpr std::array kTaskStatuses = {std::string_view("open"), std::string_view("done"),
                                       std::string_view("cancelled")};
@@ -152,6 +153,10 @@ constexpr std::array kCallFields = {
     oneOf("status", 0, kCallStatuses),
     uuid("handled_by", N, "users"),
     text("disposition", N | U | F, 64),
+    uuid("offered_to", N, "users"), // whose phone is ringing now
+    text("need", N, 64),            // what the caller asked for (IVR choice or intent)
+    text("routing_reason", N, 300), // the last routing decision, in words
+    field("recording_seconds", Kind::Int, N, 0, 0, 86400),
 };
 constexpr std::array kNoteFields = {
     uuid("id", I | R),
@@ -174,6 +179,7 @@ constexpr std::array kTaskFields = {
     oneOf("status", I | U, kTaskStatuses),
     timestamp("created_at", I),
     timestamp("completed_at", N | I | U),
+    timestamp("escalated_at", N), // overdue: flagged for the store's managers
 };
 constexpr std::array kAppointmentFields = {
     uuid("id", I | R),
@@ -185,6 +191,24 @@ constexpr std::array kAppointmentFields = {
     text("purpose", I | U | F, 200),
     oneOf("status", I | U, kAppointmentStatuses),
     timestamp("created_at", I),
+};
+
+// Set by the server only: the person's own choice goes through PUT /v1/me/presence (it means
+// nothing offline, so it is not queued), call events set the rest.
+constexpr std::array<std::string_view, 1> kPresenceKey{"user_id"};
+constexpr std::array kPresenceStatuses = {std::string_view("available"), std::string_view("away")};
+constexpr std::array kPresenceActivities = {std::string_view("idle"), std::string_view("ringing"),
+                                            std::string_view("on_call"),
+                                            std::string_view("wrap_up")};
+constexpr std::array kPresenceFields = {
+    uuid("user_id", 0, "users"),
+    oneOf("status", 0, kPresenceStatuses),
+    oneOf("activity", 0, kPresenceActivities),
+    uuid("call_id", N, "calls"),
+    timestamp("activity_until", N),
+    timestamp("paused_until", N),
+    timestamp("idle_since", 0),
+    field("online", Kind::Bool, 0),
 };
 
 const std::array kEntities = {
@@ -203,6 +227,7 @@ const std::array kEntities = {
     EntitySpec{"call_notes", kNoteFields, kById, Scope::Store, true, false, false, true},
     EntitySpec{"tasks", kTaskFields, kById, Scope::Store, true, true, false},
     EntitySpec{"appointments", kAppointmentFields, kById, Scope::Store, true, true, false},
+    EntitySpec{"presence", kPresenceFields, kPresenceKey, Scope::Store},
 };
 
 constexpr std::int64_t kMinTimestampMs = 946'684'800'000;   // 2000-01-01T00:00:00Z

@@ -9,6 +9,9 @@ namespace cc::test {
 // Test key for access tokens (kid "test"), as CALLCOMMANDER_AUTH_TOKEN_KEYS takes it.
 inline constexpr const char* kTestTokenKeys =
     "test:dGVzdC1zaWduaW5nLWtleS1mb3ItY2FsbC1jb21tYW5kZXItMDAx";
+// Test key that seals integration secrets at rest (kid "test", the 32 bytes
+// "test-secrets-key-for-call-cmdr01"), as CALLCOMMANDER_SECRETS_KEYS takes it.
+inline constexpr const char* kTestSecretsKeys = "test:dGVzdC1zZWNyZXRzLWtleS1mb3ItY2FsbC1jbWRyMDE";
 
 struct SeededUser {
     std::string organisationId;

@@ -146,6 +146,7 @@ bool ServerProcess::start(int timeoutMs)
     env.insert(QStringLiteral("CALLCOMMANDER_SHUTDOWN_GRACE_SECONDS"), QStringLiteral("3"));
     env.insert(QStringLiteral("CALLCOMMANDER_AUTH_TOKEN_KEYS"),
                QString::fromLatin1(kTestTokenKeys));
+    env.insert(QStringLiteral("CALLCOMMANDER_SECRETS_KEYS"), QString::fromLatin1(kTestSecretsKeys));
     for (auto it = m_extraEnv.cbegin(); it != m_extraEnv.cend(); ++it) {
         env.insert(it.key(), it.value());
     }

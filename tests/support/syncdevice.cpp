@@ -104,8 +104,10 @@ bool syncBarrier(pqxx::connection& conn, const std::string& storeId, SyncDevice&
         timeoutMs);
 }
 
-std::string differencesFromServer(pqxx::connection& conn, const std::string& userId,
-                                  const app::cache::LocalStore& store)
+namespace {
+
+std::string differencesNow(pqxx::connection& conn, const std::string& userId,
+                           const app::cache::LocalStore& store)
 {
     const auto scope = server::sync::loadScope(conn, userId);
     if (!scope) {
@@ -163,6 +165,24 @@ std::string differencesFromServer(pqxx::connection& conn, const std::string& use
         out += "... and " + std::to_string(problems - 10) + " more\n";
     }
     return out;
+}
+
+} // namespace
+
+std::string differencesFromServer(pqxx::connection& conn, const std::string& userId,
+                                  const app::cache::LocalStore& store, int settleMs)
+{
+    // Devices converge, they are not in lockstep: a change committed a moment ago (a presence
+    // flipping as some device connects, a version the sequencer just numbered) is on its way.
+    // Compare again while the event loop delivers it, and report what is still different.
+    std::string diff = differencesNow(conn, userId, store);
+    QElapsedTimer waited;
+    waited.start();
+    while (!diff.empty() && waited.elapsed() < settleMs) {
+        SyncDevice::waitFor([] { return false; }, 100);
+        diff = differencesNow(conn, userId, store);
+    }
+    return diff;
 }
 
 SyncDevice::SyncDevice(const QString& wsUrl, const QList<QSslCertificate>& ca,

@@ -27,8 +27,10 @@ std::string issueAccessToken(pqxx::connection& conn, const std::string& userId,
 // How a device's cache differs from what the server holds for that user's scope now: empty when
 // they are equal (every visible row present with the same fields, nothing else), otherwise the
 // first differences, for a test failure message.
+// Differences still there after `settleMs` of delivering what is in flight (the caller's
+// event loop runs meanwhile).
 std::string differencesFromServer(pqxx::connection& conn, const std::string& userId,
-                                  const app::cache::LocalStore& store);
+                                  const app::cache::LocalStore& store, int settleMs = 5000);
 
 // A new lower-case UUID, as devices make them.
 std::string newUuid();

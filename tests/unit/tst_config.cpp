@@ -9,12 +9,20 @@
 using namespace cc::server::ops;
 
 namespace {
-const std::string kMinimal =
-    "tls.cert = /etc/cc/cert.pem\n"
-    "tls.key = /etc/cc/key.pem\n"
-    "db.conninfo = host=127.0.0.1 password=s3cret dbname=cc\n"
+const std::string kMinimal = "tls.cert = /etc/cc/cert.pem\n"
+                             "tls.key = /etc/cc/key.pem\n"
+                             "db.conninfo = host=127.0.0.1 password=s3cret dbname=cc\n"
+                             "auth.token_keys = k1:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA\n"
+                             "secrets.keys = s1:Y29uZmlnLXRlc3Qtc2VjcmV0cy1rZXktMzItYnl0ZXM\n";
+
+// The same minimal config without secrets.keys, and more 32-byte keys ("config-test-secrets-
+// key-32-bytes" is s1's; the other is "another-config-secrets-key-32byt").
+const std::string kNoSecretKeys =
+    "tls.cert = a\ntls.key = b\ndb.conninfo = dbname=x\n"
     "auth.token_keys = k1:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA\n";
-}
+const std::string kSecretKeyS1 = "Y29uZmlnLXRlc3Qtc2VjcmV0cy1rZXktMzItYnl0ZXM";
+const std::string kSecretKeyS2 = "YW5vdGhlci1jb25maWctc2VjcmV0cy1rZXktMzJieXQ";
+} // namespace
 
 class TestConfig : public QObject {
     Q_OBJECT
@@ -75,12 +83,109 @@ private Q_SLOTS:
             {"CALLCOMMANDER_TLS_CERT", "c.pem"},
             {"CALLCOMMANDER_TLS_KEY", "k.pem"},
             {"CALLCOMMANDER_DB_CONNINFO", "dbname=x"},
-            {"CALLCOMMANDER_AUTH_TOKEN_KEYS", "k1:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}};
+            {"CALLCOMMANDER_AUTH_TOKEN_KEYS", "k1:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"},
+            {"CALLCOMMANDER_SECRETS_KEYS", "s1:" + kSecretKeyS1}};
         auto c = loadConfig(std::nullopt, env);
         QVERIFY2(c.ok(), c.ok() ? "" : c.error().message.c_str());
         QCOMPARE(c->tlsCertFile, std::string("c.pem"));
         QCOMPARE(c->tokenKeys.size(), std::size_t{1});
         QCOMPARE(c->tokenKeys.front().id, std::string("k1"));
+        QCOMPARE(c->secretKeys.size(), std::size_t{1});
+        QCOMPARE(c->secretKeys.front().id, std::string("s1"));
+        QVERIFY(c->warnings.empty()); // CALLCOMMANDER_SECRETS_KEYS is a known setting
+    }
+
+    void parsesSecretKeys()
+    {
+        // Padded base64 (as basenc prints it) and spaces around items are accepted; the order
+        // is kept, because the first key seals.
+        auto c = parseConfig(kNoSecretKeys + "secrets.keys = s2:" + kSecretKeyS2 +
+                                 "= ,  s1:" + kSecretKeyS1 + "\n",
+                             "f", {});
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().message.c_str());
+        QCOMPARE(c->secretKeys.size(), std::size_t{2});
+        QCOMPARE(c->secretKeys[0].id, std::string("s2"));
+        QCOMPARE(c->secretKeys[1].id, std::string("s1"));
+        const std::string s2(reinterpret_cast<const char*>(c->secretKeys[0].bytes.data()),
+                             c->secretKeys[0].bytes.size());
+        QCOMPARE(s2, std::string("another-config-secrets-key-32byt"));
+        const std::string s1(reinterpret_cast<const char*>(c->secretKeys[1].bytes.data()),
+                             c->secretKeys[1].bytes.size());
+        QCOMPARE(s1, std::string("config-test-secrets-key-32-bytes"));
+
+        auto longKid = parseConfig(kNoSecretKeys + "secrets.keys = " + std::string(32, 'k') + ":" +
+                                       kSecretKeyS1 + "\n",
+                                   "f", {});
+        QVERIFY2(longKid.ok(), longKid.ok() ? "" : longKid.error().message.c_str());
+        QCOMPARE(longKid->secretKeys.front().id, std::string(32, 'k'));
+    }
+
+    void secretKeysFromEnvironmentWin()
+    {
+        auto c =
+            parseConfig(kMinimal, "f", {{"CALLCOMMANDER_SECRETS_KEYS", "env2:" + kSecretKeyS2}});
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().message.c_str());
+        QCOMPARE(c->secretKeys.size(), std::size_t{1});
+        QCOMPARE(c->secretKeys.front().id, std::string("env2"));
+
+        // A bad environment value is named by its variable, like any other.
+        auto bad = parseConfig(kMinimal, "f", {{"CALLCOMMANDER_SECRETS_KEYS", "env2:c2hvcnQ"}});
+        QVERIFY(!bad.ok());
+        QVERIFY2(bad.error().message.find("environment CALLCOMMANDER_SECRETS_KEYS") == 0,
+                 bad.error().message.c_str());
+        QVERIFY(bad.error().message.find("c2hvcnQ") == std::string::npos);
+    }
+
+    void requiresSecretKeys()
+    {
+        auto c = parseConfig(kNoSecretKeys, "f", {});
+        QVERIFY(!c.ok());
+        QVERIFY2(c.error().message.find("secrets.keys is required") != std::string::npos,
+                 c.error().message.c_str());
+    }
+
+    void rejectsSecretKeys_data()
+    {
+        // Each value holds a recognisable secret part that must not come back in the error.
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("secretPart");
+        QTest::addColumn<QString>("mentions");
+        const QString s1 = QString::fromStdString(kSecretKeyS1);
+        const QString s2 = QString::fromStdString(kSecretKeyS2);
+        QTest::newRow("empty") << QString() << QStringLiteral("none") << "no secret key";
+        QTest::newRow("only commas") << ", ," << QStringLiteral("none") << "no secret key";
+        QTest::newRow("no kid") << s1 << s1 << "secret key 1 is not written kid:key";
+        QTest::newRow("empty kid") << ":" + s1 << s1 << "secret key 1: the kid must be";
+        QTest::newRow("kid too long")
+            << QString(33, QLatin1Char('k')) + ":" + s1 << s1 << "secret key 1: the kid must be";
+        QTest::newRow("kid with a dot") << "a.b:" + s1 << s1 << "secret key 1: the kid must be";
+        // A key pasted before the colon must not be echoed as if it were a kid.
+        QTest::newRow("key as kid")
+            << "s1:" + s1 + ", " + s2 + ":s2" << s2 << "secret key 2: the kid must be";
+        QTest::newRow("not base64url") << "s1:" + s1.left(40) + "+/A" << s1.left(40)
+                                       << "secret key s1: the key is not base64url";
+        QTest::newRow("too short") << "s1:MDEyMzQ1Njc4OWFiY2RlZg"
+                                   << "MDEyMzQ1Njc4OWFiY2RlZg"
+                                   << "secret key s1: the key must be exactly 32 bytes, not 16";
+        QTest::newRow("too long") << "s1:" + s1 + "AAAA" << s1
+                                  << "secret key s1: the key must be exactly 32 bytes, not 35";
+        QTest::newRow("duplicate kid")
+            << "s1:" + s1 + ",s1:" + s2 << s2 << "secret key s1 appears twice";
+    }
+
+    void rejectsSecretKeys()
+    {
+        QFETCH(QString, value);
+        QFETCH(QString, secretPart);
+        QFETCH(QString, mentions);
+        auto c = parseConfig(kNoSecretKeys + "secrets.keys = " + value.toStdString() + "\n",
+                             "test.conf", {});
+        QVERIFY(!c.ok());
+        const QString message = QString::fromStdString(c.error().message);
+        QVERIFY2(message.startsWith(QStringLiteral("test.conf:5: invalid value for secrets.keys")),
+                 qPrintable(message));
+        QVERIFY2(message.contains(mentions), qPrintable(message));
+        QVERIFY2(!message.contains(secretPart), qPrintable(message));
     }
 
     void rejects_data()
@@ -119,9 +224,10 @@ private Q_SLOTS:
 
     void errorNamesTheLine()
     {
+        // kMinimal is five lines, then a blank one.
         auto c = parseConfig(kMinimal + "\nlisten.port = x\n", "/etc/cc.conf", {});
         QVERIFY(!c.ok());
-        QVERIFY2(c.error().message.find("/etc/cc.conf:6:") == 0, c.error().message.c_str());
+        QVERIFY2(c.error().message.find("/etc/cc.conf:7:") == 0, c.error().message.c_str());
     }
 
     void badEnvironmentValue()

@@ -1,0 +1,195 @@
+// /twilio/*: the voice webhooks (docs/telephony.md). Who is asking is proven by the request's
+// X-Twilio-Signature, computed with the organisation's auth token over the public URL and the
+// POST parameters; anything unsigned or badly signed gets 403 and changes nothing. The
+// organisation comes from the signed AccountSid, the store from the dialled number, which must
+// belong to that same organisation.
+
+#include "callcommander/version.h"
+#include "server/db/database.h"
+#include "server/net/sessions.h"
+#include "server/ops/config.h"
+#include "server/ops/log.h"
+#include "server/telephony/call_flow.h"
+#include "server/telephony/directory.h"
+#include "shared/telephony/twilio.h"
+
+#include <boost/asio/dispatch.hpp>
+
+#include <charconv>
+
+namespace cc::server::net {
+namespace {
+
+Response twimlResponse(const Request& req, http::status status, std::string body)
+{
+    Response res{status, req.version()};
+    res.set(http::field::server, std::string("callcommander-server/") + kVersion);
+    res.set(http::field::content_type, "text/xml; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.keep_alive(req.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+const std::string* findParam(const cc::telephony::FormParams& params, std::string_view name)
+{
+    for (const auto& [k, v] : params) {
+        if (k == name) {
+            return &v;
+        }
+    }
+    return nullptr;
+}
+
+// d= or n= in the query of our own callback URLs; 0 when absent or not a small number.
+std::int64_t queryNumber(std::string_view target)
+{
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) {
+        return 0;
+    }
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        if (pair.size() > 2 && (pair.starts_with("d=") || pair.starts_with("n="))) {
+            std::int64_t value = 0;
+            const auto digits = pair.substr(2);
+            const auto [end, ec] =
+                std::from_chars(digits.data(), digits.data() + digits.size(), value);
+            if (ec == std::errc() && end == digits.data() + digits.size() && value > 0) {
+                return value;
+            }
+            return 0;
+        }
+        if (amp == std::string_view::npos) {
+            break;
+        }
+        query.remove_prefix(amp + 1);
+    }
+    return 0;
+}
+
+} // namespace
+
+void HttpSession::handleTwilio(Request&& req, std::string_view path)
+{
+    const bool fallback = path == "/twilio/voice/fallback";
+    const auto endpoint = telephony::endpointOf(path);
+    if (!fallback && !endpoint) {
+        send(errorResponse(req, http::status::not_found, "no such endpoint"));
+        return;
+    }
+    if (const auto budget = m_ctx.limits.webhooksPerIp.take(m_peerIp); !budget.allowed) {
+        auto res = errorResponse(req, http::status::too_many_requests, "rate_limited");
+        res.set(http::field::retry_after, std::to_string(budget.retryAfter.count()));
+        send(std::move(res));
+        return;
+    }
+    if (req.method() != http::verb::post) {
+        auto res = errorResponse(req, http::status::method_not_allowed, "use POST");
+        res.set(http::field::allow, "POST");
+        send(std::move(res));
+        return;
+    }
+    if (!req[http::field::content_type].starts_with("application/x-www-form-urlencoded")) {
+        send(errorResponse(req, http::status::unsupported_media_type,
+                           "Twilio webhooks are application/x-www-form-urlencoded"));
+        return;
+    }
+    auto params = cc::telephony::parseFormUrlEncoded(req.body());
+    if (!params) {
+        send(errorResponse(req, http::status::bad_request, params.error()));
+        return;
+    }
+    if (m_ctx.directory == nullptr || !m_ctx.directory->loaded()) {
+        // Just started: the accounts are not read yet. Twilio retries, then uses the fallback.
+        send(errorResponse(req, http::status::service_unavailable, "not ready"));
+        return;
+    }
+    const std::string* accountSid = findParam(*params, "AccountSid");
+    const auto account =
+        accountSid != nullptr ? m_ctx.directory->account(*accountSid) : std::nullopt;
+    // The URL Twilio called, as it signed it: the configured public address, or this request's.
+    const std::string base = !m_ctx.config.telephonyPublicUrl.empty()
+                                 ? m_ctx.config.telephonyPublicUrl
+                                 : "https://" + std::string(req[http::field::host]);
+    const std::string fullUrl = base + std::string(req.target());
+    if (!account || !cc::telephony::validateTwilioSignature(account->authToken, fullUrl, *params,
+                                                            req["X-Twilio-Signature"])) {
+        const auto strike = m_ctx.limits.badSignaturesPerIp.take(m_peerIp);
+        log::warn("telephony", "refused an unsigned or badly signed webhook to " +
+                                   std::string(path) + " from " + m_peerIp);
+        if (!strike.allowed) {
+            auto res = errorResponse(req, http::status::too_many_requests, "rate_limited");
+            res.set(http::field::retry_after, std::to_string(strike.retryAfter.count()));
+            send(std::move(res));
+            return;
+        }
+        send(errorResponse(req, http::status::forbidden, "invalid signature"));
+        return;
+    }
+
+    std::optional<telephony::Number> dialled;
+    if (const std::string* to = findParam(*params, "To")) {
+        dialled = m_ctx.directory->number(*to);
+        if (dialled && dialled->organisationId != account->organisationId) {
+            dialled.reset(); // another organisation's number: not this account's to answer
+        }
+    }
+    if (fallback) {
+        // Twilio gave up on our voice URL (timeout, error): ring the store's own line, from
+        // memory, without the database.
+        log::warn("telephony", "fallback URL called for " +
+                                   (dialled ? dialled->locationName : std::string("no store")));
+        send(twimlResponse(req, http::status::ok, telephony::fallbackTwiml(dialled)));
+        return;
+    }
+    if (*endpoint == telephony::Endpoint::Voice && !dialled) {
+        send(twimlResponse(req, http::status::ok, telephony::notInServiceTwiml()));
+        return;
+    }
+
+    auto hook = std::make_shared<telephony::Webhook>();
+    hook->endpoint = *endpoint;
+    hook->organisationId = account->organisationId;
+    hook->baseUrl = base;
+    hook->params = std::move(params).value();
+    hook->queryNumber = queryNumber(req.target());
+    hook->dialled = dialled;
+    if (auto problem = telephony::validate(*hook)) {
+        send(errorResponse(req, http::status::bad_request, *problem));
+        return;
+    }
+
+    auto request = std::make_shared<const Request>(std::move(req));
+    // Answered once: by the database job, or by its failure. A caller in the flow whose answer
+    // cannot be computed still gets the store's own line.
+    auto answer = [self = shared_from_this(), request](http::status status, std::string body,
+                                                       bool xml) {
+        asio::dispatch(self->m_executor, [self, request, status, body = std::move(body), xml] {
+            self->send(xml ? twimlResponse(*request, status, body)
+                           : errorResponse(*request, status, body));
+        });
+    };
+    const bool inCallFlow = *endpoint != telephony::Endpoint::Status &&
+                            *endpoint != telephony::Endpoint::Recording &&
+                            *endpoint != telephony::Endpoint::Leg;
+    m_ctx.database.submit(
+        [hook, answer](pqxx::connection& conn) {
+            const telephony::Answer a = telephony::handle(conn, *hook);
+            answer(static_cast<http::status>(a.status), a.body, a.status == 200);
+        },
+        [hook, answer, inCallFlow](const std::string& reason) {
+            log::error("telephony", "webhook not applied: " + reason);
+            if (inCallFlow) {
+                answer(http::status::ok, telephony::fallbackTwiml(hook->dialled), true);
+            } else {
+                answer(http::status::service_unavailable, "try again later", false);
+            }
+        });
+}
+
+} // namespace cc::server::net

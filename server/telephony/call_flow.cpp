@@ -1,0 +1,1028 @@
+#include "server/telephony/call_flow.h"
+
+#include "shared/routing/engine.h"
+#include "shared/telephony/twiml.h"
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+namespace cc::server::telephony {
+namespace {
+
+using cc::telephony::DialOptions;
+using cc::telephony::DialTarget;
+using cc::telephony::GatherInput;
+using cc::telephony::GatherOptions;
+using cc::telephony::GatherPrompts;
+using cc::telephony::RecordOptions;
+using cc::telephony::TwimlBuilder;
+
+constexpr int kMaxClaimAttempts = 3;     // people taken by a concurrent call meanwhile
+constexpr int kRecordMaxSeconds = 120;   // a voicemail's longest message
+constexpr int kMaxWaitLoops = 720;       // a caller's turns in the queue (an hour at 5 s)
+constexpr int kLiveDecisionSeconds = 30; // a waiting call decided on this recently is still there
+
+bool isHex(std::string_view s)
+{
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Twilio's ids: two letters, then 32 lower-case hex digits.
+bool isSid(std::string_view s, std::string_view prefix)
+{
+    return s.size() == 34 && s.starts_with(prefix) && isHex(s.substr(2));
+}
+
+std::optional<int> smallNumber(std::string_view s, int max)
+{
+    int value = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || end != s.data() + s.size() || value < 0 || value > max) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+const std::string* param(const Webhook& hook, std::string_view name)
+{
+    for (const auto& [k, v] : hook.params) {
+        if (k == name) {
+            return &v;
+        }
+    }
+    return nullptr;
+}
+
+std::string paramOr(const Webhook& hook, std::string_view name)
+{
+    const std::string* v = param(hook, name);
+    return v != nullptr ? *v : std::string();
+}
+
+constexpr std::array kCallStatuses = {
+    std::string_view("queued"),      std::string_view("initiated"), std::string_view("ringing"),
+    std::string_view("in-progress"), std::string_view("completed"), std::string_view("busy"),
+    std::string_view("failed"),      std::string_view("no-answer"), std::string_view("canceled")};
+constexpr std::array kDialStatuses = {std::string_view("completed"), std::string_view("answered"),
+                                      std::string_view("busy"),      std::string_view("no-answer"),
+                                      std::string_view("failed"),    std::string_view("canceled")};
+
+template <std::size_t N>
+bool oneOf(const std::string& v, const std::array<std::string_view, N>& values)
+{
+    return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+// The call a webhook is about (and its events are keyed by): a <Client> leg reports its own
+// CallSid and its parent's, ours.
+std::string eventCallSid(const Webhook& hook)
+{
+    if (hook.endpoint == Endpoint::Leg) {
+        return paramOr(hook, "ParentCallSid");
+    }
+    return paramOr(hook, "CallSid");
+}
+
+// ---- the call's row ----
+
+struct CallRow {
+    std::string id;
+    std::string locationId;
+    std::string locationName;
+    std::string status;
+    std::string fromNumber;
+    std::string customerId; // empty: unknown caller
+    std::string need;
+    std::string offeredTo;
+    std::string handledBy;
+    std::int64_t startedMs = 0;
+    std::int64_t nowMs = 0;
+};
+
+// The call of this webhook, locked for the transaction, or nothing.
+std::optional<CallRow> lockCall(pqxx::work& tx, const Webhook& hook)
+{
+    const pqxx::result r = tx.exec_params(
+        "SELECT c.id::text, c.location_id::text, l.name, c.status, c.from_number, "
+        "coalesce(c.customer_id::text, ''), coalesce(c.need, ''), coalesce(c.offered_to::text, "
+        "''), "
+        "coalesce(c.handled_by::text, ''), sync_ms(c.started_at), sync_ms(now()) "
+        "FROM calls c JOIN locations l ON l.id = c.location_id "
+        "WHERE c.provider_call_id = $1 AND c.organisation_id = $2::uuid FOR UPDATE OF c",
+        eventCallSid(hook), hook.organisationId);
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    const auto& row = r[0];
+    return CallRow{row[0].as<std::string>(),  row[1].as<std::string>(),  row[2].as<std::string>(),
+                   row[3].as<std::string>(),  row[4].as<std::string>(),  row[5].as<std::string>(),
+                   row[6].as<std::string>(),  row[7].as<std::string>(),  row[8].as<std::string>(),
+                   row[9].as<std::int64_t>(), row[10].as<std::int64_t>()};
+}
+
+// ---- routing inputs ----
+
+struct Settings {
+    routing::Rules rules;
+    int callbackDueMinutes = 60;
+    std::string greeting;
+    std::string holdMusicUrl;
+};
+
+Settings loadSettings(pqxx::work& tx, const std::string& organisationId,
+                      const std::string& locationId)
+{
+    const pqxx::row r = tx.exec_params1(
+        "SELECT coalesce(s.ring_timeout_s, o.ring_timeout_s), "
+        "coalesce(s.overflow_after_s, o.overflow_after_s), "
+        "coalesce(s.voicemail_after_s, o.voicemail_after_s), coalesce(s.wrap_up_s, o.wrap_up_s), "
+        "coalesce(s.missed_pause_s, o.missed_pause_s), "
+        "coalesce(s.overflow_when_closed, o.overflow_when_closed), "
+        "coalesce(s.callback_due_minutes, o.callback_due_minutes), "
+        "coalesce(s.greeting, o.greeting, ''), coalesce(s.hold_music_url, o.hold_music_url, '') "
+        "FROM (SELECT 1) one "
+        "LEFT JOIN routing_rules o ON o.organisation_id = $1::uuid AND o.location_id IS NULL "
+        "LEFT JOIN routing_rules s ON s.organisation_id = $1::uuid AND s.location_id = $2::uuid",
+        organisationId, locationId);
+    Settings s;
+    auto apply = [&](int column, int& target) {
+        if (!r[column].is_null()) {
+            target = r[column].as<int>();
+        }
+    };
+    apply(0, s.rules.ringTimeoutSeconds);
+    apply(1, s.rules.overflowAfterSeconds);
+    apply(2, s.rules.voicemailAfterSeconds);
+    apply(3, s.rules.wrapUpSeconds);
+    apply(4, s.rules.missedCallPauseSeconds);
+    if (!r[5].is_null()) {
+        s.rules.overflowWhenClosed = r[5].as<bool>();
+    }
+    apply(6, s.callbackDueMinutes);
+    s.greeting = r[7].as<std::string>();
+    s.holdMusicUrl = r[8].as<std::string>();
+    return s;
+}
+
+// The dialled store and the other stores of its region, each with its own wall clock (from
+// PostgreSQL's time zone data), hours and holidays.
+std::vector<routing::Store> loadStores(pqxx::work& tx, const std::string& organisationId,
+                                       const std::string& locationId)
+{
+    std::vector<routing::Store> stores;
+    const pqxx::result r = tx.exec_params(
+        "SELECT l.id::text, coalesce(l.region_id::text, ''), l.name, "
+        "extract(year FROM t.local)::int, extract(month FROM t.local)::int, "
+        "extract(day FROM t.local)::int, extract(isodow FROM t.local)::int, "
+        "(extract(hour FROM t.local) * 60 + extract(minute FROM t.local))::int "
+        "FROM locations l, LATERAL (SELECT now() AT TIME ZONE l.timezone AS local) t "
+        "WHERE l.organisation_id = $1::uuid AND (l.id = $2::uuid OR l.region_id = "
+        "(SELECT region_id FROM locations WHERE id = $2::uuid)) ORDER BY l.id",
+        organisationId, locationId);
+    std::vector<std::string> ids;
+    for (const auto& row : r) {
+        routing::Store store;
+        store.id = row[0].as<std::string>();
+        store.regionId = row[1].as<std::string>();
+        store.name = row[2].as<std::string>();
+        store.localNow = {row[3].as<int>(), row[4].as<int>(), row[5].as<int>(), row[6].as<int>(),
+                          row[7].as<int>()};
+        ids.push_back(store.id);
+        stores.push_back(std::move(store));
+    }
+    const std::string idArray = "{" + [&] {
+        std::string joined;
+        for (const auto& id : ids) {
+            joined += (joined.empty() ? "" : ",") + id;
+        }
+        return joined;
+    }() + "}";
+    auto find = [&](const std::string& id) -> routing::Store* {
+        for (auto& s : stores) {
+            if (s.id == id) {
+                return &s;
+            }
+        }
+        return nullptr;
+    };
+    for (const auto& row :
+         tx.exec_params("SELECT location_id::text, weekday, "
+                        "(extract(hour FROM opens_at) * 60 + extract(minute FROM opens_at))::int, "
+                        "(extract(hour FROM closes_at) * 60 + extract(minute FROM closes_at))::int "
+                        "FROM location_hours WHERE location_id = ANY ($1::uuid[])",
+                        idArray)) {
+        if (auto* s = find(row[0].as<std::string>())) {
+            s->hours.push_back({row[1].as<int>(), row[2].as<int>(), row[3].as<int>()});
+        }
+    }
+    // A store's local date is within a day of the database's.
+    for (const auto& row : tx.exec_params(
+             "SELECT location_id::text, extract(year FROM day)::int, extract(month FROM day)::int, "
+             "extract(day FROM day)::int FROM location_holidays "
+             "WHERE location_id = ANY ($1::uuid[]) AND day BETWEEN current_date - 1 AND "
+             "current_date + 1",
+             idArray)) {
+        if (auto* s = find(row[0].as<std::string>())) {
+            s->holidays.push_back({row[1].as<int>(), row[2].as<int>(), row[3].as<int>()});
+        }
+    }
+    return stores;
+}
+
+std::string uuidArray(const std::vector<routing::Store>& stores)
+{
+    std::string out = "{";
+    for (const auto& s : stores) {
+        out += (out.size() > 1 ? "," : "") + s.id;
+    }
+    return out + "}";
+}
+
+std::vector<std::string> textArray(const pqxx::field& f)
+{
+    std::vector<std::string> out;
+    auto parser = f.as_array();
+    for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
+         std::tie(kind, value) = parser.get_next()) {
+        if (kind == pqxx::array_parser::string_value) {
+            out.push_back(value);
+        }
+    }
+    return out;
+}
+
+// The people who work in these stores and take calls, with what the server knows of them.
+std::vector<routing::Agent> loadAgents(pqxx::work& tx, const std::string& organisationId,
+                                       const std::string& storeIds)
+{
+    std::vector<routing::Agent> agents;
+    const pqxx::result r = tx.exec_params(
+        "SELECT u.id::text, u.display_name, "
+        "array(SELECT location_id::text FROM user_locations ul WHERE ul.user_id = u.id AND "
+        "ul.location_id = ANY ($2::uuid[]) ORDER BY location_id), u.skills, p.status, p.activity, "
+        "coalesce(sync_ms(p.activity_until), 0), coalesce(sync_ms(p.paused_until), 0), "
+        "sync_ms(p.idle_since), CASE WHEN p.calls_day = current_date THEN p.calls_today ELSE 0 "
+        "END, p.devices "
+        "FROM users u JOIN presence p ON p.user_id = u.id "
+        "WHERE u.organisation_id = $1::uuid AND u.active AND u.role IN ('staff', 'manager') "
+        "AND EXISTS (SELECT 1 FROM user_locations ul WHERE ul.user_id = u.id AND "
+        "ul.location_id = ANY ($2::uuid[])) ORDER BY u.id",
+        organisationId, storeIds);
+    for (const auto& row : r) {
+        routing::Agent a;
+        a.userId = row[0].as<std::string>();
+        a.displayName = row[1].as<std::string>();
+        a.storeIds = textArray(row[2]);
+        a.skills = textArray(row[3]);
+        const std::string status = row[4].as<std::string>();
+        const std::string activity = row[5].as<std::string>();
+        const auto until = row[6].as<std::int64_t>();
+        if (row[10].as<int>() == 0) {
+            a.presence = routing::Presence::Offline;
+        } else if (status == "away") {
+            a.presence = routing::Presence::Away;
+        } else if (activity == "ringing") {
+            a.presence = routing::Presence::Ringing;
+        } else if (activity == "on_call") {
+            a.presence = routing::Presence::OnCall;
+        } else if (activity == "wrap_up") {
+            a.presence = routing::Presence::WrapUp;
+            a.wrapUpEndsMs = until;
+        } else {
+            a.presence = routing::Presence::Available;
+        }
+        a.pausedUntilMs = row[7].as<std::int64_t>();
+        a.idleSinceMs = row[8].as<std::int64_t>();
+        a.callsToday = row[9].as<int>();
+        agents.push_back(std::move(a));
+    }
+    return agents;
+}
+
+// ---- decisions ----
+
+std::string_view actionText(const routing::Decision& d, bool closed)
+{
+    if (d.action == routing::Action::Voicemail && closed) {
+        return "closed";
+    }
+    return routing::actionName(d.action);
+}
+
+std::int64_t recordDecision(pqxx::work& tx, const Webhook& hook, const CallRow& call,
+                            const routing::Decision& d, bool closed)
+{
+    const pqxx::row r = tx.exec_params1(
+        "INSERT INTO call_decisions (organisation_id, call_id, action, user_id, location_id, "
+        "overflow, explanation) VALUES ($1::uuid, $2::uuid, $3, nullif($4, '')::uuid, "
+        "nullif($5, '')::uuid, $6, $7::jsonb) RETURNING id",
+        hook.organisationId, call.id, std::string(actionText(d, closed)), d.userId, d.storeId,
+        d.overflow, routing::toJson(d));
+    return r[0].as<std::int64_t>();
+}
+
+std::string callbackTitle(const CallRow& call, std::string_view why)
+{
+    std::string from = call.fromNumber.empty() ? std::string("an unknown number") : call.fromNumber;
+    return "Call back " + from + " (" + std::string(why) + ")";
+}
+
+// One callback task per call, due `dueMinutes` after the call arrived (so callers keep their
+// place in the list).
+void createCallbackTask(pqxx::work& tx, const Webhook& hook, const CallRow& call,
+                        std::string_view why, int dueMinutes)
+{
+    tx.exec_params(
+        "INSERT INTO tasks (id, organisation_id, location_id, customer_id, call_id, kind, title, "
+        "due_at) SELECT gen_random_uuid(), $1::uuid, $2::uuid, nullif($3, '')::uuid, $4::uuid, "
+        "'callback', $5, c.started_at + make_interval(mins => $6) FROM calls c WHERE c.id = "
+        "$4::uuid AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.call_id = $4::uuid AND t.kind = "
+        "'callback')",
+        hook.organisationId, call.locationId, call.customerId, call.id, callbackTitle(call, why),
+        dueMinutes);
+}
+
+// Takes the person for this call, unless a concurrent call took them first.
+bool claim(pqxx::work& tx, const CallRow& call, const std::string& userId, int ringSeconds)
+{
+    const pqxx::result r = tx.exec_params(
+        "UPDATE presence SET activity = 'ringing', call_id = $2::uuid, "
+        "activity_until = now() + make_interval(secs => $3), updated_at = now() "
+        "WHERE user_id = $1::uuid AND status = 'available' AND devices > 0 AND "
+        "(activity = 'idle' OR (activity = 'wrap_up' AND activity_until <= now())) AND "
+        "(paused_until IS NULL OR paused_until <= now())",
+        userId, call.id, ringSeconds + 10);
+    return r.affected_rows() == 1;
+}
+
+std::string absolute(const Webhook& hook, std::string_view pathAndQuery)
+{
+    return hook.baseUrl + std::string(pathAndQuery);
+}
+
+void sayVoicemailPrompt(TwimlBuilder& t, const Webhook& hook, bool closed,
+                        const std::string& storeName)
+{
+    t.say(closed ? "Thank you for calling " + storeName +
+                       ". We are closed right now. Please leave a message after the tone and we "
+                       "will call you back."
+                 : std::string("Sorry, nobody can take your call right now. Please leave a message "
+                               "after the tone and we will call you back."));
+    RecordOptions record;
+    record.action = absolute(hook, "/twilio/voice/recorded");
+    record.maxLength = kRecordMaxSeconds;
+    record.playBeep = true;
+    record.finishOnKey = "#";
+    record.recordingStatusCallback = absolute(hook, "/twilio/recording");
+    t.record(record);
+    t.say("We did not receive a message. Goodbye.");
+    t.hangup();
+}
+
+// Decides where the call goes now and answers with the TwiML that does it.
+std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, int waitLoop)
+{
+    const Settings settings = loadSettings(tx, hook.organisationId, call.locationId);
+    const std::vector<routing::Store> stores = loadStores(tx, hook.organisationId, call.locationId);
+    std::vector<routing::Agent> agents = loadAgents(tx, hook.organisationId, uuidArray(stores));
+
+    routing::Call input;
+    input.callId = call.id;
+    input.storeId = call.locationId;
+    if (!call.need.empty()) {
+        input.needSkills.push_back(call.need);
+    }
+    input.nowMs = call.nowMs;
+    input.arrivedMs = call.startedMs;
+    for (const auto& row : tx.exec_params("SELECT DISTINCT user_id::text FROM call_decisions "
+                                          "WHERE call_id = $1::uuid AND action = 'offer' AND "
+                                          "user_id IS NOT NULL",
+                                          call.id)) {
+        input.alreadyOffered.push_back(row[0].as<std::string>());
+    }
+    const pqxx::result last = tx.exec_params(
+        "SELECT handled_by::text FROM calls WHERE organisation_id = $1::uuid AND from_number = $2 "
+        "AND id <> $3::uuid AND handled_by IS NOT NULL ORDER BY started_at DESC LIMIT 1",
+        hook.organisationId, call.fromNumber, call.id);
+    if (!last.empty() && call.fromNumber.starts_with('+')) {
+        input.lastHandlerId = last[0][0].as<std::string>();
+    }
+
+    const routing::Store* dialled = nullptr;
+    for (const auto& s : stores) {
+        if (s.id == call.locationId) {
+            dialled = &s;
+        }
+    }
+    const bool closed = dialled == nullptr || !routing::isOpen(*dialled);
+
+    routing::Decision decision;
+    for (int attempt = 0;; ++attempt) {
+        decision = routing::decide(input, stores, agents, settings.rules);
+        if (decision.action == routing::Action::Offer) {
+            // Callers who have waited longer in this store go first: they take the next person
+            // free at their own next turn (every few seconds).
+            const pqxx::row earlier = tx.exec_params1(
+                "SELECT count(*) FROM calls c WHERE c.location_id = $1::uuid AND c.status = "
+                "'ringing' AND c.offered_to IS NULL AND c.id <> $2::uuid AND c.started_at < "
+                "(SELECT started_at FROM calls WHERE id = $2::uuid) AND EXISTS (SELECT 1 FROM "
+                "call_decisions d WHERE d.call_id = c.id AND d.decided_at > now() - "
+                "make_interval(secs => $3))",
+                call.locationId, call.id, kLiveDecisionSeconds);
+            if (earlier[0].as<int>() > 0 && !decision.overflow) {
+                decision.action = routing::Action::Wait;
+                decision.reason = "waiting: " + earlier[0].as<std::string>() +
+                                  " earlier caller(s) in the queue go first";
+                decision.retryAfterSeconds = 3;
+                decision.userId.clear();
+                decision.storeId = call.locationId;
+            } else if (!claim(tx, call, decision.userId, settings.rules.ringTimeoutSeconds)) {
+                // Taken by another call since we read: mark them busy and decide again.
+                for (auto& a : agents) {
+                    if (a.userId == decision.userId) {
+                        a.presence = routing::Presence::Ringing;
+                    }
+                }
+                if (attempt + 1 < kMaxClaimAttempts) {
+                    continue;
+                }
+                decision.action = routing::Action::Wait;
+                decision.reason = "waiting: the people free were just taken by other calls";
+                decision.retryAfterSeconds = 2;
+                decision.userId.clear();
+                decision.storeId = call.locationId;
+            }
+        }
+        break;
+    }
+    if (decision.action == routing::Action::Wait && waitLoop >= kMaxWaitLoops) {
+        decision.action = routing::Action::Voicemail;
+        decision.reason = "voicemail: waited too long";
+    }
+
+    const std::int64_t decisionId = recordDecision(tx, hook, call, decision, closed);
+    TwimlBuilder t;
+    if (waitLoop == 0 && !(decision.action == routing::Action::Voicemail && closed)) {
+        t.say(settings.greeting.empty() ? "Thank you for calling " + call.locationName + "."
+                                        : settings.greeting);
+    }
+    switch (decision.action) {
+    case routing::Action::Offer: {
+        tx.exec_params("UPDATE calls SET offered_to = $2::uuid, routing_reason = left($3, 300) "
+                       "WHERE id = $1::uuid",
+                       call.id, decision.userId, decision.reason);
+        DialOptions dial;
+        dial.action = absolute(hook, "/twilio/voice/dial?d=" + std::to_string(decisionId));
+        dial.timeout = settings.rules.ringTimeoutSeconds;
+        dial.answerOnBridge = true;
+        DialTarget target;
+        target.kind = DialTarget::Kind::Client;
+        target.value = decision.userId;
+        target.statusCallback = absolute(hook, "/twilio/voice/leg?d=" + std::to_string(decisionId));
+        target.statusCallbackEvent = "answered";
+        t.dial(dial, {target});
+        break;
+    }
+    case routing::Action::Wait: {
+        tx.exec_params("UPDATE calls SET offered_to = NULL, routing_reason = left($2, 300) "
+                       "WHERE id = $1::uuid",
+                       call.id, decision.reason);
+        const int next = waitLoop + 1;
+        GatherOptions gather;
+        gather.input = GatherInput::Dtmf;
+        gather.numDigits = 1;
+        gather.timeout = std::max(1, decision.retryAfterSeconds);
+        gather.action = absolute(hook, "/twilio/voice/choice?n=" + std::to_string(next));
+        const bool announce = waitLoop <= 1 || waitLoop % 6 == 0; // then every half minute or so
+        const std::string music = settings.holdMusicUrl;
+        t.gather(gather, [&](GatherPrompts& p) {
+            if (announce) {
+                p.say("All our colleagues are helping other customers. Press 1 to be called back "
+                      "and keep your place, or stay on the line.");
+            }
+            if (!music.empty()) {
+                p.play(music);
+            }
+        });
+        t.redirect(absolute(hook, "/twilio/voice/wait?n=" + std::to_string(next)));
+        break;
+    }
+    case routing::Action::Voicemail: {
+        tx.exec_params("UPDATE calls SET offered_to = NULL, status = 'voicemail', "
+                       "routing_reason = left($2, 300) WHERE id = $1::uuid",
+                       call.id, decision.reason);
+        createCallbackTask(tx, hook, call, closed ? "voicemail, store closed" : "voicemail",
+                           settings.callbackDueMinutes);
+        sayVoicemailPrompt(t, hook, closed, call.locationName);
+        break;
+    }
+    }
+    return t.str();
+}
+
+std::string emptyTwiml()
+{
+    return TwimlBuilder().str();
+}
+
+// ---- endpoints ----
+
+std::string onVoice(pqxx::work& tx, const Webhook& hook)
+{
+    const Number& store = *hook.dialled;
+    const std::string from = paramOr(hook, "From");
+    const pqxx::result inserted = tx.exec_params(
+        "INSERT INTO calls (id, organisation_id, location_id, customer_id, provider_call_id, "
+        "direction, from_number, to_number, started_at, status) "
+        "SELECT gen_random_uuid(), $1::uuid, $2::uuid, (SELECT customer_id FROM customer_phones "
+        "WHERE organisation_id = $1::uuid AND number = $4 LIMIT 1), $3, 'inbound', $4, $5, now(), "
+        "'ringing' ON CONFLICT (provider_call_id) DO NOTHING RETURNING id",
+        hook.organisationId, store.locationId, paramOr(hook, "CallSid"), from, paramOr(hook, "To"));
+    if (inserted.empty()) {
+        // The same CallSid under another event key cannot happen; a provider replaying an old
+        // call id with a new event would: answer without routing it twice.
+        return fallbackTwiml(store);
+    }
+    auto call = lockCall(tx, hook);
+    return route(tx, hook, *call, 0);
+}
+
+// Ends an offer: the person's presence and the decision's outcome.
+struct OfferRow {
+    std::string userId;
+    std::string callId;
+    std::string outcome;
+};
+
+std::optional<OfferRow> offerOf(pqxx::work& tx, const Webhook& hook, const CallRow& call)
+{
+    const pqxx::result r = tx.exec_params(
+        "SELECT coalesce(user_id::text, ''), call_id::text, coalesce(outcome, '') "
+        "FROM call_decisions WHERE id = $1 AND call_id = $2::uuid AND action = 'offer' "
+        "AND organisation_id = $3::uuid",
+        hook.queryNumber, call.id, hook.organisationId);
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return OfferRow{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                    r[0][2].as<std::string>()};
+}
+
+void startWrapUp(pqxx::work& tx, const std::string& userId, const std::string& callId,
+                 int wrapUpSeconds)
+{
+    tx.exec_params(
+        "UPDATE presence SET activity = 'wrap_up', call_id = $2::uuid, "
+        "activity_until = now() + make_interval(secs => $3), idle_since = now() + "
+        "make_interval(secs => $3), calls_today = CASE WHEN calls_day = current_date THEN "
+        "calls_today + 1 ELSE 1 END, calls_day = current_date, updated_at = now() "
+        "WHERE user_id = $1::uuid AND call_id = $2::uuid AND activity IN ('ringing', 'on_call')",
+        userId, callId, wrapUpSeconds);
+}
+
+void markAnswered(pqxx::work& tx, const CallRow& call, const std::string& userId,
+                  std::int64_t decisionId)
+{
+    tx.exec_params("UPDATE calls SET status = 'in_progress', answered_at = coalesce(answered_at, "
+                   "now()), handled_by = $2::uuid, offered_to = NULL WHERE id = $1::uuid AND "
+                   "status = 'ringing'",
+                   call.id, userId);
+    tx.exec_params("UPDATE presence SET activity = 'on_call', call_id = $2::uuid, "
+                   "activity_until = NULL, updated_at = now() WHERE user_id = $1::uuid AND "
+                   "(call_id = $2::uuid OR activity = 'idle')",
+                   userId, call.id);
+    tx.exec_params("UPDATE call_decisions SET outcome = 'answered', outcome_at = now() "
+                   "WHERE id = $1 AND outcome IS NULL",
+                   decisionId);
+}
+
+std::string onDial(pqxx::work& tx, const Webhook& hook)
+{
+    auto call = lockCall(tx, hook);
+    if (!call) {
+        return TwimlBuilder().hangup().str();
+    }
+    const auto offer = offerOf(tx, hook, *call);
+    if (!offer) {
+        return TwimlBuilder().hangup().str();
+    }
+    const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
+    const std::string status = paramOr(hook, "DialCallStatus");
+    if (status == "completed" || status == "answered") {
+        // The person talked to the caller and one of them hung up.
+        std::int64_t talked = 0;
+        if (const std::string* d = param(hook, "DialCallDuration")) {
+            talked = smallNumber(*d, 86400).value_or(0);
+        }
+        tx.exec_params(
+            "UPDATE calls SET status = 'completed', answered_at = coalesce(answered_at, now() - "
+            "make_interval(secs => $3)), ended_at = coalesce(ended_at, now()), handled_by = "
+            "coalesce(handled_by, $2::uuid), offered_to = NULL "
+            "WHERE id = $1::uuid AND status IN ('ringing', 'in_progress')",
+            call->id, offer->userId, talked);
+        tx.exec_params("UPDATE call_decisions SET outcome = 'completed', outcome_at = now() "
+                       "WHERE id = $1",
+                       hook.queryNumber);
+        startWrapUp(tx, offer->userId, call->id, settings.rules.wrapUpSeconds);
+        return TwimlBuilder().hangup().str();
+    }
+    tx.exec_params("UPDATE call_decisions SET outcome = $2, outcome_at = now() WHERE id = $1 "
+                   "AND outcome IS NULL",
+                   hook.queryNumber, status);
+    if (status == "canceled" || call->status != "ringing") {
+        // The caller hung up while it rang (the status callback closes the call).
+        tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = "
+                       "NULL, updated_at = now() WHERE user_id = $1::uuid AND call_id = $2::uuid "
+                       "AND activity = 'ringing'",
+                       offer->userId, call->id);
+        return TwimlBuilder().hangup().str();
+    }
+    // Not answered (no-answer, busy, failed): that person pauses, the call moves on.
+    tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
+                   "paused_until = now() + make_interval(secs => $3), updated_at = now() "
+                   "WHERE user_id = $1::uuid AND call_id = $2::uuid AND activity = 'ringing'",
+                   offer->userId, call->id, settings.rules.missedCallPauseSeconds);
+    tx.exec_params("UPDATE calls SET offered_to = NULL WHERE id = $1::uuid", call->id);
+    call->offeredTo.clear();
+    return route(tx, hook, *call, 1);
+}
+
+std::string onLeg(pqxx::work& tx, const Webhook& hook)
+{
+    auto call = lockCall(tx, hook);
+    if (!call) {
+        return emptyTwiml();
+    }
+    // The leg's CallSid is the child's; ours is in ParentCallSid.
+    const auto offer = offerOf(tx, hook, *call);
+    if (offer && paramOr(hook, "CallStatus") == "in-progress") {
+        markAnswered(tx, *call, offer->userId, hook.queryNumber);
+    }
+    return emptyTwiml();
+}
+
+std::string onWait(pqxx::work& tx, const Webhook& hook)
+{
+    auto call = lockCall(tx, hook);
+    if (!call || call->status != "ringing") {
+        return TwimlBuilder().hangup().str();
+    }
+    return route(tx, hook, *call, static_cast<int>(hook.queryNumber));
+}
+
+std::string onChoice(pqxx::work& tx, const Webhook& hook)
+{
+    auto call = lockCall(tx, hook);
+    if (!call || call->status != "ringing") {
+        return TwimlBuilder().hangup().str();
+    }
+    if (paramOr(hook, "Digits") != "1") {
+        return route(tx, hook, *call, static_cast<int>(hook.queryNumber));
+    }
+    const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
+    tx.exec_params("UPDATE calls SET status = 'callback', offered_to = NULL, routing_reason = "
+                   "'the caller chose to be called back' WHERE id = $1::uuid",
+                   call->id);
+    createCallbackTask(tx, hook, *call, "asked to be called back", settings.callbackDueMinutes);
+    TwimlBuilder t;
+    t.say("Thank you. We will call you back at this number as soon as a colleague is free. "
+          "Goodbye.");
+    t.hangup();
+    return t.str();
+}
+
+void saveRecording(pqxx::work& tx, const Webhook& hook, const CallRow& call)
+{
+    const std::string url = paramOr(hook, "RecordingUrl");
+    if (url.empty()) {
+        return;
+    }
+    const int seconds = smallNumber(paramOr(hook, "RecordingDuration"), 86400).value_or(0);
+    tx.exec_params("UPDATE calls SET recording_url = $2, recording_seconds = $3 WHERE id = "
+                   "$1::uuid",
+                   call.id, url, seconds);
+    tx.exec_params("UPDATE tasks SET title = left(title || ' - message of ' || $2 || ' s', 200) "
+                   "WHERE call_id = $1::uuid AND kind = 'callback' AND title NOT LIKE '% s'",
+                   call.id, std::to_string(seconds));
+}
+
+std::string onRecorded(pqxx::work& tx, const Webhook& hook)
+{
+    if (auto call = lockCall(tx, hook)) {
+        saveRecording(tx, hook, *call);
+    }
+    TwimlBuilder t;
+    t.say("Thank you for your message. Goodbye.");
+    t.hangup();
+    return t.str();
+}
+
+std::string onRecording(pqxx::work& tx, const Webhook& hook)
+{
+    if (auto call = lockCall(tx, hook); call && paramOr(hook, "RecordingStatus") != "failed") {
+        saveRecording(tx, hook, *call);
+    }
+    return emptyTwiml();
+}
+
+std::string onStatus(pqxx::work& tx, const Webhook& hook)
+{
+    auto call = lockCall(tx, hook);
+    const std::string status = paramOr(hook, "CallStatus");
+    const bool final = status == "completed" || status == "busy" || status == "failed" ||
+                       status == "no-answer" || status == "canceled";
+    if (!call || !final) {
+        return emptyTwiml();
+    }
+    if (call->status == "ringing") {
+        // The caller hung up before anyone answered: abandoned, and the store calls back.
+        const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
+        tx.exec_params("UPDATE calls SET status = 'abandoned', ended_at = now(), offered_to = "
+                       "NULL, routing_reason = 'the caller hung up while waiting' "
+                       "WHERE id = $1::uuid",
+                       call->id);
+        tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = "
+                       "NULL, updated_at = now() WHERE call_id = $1::uuid AND activity = "
+                       "'ringing'",
+                       call->id);
+        tx.exec_params("UPDATE call_decisions SET outcome = 'canceled', outcome_at = now() "
+                       "WHERE call_id = $1::uuid AND action = 'offer' AND outcome IS NULL",
+                       call->id);
+        if (call->fromNumber.starts_with('+')) {
+            createCallbackTask(tx, hook, *call, "missed call", settings.callbackDueMinutes);
+        }
+        return emptyTwiml();
+    }
+    if (call->status == "in_progress") {
+        // The caller hung up during the conversation; the <Dial> action may follow, or not.
+        const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
+        tx.exec_params("UPDATE calls SET status = 'completed', ended_at = coalesce(ended_at, "
+                       "now()) WHERE id = $1::uuid",
+                       call->id);
+        startWrapUp(tx, call->handledBy, call->id, settings.rules.wrapUpSeconds);
+        return emptyTwiml();
+    }
+    tx.exec_params("UPDATE calls SET ended_at = coalesce(ended_at, now()) WHERE id = $1::uuid",
+                   call->id);
+    return emptyTwiml();
+}
+
+// The key under which a webhook is applied once.
+std::string eventKey(const Webhook& hook)
+{
+    switch (hook.endpoint) {
+    case Endpoint::Voice:
+        return "voice";
+    case Endpoint::Dial:
+        return "dial:" + std::to_string(hook.queryNumber);
+    case Endpoint::Leg:
+        return "leg:" + std::to_string(hook.queryNumber) + ":" + paramOr(hook, "CallStatus");
+    case Endpoint::Wait:
+        return "wait:" + std::to_string(hook.queryNumber);
+    case Endpoint::Choice:
+        return "choice:" + std::to_string(hook.queryNumber);
+    case Endpoint::Recorded:
+        return "recorded";
+    case Endpoint::Status:
+        return "status:" + paramOr(hook, "CallStatus");
+    case Endpoint::Recording:
+        return "recording:" + paramOr(hook, "RecordingSid");
+    }
+    return "unknown";
+}
+
+} // namespace
+
+std::optional<Endpoint> endpointOf(std::string_view path)
+{
+    static constexpr std::array<std::pair<std::string_view, Endpoint>, 8> kPaths{{
+        {"/twilio/voice", Endpoint::Voice},
+        {"/twilio/voice/dial", Endpoint::Dial},
+        {"/twilio/voice/leg", Endpoint::Leg},
+        {"/twilio/voice/wait", Endpoint::Wait},
+        {"/twilio/voice/choice", Endpoint::Choice},
+        {"/twilio/voice/recorded", Endpoint::Recorded},
+        {"/twilio/status", Endpoint::Status},
+        {"/twilio/recording", Endpoint::Recording},
+    }};
+    for (const auto& [p, e] : kPaths) {
+        if (p == path) {
+            return e;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> validate(const Webhook& hook)
+{
+    const std::string* sid = param(hook, "CallSid");
+    if (sid == nullptr || !isSid(*sid, "CA")) {
+        return "CallSid is missing or malformed";
+    }
+    // A call we keep has E.164-sized ends; a <Client> leg's "client:<user id>" is longer.
+    const std::size_t maxParty = hook.endpoint == Endpoint::Voice ? 32 : 256;
+    for (const char* name : {"From", "To", "Caller", "Called"}) {
+        if (const std::string* v = param(hook, name); v != nullptr && v->size() > maxParty) {
+            return std::string(name) + " is longer than " + std::to_string(maxParty) +
+                   " characters";
+        }
+    }
+    if (const std::string* v = param(hook, "CallStatus");
+        v != nullptr && !oneOf(*v, kCallStatuses)) {
+        return "CallStatus is not one of Twilio's call statuses";
+    }
+    switch (hook.endpoint) {
+    case Endpoint::Voice:
+        if (param(hook, "From") == nullptr || param(hook, "To") == nullptr) {
+            return "From and To are required";
+        }
+        break;
+    case Endpoint::Dial: {
+        const std::string* s = param(hook, "DialCallStatus");
+        if (s == nullptr || !oneOf(*s, kDialStatuses)) {
+            return "DialCallStatus is missing or not one of Twilio's dial statuses";
+        }
+        if (const std::string* d = param(hook, "DialCallDuration");
+            d != nullptr && !smallNumber(*d, 86400)) {
+            return "DialCallDuration is not a number of seconds";
+        }
+        if (hook.queryNumber <= 0) {
+            return "the action URL has no decision (d=)";
+        }
+        break;
+    }
+    case Endpoint::Leg: {
+        const std::string* parent = param(hook, "ParentCallSid");
+        if (parent == nullptr || !isSid(*parent, "CA") || param(hook, "CallStatus") == nullptr) {
+            return "ParentCallSid and CallStatus are required";
+        }
+        if (hook.queryNumber <= 0) {
+            return "the callback URL has no decision (d=)";
+        }
+        break;
+    }
+    case Endpoint::Wait:
+    case Endpoint::Choice:
+        if (hook.queryNumber <= 0 || hook.queryNumber > kMaxWaitLoops) {
+            return "the URL's turn (n=) is missing or out of range";
+        }
+        if (const std::string* d = param(hook, "Digits");
+            d != nullptr && (d->size() > 32 || !std::all_of(d->begin(), d->end(), [](char c) {
+                                 return (c >= '0' && c <= '9') || c == '*' || c == '#';
+                             }))) {
+            return "Digits holds something other than keypad keys";
+        }
+        break;
+    case Endpoint::Status:
+        if (param(hook, "CallStatus") == nullptr) {
+            return "CallStatus is required";
+        }
+        break;
+    case Endpoint::Recorded:
+    case Endpoint::Recording: {
+        const std::string* url = param(hook, "RecordingUrl");
+        if (url != nullptr && (url->size() > 500 || !url->starts_with("https://"))) {
+            return "RecordingUrl must be an https URL of at most 500 characters";
+        }
+        if (const std::string* d = param(hook, "RecordingDuration");
+            d != nullptr && !d->empty() && !smallNumber(*d, 86400)) {
+            return "RecordingDuration is not a number of seconds";
+        }
+        if (hook.endpoint == Endpoint::Recording) {
+            const std::string* rs = param(hook, "RecordingSid");
+            if (rs == nullptr || !isSid(*rs, "RE")) {
+                return "RecordingSid is missing or malformed";
+            }
+        }
+        break;
+    }
+    }
+    return std::nullopt;
+}
+
+Answer handle(pqxx::connection& conn, const Webhook& hook)
+{
+    if (auto problem = validate(hook)) {
+        return {400, *problem};
+    }
+    pqxx::work tx(conn);
+    const std::string callSid = eventCallSid(hook);
+    const std::string event = eventKey(hook);
+    const pqxx::result fresh =
+        tx.exec_params("INSERT INTO telephony_events (provider_call_id, event, organisation_id) "
+                       "VALUES ($1, left($2, 120), $3::uuid) ON CONFLICT DO NOTHING RETURNING 1",
+                       callSid, event, hook.organisationId);
+    if (fresh.empty()) {
+        // Applied before (a retry, or a duplicate): the same answer, nothing changes.
+        const pqxx::result r = tx.exec_params(
+            "SELECT response FROM telephony_events WHERE provider_call_id = $1 AND event = "
+            "left($2, 120) AND organisation_id = $3::uuid",
+            callSid, event, hook.organisationId);
+        tx.commit();
+        if (r.empty() || r[0][0].as<std::string>().empty()) {
+            return {200, emptyTwiml()};
+        }
+        return {200, r[0][0].as<std::string>()};
+    }
+    std::string twiml;
+    switch (hook.endpoint) {
+    case Endpoint::Voice:
+        twiml = onVoice(tx, hook);
+        break;
+    case Endpoint::Dial:
+        twiml = onDial(tx, hook);
+        break;
+    case Endpoint::Leg:
+        twiml = onLeg(tx, hook);
+        break;
+    case Endpoint::Wait:
+        twiml = onWait(tx, hook);
+        break;
+    case Endpoint::Choice:
+        twiml = onChoice(tx, hook);
+        break;
+    case Endpoint::Recorded:
+        twiml = onRecorded(tx, hook);
+        break;
+    case Endpoint::Status:
+        twiml = onStatus(tx, hook);
+        break;
+    case Endpoint::Recording:
+        twiml = onRecording(tx, hook);
+        break;
+    }
+    tx.exec_params("UPDATE telephony_events SET response = $3 WHERE provider_call_id = $1 AND "
+                   "event = left($2, 120)",
+                   callSid, event, twiml);
+    tx.commit();
+    return {200, twiml};
+}
+
+std::string fallbackTwiml(const std::optional<Number>& store)
+{
+    TwimlBuilder t;
+    if (!store) {
+        t.say("Sorry, we cannot take your call right now. Please try again later.");
+        t.hangup();
+        return t.str();
+    }
+    t.say("Thank you for calling " + store->locationName + ". Connecting you to the store.");
+    DialOptions dial;
+    dial.timeout = 30;
+    DialTarget target;
+    target.kind = DialTarget::Kind::Number;
+    target.value = store->mainPhone;
+    t.dial(dial, {target});
+    t.say("Sorry, nobody could take your call. Please try again later. Goodbye.");
+    t.hangup();
+    return t.str();
+}
+
+std::string notInServiceTwiml()
+{
+    TwimlBuilder t;
+    t.say("Sorry, the number you have called is not in service.");
+    t.hangup();
+    return t.str();
+}
+
+std::size_t sweep(pqxx::connection& conn)
+{
+    pqxx::work tx(conn);
+    std::size_t changed = 0;
+    // Wrap-up over: ready for the next call.
+    changed += tx.exec("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = "
+                       "NULL, updated_at = now() WHERE activity = 'wrap_up' AND activity_until "
+                       "<= now()")
+                   .affected_rows();
+    // An offer whose <Dial> action never came (the provider lost it): free the person.
+    changed += tx.exec("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = "
+                       "NULL, updated_at = now() WHERE activity = 'ringing' AND activity_until "
+                       "< now() - interval '30 seconds'")
+                   .affected_rows();
+    // A call the provider went silent about (no callback for 10 minutes while ringing): missed.
+    changed += tx.exec("UPDATE calls c SET status = 'missed', ended_at = now(), offered_to = NULL, "
+                       "routing_reason = 'no word from the provider' WHERE c.status = 'ringing' "
+                       "AND c.started_at < now() - interval '10 minutes' AND NOT EXISTS (SELECT 1 "
+                       "FROM call_decisions d WHERE d.call_id = c.id AND d.decided_at > now() - "
+                       "interval '10 minutes')")
+                   .affected_rows();
+    // Callbacks overdue past the escalation time: flagged for the store's managers.
+    changed +=
+        tx.exec("UPDATE tasks t SET escalated_at = now() WHERE t.status = 'open' AND "
+                "t.kind = 'callback' AND t.escalated_at IS NULL AND t.due_at + "
+                "make_interval(mins => coalesce((SELECT coalesce(s.callback_escalate_minutes, "
+                "o.callback_escalate_minutes) FROM (SELECT 1) one LEFT JOIN routing_rules "
+                "o ON o.organisation_id = t.organisation_id AND o.location_id IS NULL LEFT "
+                "JOIN routing_rules s ON s.organisation_id = t.organisation_id AND "
+                "s.location_id = t.location_id), 60)) < now()")
+            .affected_rows();
+    tx.commit();
+    return changed;
+}
+
+} // namespace cc::server::telephony
