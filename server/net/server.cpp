@@ -11,6 +11,7 @@
 #include "server/telephony/directory.h"
 
 #include <boost/asio/signal_set.hpp>
+#include <openssl/rand.h>
 #include <pqxx/pqxx>
 
 #include <array>
@@ -125,6 +126,26 @@ std::size_t SessionRegistry::size() const
     return m_sessions.size();
 }
 
+std::string newIncarnation()
+{
+    std::array<unsigned char, 16> b{};
+    if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+        throw std::runtime_error("no randomness for the node's incarnation id");
+    }
+    b[6] = static_cast<unsigned char>((b[6] & 0x0FU) | 0x40U); // version 4
+    b[8] = static_cast<unsigned char>((b[8] & 0x3FU) | 0x80U); // RFC 4122 variant
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out += '-';
+        }
+        out += kHex[b[i] >> 4U];
+        out += kHex[b[i] & 0x0FU];
+    }
+    return out;
+}
+
 struct Server::Impl {
     explicit Impl(ops::Config cfg)
         : config(std::move(cfg))
@@ -159,12 +180,16 @@ struct Server::Impl {
             }
             if (readiness.migrated()) {
                 database.submit(
-                    [node = ctx.node](pqxx::connection& conn) {
+                    [node = ctx.node, incarnation = ctx.incarnation](pqxx::connection& conn) {
                         {
                             pqxx::work tx(conn);
                             tx.exec_params("INSERT INTO server_nodes (node) VALUES ($1) ON "
                                            "CONFLICT (node) DO UPDATE SET heartbeat_at = now()",
                                            node);
+                            // A previous process of this name (crashed, restarted) left these.
+                            tx.exec_params("DELETE FROM device_sessions WHERE node = $1 AND "
+                                           "incarnation <> $2::uuid",
+                                           node, incarnation);
                             tx.exec("DELETE FROM server_nodes WHERE heartbeat_at < now() - "
                                     "interval '30 seconds'");
                             tx.commit();

@@ -139,6 +139,9 @@ struct Limits {
     auth::RateLimiter badSignaturesPerIp{{1.0, 20.0, 100'000}};
 };
 
+// A random UUID naming this server process.
+std::string newIncarnation();
+
 // Shared by every session of one node; outlives them all.
 struct NodeContext {
     NodeContext(const ops::Config& configRef, db::Database& databaseRef,
@@ -158,6 +161,7 @@ struct NodeContext {
     ops::Readiness& readiness;
     SessionRegistry& sessions;
     std::string node;
+    std::string incarnation = newIncarnation(); // this process, among nodes of the same name
     auth::TokenSigner signer;
     auth::AuthSettings authSettings;
     Limits limits;

@@ -237,7 +237,8 @@ void WsSession::onPrincipalChanged()
         // Online from now on: routing rings this person (when available) while a device is.
         m_device = std::make_shared<DeviceRegistration>();
         m_ctx.database.submit(
-            [device = m_device, node = m_ctx.node, userId = principal->userId,
+            [device = m_device, node = m_ctx.node, incarnation = m_ctx.incarnation,
+             userId = principal->userId,
              organisationId = principal->organisationId](pqxx::connection& conn) {
                 const std::lock_guard lock(device->mutex);
                 if (device->closed) {
@@ -248,9 +249,10 @@ void WsSession::onPrincipalChanged()
                                "UPDATE SET heartbeat_at = now()",
                                node);
                 const pqxx::row r = tx.exec_params1(
-                    "INSERT INTO device_sessions (id, node, user_id, organisation_id) VALUES "
-                    "(gen_random_uuid(), $1, $2::uuid, $3::uuid) RETURNING id::text",
-                    node, userId, organisationId);
+                    "INSERT INTO device_sessions (id, node, incarnation, user_id, organisation_id) "
+                    "VALUES (gen_random_uuid(), $1, $2::uuid, $3::uuid, $4::uuid) RETURNING "
+                    "id::text",
+                    node, incarnation, userId, organisationId);
                 tx.commit();
                 device->rowId = r[0].as<std::string>();
             },

@@ -90,10 +90,11 @@ private Q_SLOTS:
         QTest::addColumn<int>("listUsers");
         QTest::addColumn<int>("readAudit");
         QTest::addColumn<int>("disable");
-        QTest::newRow("staff") << "staff@acme.example" << 403 << 403 << 403;
-        QTest::newRow("executive") << "executive@acme.example" << 403 << 403 << 403;
-        QTest::newRow("manager") << "manager@acme.example" << 200 << 403 << 403;
-        QTest::newRow("admin") << "admin@acme.example" << 200 << 200 << 200;
+        QTest::addColumn<int>("presence"); // PUT /v1/me/presence: the people calls ring
+        QTest::newRow("staff") << "staff@acme.example" << 403 << 403 << 403 << 200;
+        QTest::newRow("executive") << "executive@acme.example" << 403 << 403 << 403 << 403;
+        QTest::newRow("manager") << "manager@acme.example" << 200 << 403 << 403 << 200;
+        QTest::newRow("admin") << "admin@acme.example" << 200 << 200 << 200 << 403;
     }
 
     void roleMatrix()
@@ -102,7 +103,14 @@ private Q_SLOTS:
         QFETCH(int, listUsers);
         QFETCH(int, readAudit);
         QFETCH(int, disable);
+        QFETCH(int, presence);
         QCOMPARE(get("/v1/admin/users", m_tokens[who]).status, listUsers);
+        const auto set = cc::test::httpsPut(
+            m_fx.server->baseUrl() + "/v1/me/presence", m_fx.tls.ca(), "{\"status\":\"available\"}",
+            10000, {{"Authorization", "Bearer " + m_tokens[who].toLatin1()}});
+        QCOMPARE(set.status, presence);
+        const std::string userId = m_ids.at("acme-" + who.section('@', 0, 0).toStdString());
+        QCOMPARE(presenceOf(userId), std::string(presence == 200 ? "available" : "away"));
         QCOMPARE(get("/v1/admin/audit", m_tokens[who]).status, readAudit);
         // The target is re-enabled after each row so every role meets the same state.
         const auto result =
@@ -110,6 +118,26 @@ private Q_SLOTS:
         QCOMPARE(result.status, disable);
         QCOMPARE(active("acme-other-store"), disable != 200);
         setActive("acme-other-store", true);
+    }
+
+    void presenceRefusesWhatItDoesNotKnow()
+    {
+        const QByteArray auth = "Bearer " + m_tokens["staff@acme.example"].toLatin1();
+        const QString url = m_fx.server->baseUrl() + "/v1/me/presence";
+        QCOMPARE(cc::test::httpsPut(url, m_fx.tls.ca(), "{\"status\":\"away\"}", 10000,
+                                    {{"Authorization", auth}})
+                     .status,
+                 200);
+        for (const QByteArray& body :
+             {QByteArray("{\"status\":\"busy\"}"), QByteArray("{\"status\":1}"),
+              QByteArray("[\"available\"]"), QByteArray("available"), QByteArray()}) {
+            QCOMPARE(cc::test::httpsPut(url, m_fx.tls.ca(), body, 10000, {{"Authorization", auth}})
+                         .status,
+                     400);
+        }
+        QCOMPARE(presenceOf(m_ids.at("acme-staff")), std::string("away"));
+        QCOMPARE(cc::test::httpsPut(url, m_fx.tls.ca(), "{\"status\":\"available\"}").status, 401);
+        QCOMPARE(presenceOf(m_ids.at("acme-staff")), std::string("away"));
     }
 
     void nobodyWithoutAValidToken()
@@ -274,6 +302,14 @@ private:
     }
 
     QString id(const std::string& key) { return QString::fromStdString(m_ids.at(key)); }
+
+    std::string presenceOf(const std::string& userId)
+    {
+        pqxx::connection c(m_fx.db->conninfo());
+        pqxx::read_transaction t(c);
+        return t.exec_params1("SELECT status FROM presence WHERE user_id = $1::uuid", userId)[0]
+            .as<std::string>();
+    }
 
     bool active(const std::string& key)
     {

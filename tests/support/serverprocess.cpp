@@ -118,6 +118,18 @@ HttpResult httpsPost(const QString& url, const QList<QSslCertificate>& ca, const
     return finish(nam.post(request, body));
 }
 
+HttpResult httpsPut(const QString& url, const QList<QSslCertificate>& ca, const QByteArray& body,
+                    int timeoutMs, const QMap<QByteArray, QByteArray>& headers)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest request = makeRequest(url, ca, timeoutMs);
+    request.setRawHeader("Content-Type", "application/json");
+    for (auto it = headers.cbegin(); it != headers.cend(); ++it) {
+        request.setRawHeader(it.key(), it.value());
+    }
+    return finish(nam.put(request, body));
+}
+
 ServerProcess::ServerProcess(QString conninfo, TlsFiles tls, QMap<QString, QString> extraEnv)
     : m_conninfo(std::move(conninfo))
     , m_tls(std::move(tls))

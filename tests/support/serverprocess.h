@@ -36,6 +36,10 @@ HttpResult httpsPost(const QString& url, const QList<QSslCertificate>& ca, const
                      const QByteArray& contentType = "application/json", int timeoutMs = 10000,
                      const QMap<QByteArray, QByteArray>& headers = {});
 
+// An HTTPS PUT of a JSON `body`, waiting in a local event loop.
+HttpResult httpsPut(const QString& url, const QList<QSslCertificate>& ca, const QByteArray& body,
+                    int timeoutMs = 10000, const QMap<QByteArray, QByteArray>& headers = {});
+
 // The real callcommander-server binary, started on a free port against a database.
 class ServerProcess {
 public:

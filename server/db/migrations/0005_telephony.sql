@@ -91,10 +91,13 @@ CREATE TABLE server_nodes (
     heartbeat_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Authenticated WebSocket sessions, per node: who has a device online right now.
+-- Authenticated WebSocket sessions, per node: who has a device online right now. `incarnation`
+-- is the node process's own id: a node restarted under the same name (after a crash) removes
+-- the sessions its previous process left.
 CREATE TABLE device_sessions (
     id              uuid PRIMARY KEY,
     node            text NOT NULL REFERENCES server_nodes (node) ON DELETE CASCADE,
+    incarnation     uuid NOT NULL,
     user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     organisation_id uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
     connected_at    timestamptz NOT NULL DEFAULT now()
