@@ -13,6 +13,7 @@
 #include "server/ops/config.h"
 #include "server/ops/log.h"
 #include "server/sync/sync_store.h"
+#include "server/telephony/call_flow.h"
 #include "server/telephony/directory.h"
 
 #include <pqxx/pqxx>
@@ -38,8 +39,9 @@ Commands:
   hash-password read a password on standard input, print its Argon2id hash (for provisioning)
   purge [--keep-days N]
                 forget sync tombstones and device write decisions older than N days (default
-                400, at least 100); run it daily. Devices away longer download their data again,
-                keeping their unsent writes
+                400, at least 100), routing decisions older than N days and applied webhook
+                events older than a week; run it daily. Devices away longer download their data
+                again, keeping their unsent writes
   set-twilio-account ORG-SLUG ACCOUNT-SID
                 read the organisation's Twilio auth token on standard input and store it,
                 sealed with secrets.keys (audited); its webhooks are then accepted
@@ -68,6 +70,9 @@ int runPurge(const ops::Config& config, int keepDays)
     try {
         pqxx::connection conn(config.dbConninfo);
         const auto purged = sync::purge(conn, keepDays);
+        const auto telephonyRows = telephony::purge(conn, keepDays);
+        log::info("telephony", "purged " + std::to_string(telephonyRows) +
+                                   " applied webhook events and old routing decisions");
         log::info("sync", "purged " + std::to_string(purged.tombstones) + " tombstones and " +
                               std::to_string(purged.mutations) + " write decisions older than " +
                               std::to_string(std::max(keepDays, 100)) + " days");

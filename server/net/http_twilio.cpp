@@ -20,6 +20,8 @@
 namespace cc::server::net {
 namespace {
 
+constexpr auto kStaleAfter = std::chrono::seconds(10);
+
 Response twimlResponse(const Request& req, http::status status, std::string body)
 {
     Response res{status, req.version()};
@@ -120,14 +122,14 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
     if (!account || !cc::telephony::validateTwilioSignature(account->authToken, fullUrl, *params,
                                                             req["X-Twilio-Signature"])) {
         const auto strike = m_ctx.limits.badSignaturesPerIp.take(m_peerIp);
-        log::warn("telephony", "refused an unsigned or badly signed webhook to " +
-                                   std::string(path) + " from " + m_peerIp);
         if (!strike.allowed) {
             auto res = errorResponse(req, http::status::too_many_requests, "rate_limited");
             res.set(http::field::retry_after, std::to_string(strike.retryAfter.count()));
             send(std::move(res));
             return;
         }
+        log::warn("telephony", "refused an unsigned or badly signed webhook to " +
+                                   std::string(path) + " from " + m_peerIp);
         send(errorResponse(req, http::status::forbidden, "invalid signature"));
         return;
     }
@@ -174,18 +176,39 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
                            : errorResponse(*request, status, body));
         });
     };
-    const bool inCallFlow = *endpoint != telephony::Endpoint::Status &&
-                            *endpoint != telephony::Endpoint::Recording &&
-                            *endpoint != telephony::Endpoint::Leg;
+    // What a caller hears when this webhook cannot be applied: in the middle of the call flow,
+    // the store's own line; after a conversation or a message, goodbye. Callbacks get 503.
+    std::optional<std::string> whenNotApplied;
+    const std::string dialStatus = findParam(hook->params, "DialCallStatus") != nullptr
+                                       ? *findParam(hook->params, "DialCallStatus")
+                                       : std::string();
+    if (*endpoint == telephony::Endpoint::Recorded ||
+        (*endpoint == telephony::Endpoint::Dial &&
+         (dialStatus == "completed" || dialStatus == "answered"))) {
+        whenNotApplied = telephony::hangupTwiml();
+    } else if (*endpoint != telephony::Endpoint::Status &&
+               *endpoint != telephony::Endpoint::Recording &&
+               *endpoint != telephony::Endpoint::Leg) {
+        whenNotApplied = telephony::fallbackTwiml(hook->dialled);
+    }
+    const auto received = std::chrono::steady_clock::now();
     m_ctx.database.submit(
-        [hook, answer](pqxx::connection& conn) {
+        [hook, answer, whenNotApplied, received](pqxx::connection& conn) {
+            // Twilio gives up after 15 s and uses the fallback: a request that waited this long
+            // in our queue is answered without being applied, so it claims nobody.
+            if (whenNotApplied && std::chrono::steady_clock::now() - received > kStaleAfter) {
+                log::warn("telephony", "webhook waited too long in the queue: not applied");
+                answer(http::status::ok, *whenNotApplied, true);
+                return;
+            }
             const telephony::Answer a = telephony::handle(conn, *hook);
             answer(static_cast<http::status>(a.status), a.body, a.status == 200);
         },
-        [hook, answer, inCallFlow](const std::string& reason) {
-            log::error("telephony", "webhook not applied: " + reason);
-            if (inCallFlow) {
-                answer(http::status::ok, telephony::fallbackTwiml(hook->dialled), true);
+        [answer, whenNotApplied](const std::string& reason) {
+            // The first line only: PostgreSQL's DETAIL may quote the row (a caller's number).
+            log::error("telephony", "webhook not applied: " + reason.substr(0, reason.find('\n')));
+            if (whenNotApplied) {
+                answer(http::status::ok, *whenNotApplied, true);
             } else {
                 answer(http::status::service_unavailable, "try again later", false);
             }

@@ -126,6 +126,102 @@ std::size_t SessionRegistry::size() const
     return m_sessions.size();
 }
 
+void DeviceRegistry::add(const std::shared_ptr<DeviceRegistration>& device)
+{
+    const std::lock_guard lock(m_mutex);
+    m_devices[device.get()] = device;
+}
+
+void DeviceRegistry::remove(const DeviceRegistration* device)
+{
+    const std::lock_guard lock(m_mutex);
+    m_devices.erase(device);
+}
+
+std::vector<std::shared_ptr<DeviceRegistration>> DeviceRegistry::snapshot() const
+{
+    std::vector<std::shared_ptr<DeviceRegistration>> out;
+    const std::lock_guard lock(m_mutex);
+    out.reserve(m_devices.size());
+    for (const auto& [ptr, weak] : m_devices) {
+        if (auto d = weak.lock()) {
+            out.push_back(std::move(d));
+        }
+    }
+    return out;
+}
+
+void registerDevice(pqxx::connection& conn, const std::string& node, const std::string& incarnation,
+                    DeviceRegistration& device)
+{
+    const std::lock_guard lock(device.mutex);
+    if (device.closed || !device.rowId.empty()) {
+        return;
+    }
+    pqxx::work tx(conn);
+    tx.exec_params("INSERT INTO server_nodes (node) VALUES ($1) ON CONFLICT (node) DO UPDATE SET "
+                   "heartbeat_at = now()",
+                   node);
+    const pqxx::row r = tx.exec_params1(
+        "INSERT INTO device_sessions (id, node, incarnation, user_id, organisation_id) VALUES "
+        "(gen_random_uuid(), $1, $2::uuid, $3::uuid, $4::uuid) RETURNING id::text",
+        node, incarnation, device.userId, device.organisationId);
+    tx.commit();
+    device.rowId = r[0].as<std::string>();
+}
+
+void registerDevices(pqxx::connection& conn, const std::string& node,
+                     const std::string& incarnation,
+                     const std::vector<std::shared_ptr<DeviceRegistration>>& devices,
+                     bool forgetRows)
+{
+    std::vector<std::shared_ptr<DeviceRegistration>> todo;
+    std::vector<std::string> ids;
+    std::string idArray, userArray, orgArray;
+    for (const auto& d : devices) {
+        const std::lock_guard lock(d->mutex);
+        if (forgetRows) {
+            d->rowId.clear();
+        }
+        if (d->closed || !d->rowId.empty()) {
+            continue;
+        }
+        ids.push_back(newIncarnation()); // a random UUID, as good for a row as for a process
+        todo.push_back(d);
+        idArray += (idArray.empty() ? "" : ",") + ids.back();
+        userArray += (userArray.empty() ? "" : ",") + d->userId;
+        orgArray += (orgArray.empty() ? "" : ",") + d->organisationId;
+    }
+    if (todo.empty()) {
+        return;
+    }
+    {
+        pqxx::work tx(conn);
+        tx.exec_params("INSERT INTO device_sessions (id, node, incarnation, user_id, "
+                       "organisation_id) SELECT i, $4, $5::uuid, u, o FROM unnest($1::uuid[], "
+                       "$2::uuid[], $3::uuid[]) AS t(i, u, o) ON CONFLICT (id) DO NOTHING",
+                       "{" + idArray + "}", "{" + userArray + "}", "{" + orgArray + "}", node,
+                       incarnation);
+        tx.commit();
+    }
+    // A device that closed meanwhile found no row to remove: remove it here.
+    std::string orphans;
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+        const std::lock_guard lock(todo[i]->mutex);
+        if (todo[i]->closed || !todo[i]->rowId.empty()) { // closed, or written by its own job
+            orphans += (orphans.empty() ? "" : ",") + ids[i];
+        } else {
+            todo[i]->rowId = ids[i];
+        }
+    }
+    if (!orphans.empty()) {
+        pqxx::work tx(conn);
+        tx.exec_params("DELETE FROM device_sessions WHERE id = ANY ($1::uuid[])",
+                       "{" + orphans + "}");
+        tx.commit();
+    }
+}
+
 std::string newIncarnation()
 {
     std::array<unsigned char, 16> b{};
@@ -158,9 +254,9 @@ struct Server::Impl {
         , acceptRetry(acceptor.get_executor())
         , shutdownTimer(ioc)
         , signals(ioc)
+        , secrets(config.secretKeys)
         , database(config.dbConninfo, config.dbPoolSize, config.dbMaxQueue)
         , syncPoll(ioc)
-        , secrets(config.secretKeys)
         , telephonyTick(ioc)
     {
         ctx.syncHub = &syncHub;
@@ -180,12 +276,18 @@ struct Server::Impl {
             }
             if (readiness.migrated()) {
                 database.submit(
-                    [node = ctx.node, incarnation = ctx.incarnation](pqxx::connection& conn) {
+                    [node = ctx.node, incarnation = ctx.incarnation,
+                     devices = ctx.devices.snapshot()](pqxx::connection& conn) {
+                        bool recreated = false;
                         {
                             pqxx::work tx(conn);
-                            tx.exec_params("INSERT INTO server_nodes (node) VALUES ($1) ON "
-                                           "CONFLICT (node) DO UPDATE SET heartbeat_at = now()",
-                                           node);
+                            // xmax = 0: inserted, not updated. Other nodes took this one for
+                            // dead meanwhile (its sessions went with its row): write them again.
+                            recreated = tx.exec_params1("INSERT INTO server_nodes (node) VALUES "
+                                                        "($1) ON CONFLICT (node) DO UPDATE SET "
+                                                        "heartbeat_at = now() RETURNING xmax = 0",
+                                                        node)[0]
+                                            .as<bool>();
                             // A previous process of this name (crashed, restarted) left these.
                             tx.exec_params("DELETE FROM device_sessions WHERE node = $1 AND "
                                            "incarnation <> $2::uuid",
@@ -194,6 +296,7 @@ struct Server::Impl {
                                     "interval '30 seconds'");
                             tx.commit();
                         }
+                        registerDevices(conn, node, incarnation, devices, recreated);
                         telephony::sweep(conn);
                     },
                     [](const std::string& reason) {
@@ -481,15 +584,15 @@ struct Server::Impl {
     asio::steady_timer acceptRetry;
     asio::steady_timer shutdownTimer;
     asio::signal_set signals;
-    db::Database database;
-    asio::steady_timer syncPoll;
+    // Used by database jobs: declared before `database`, so they outlive its workers.
     crypto::SecretBox secrets;
     telephony::Directory directory;
-    asio::steady_timer telephonyTick;
     std::atomic<bool> directoryDue{false};     // read again when the one in flight is done
     std::atomic<bool> directoryLoading{false}; // a read is queued or running
-    std::atomic<std::chrono::steady_clock::rep> directoryLoadedAt{
-        0};                                             // ticks; read by any I/O thread
+    std::atomic<std::chrono::steady_clock::rep> directoryLoadedAt{0}; // read by any I/O thread
+    db::Database database;
+    asio::steady_timer syncPoll;
+    asio::steady_timer telephonyTick;
     std::unique_ptr<db::NotificationListener> listener; // stopped before anything it touches
     std::uint16_t boundPort = 0;
     std::atomic<int> exitCode{0};

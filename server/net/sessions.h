@@ -10,6 +10,8 @@
 #include "server/sync/hub.h"
 #include "shared/sync/hlc.h"
 
+#include <pqxx/connection>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -139,6 +141,44 @@ struct Limits {
     auth::RateLimiter badSignaturesPerIp{{1.0, 20.0, 100'000}};
 };
 
+// A signed-in device's row in device_sessions, which is how routing knows its person is online.
+// Written and removed by database jobs that may run in either order on different workers: the
+// insert is skipped once `closed`, and the removal finds the row id the insert left (under
+// `mutex`, which only database threads take).
+struct DeviceRegistration {
+    std::string userId;
+    std::string organisationId;
+    std::mutex mutex;
+    std::string rowId; // empty: not (or no longer) written
+    std::atomic<bool> closed{false};
+};
+
+// Writes the row of `device` if it is still open and not written (database threads only).
+void registerDevice(pqxx::connection& conn, const std::string& node, const std::string& incarnation,
+                    DeviceRegistration& device);
+
+// Writes, in one statement, the rows of every open device in `devices` that has none; with
+// `forgetRows`, first takes every row as gone (the node's row was just re-created, which removed
+// them). Database threads only.
+void registerDevices(pqxx::connection& conn, const std::string& node,
+                     const std::string& incarnation,
+                     const std::vector<std::shared_ptr<DeviceRegistration>>& devices,
+                     bool forgetRows);
+
+// The signed-in devices of this node. The heartbeat writes again those whose row is missing: a
+// write that failed, or every one of them after other nodes took this node for dead (its row and
+// sessions removed while the database was out of its reach).
+class DeviceRegistry {
+public:
+    void add(const std::shared_ptr<DeviceRegistration>& device);
+    void remove(const DeviceRegistration* device);
+    std::vector<std::shared_ptr<DeviceRegistration>> snapshot() const;
+
+private:
+    mutable std::mutex m_mutex;
+    std::unordered_map<const DeviceRegistration*, std::weak_ptr<DeviceRegistration>> m_devices;
+};
+
 // A random UUID naming this server process.
 std::string newIncarnation();
 
@@ -166,6 +206,7 @@ struct NodeContext {
     auth::AuthSettings authSettings;
     Limits limits;
     RecentRevocations revocations;
+    DeviceRegistry devices;
     sync::SyncHub* syncHub = nullptr;          // set once by the server before it accepts
     telephony::Directory* directory = nullptr; // likewise
     std::atomic<bool> stopping{false};
@@ -212,16 +253,6 @@ private:
     bool m_closing = false;
     bool m_handedOver = false; // the stream now belongs to a WsSession
     ConnectionSlot m_slot;
-};
-
-// A signed-in device's row in device_sessions, which is how routing knows its person is online.
-// Written and removed by database jobs that may run in either order on different workers: the
-// insert is skipped once `closed`, and the removal finds the row id the insert left (under
-// `mutex`, which only database threads take).
-struct DeviceRegistration {
-    std::mutex mutex;
-    std::string rowId;
-    std::atomic<bool> closed{false};
 };
 
 // A secure WebSocket client, from its upgrade request to its close.

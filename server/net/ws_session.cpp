@@ -45,6 +45,7 @@ WsSession::~WsSession()
     m_ctx.sessions.remove(this);
     if (m_device) {
         m_device->closed = true;
+        m_ctx.devices.remove(m_device.get());
         // While stopping, the node's own row goes (and its sessions with it) before the database
         // workers stop; after that no job may be submitted.
         if (!m_ctx.stopping) {
@@ -236,28 +237,15 @@ void WsSession::onPrincipalChanged()
     if (!m_device) {
         // Online from now on: routing rings this person (when available) while a device is.
         m_device = std::make_shared<DeviceRegistration>();
+        m_device->userId = principal->userId;
+        m_device->organisationId = principal->organisationId;
+        m_ctx.devices.add(m_device);
         m_ctx.database.submit(
-            [device = m_device, node = m_ctx.node, incarnation = m_ctx.incarnation,
-             userId = principal->userId,
-             organisationId = principal->organisationId](pqxx::connection& conn) {
-                const std::lock_guard lock(device->mutex);
-                if (device->closed) {
-                    return;
-                }
-                pqxx::work tx(conn);
-                tx.exec_params("INSERT INTO server_nodes (node) VALUES ($1) ON CONFLICT (node) DO "
-                               "UPDATE SET heartbeat_at = now()",
-                               node);
-                const pqxx::row r = tx.exec_params1(
-                    "INSERT INTO device_sessions (id, node, incarnation, user_id, organisation_id) "
-                    "VALUES (gen_random_uuid(), $1, $2::uuid, $3::uuid, $4::uuid) RETURNING "
-                    "id::text",
-                    node, incarnation, userId, organisationId);
-                tx.commit();
-                device->rowId = r[0].as<std::string>();
-            },
+            [device = m_device, node = m_ctx.node, incarnation = m_ctx.incarnation](
+                pqxx::connection& conn) { registerDevice(conn, node, incarnation, *device); },
             [](const std::string& reason) {
-                log::warn("ws", "device session not recorded: " + reason);
+                log::warn("ws", "device session not recorded yet (the heartbeat retries): " +
+                                    reason.substr(0, reason.find('\n')));
             });
     }
     // The connection lives as long as its access token; a reauth with a fresh one extends it.

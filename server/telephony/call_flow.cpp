@@ -1,5 +1,6 @@
 #include "server/telephony/call_flow.h"
 
+#include "server/ops/log.h"
 #include "shared/routing/engine.h"
 #include "shared/telephony/twiml.h"
 
@@ -71,6 +72,20 @@ constexpr std::array kDialStatuses = {std::string_view("completed"), std::string
                                       std::string_view("busy"),      std::string_view("no-answer"),
                                       std::string_view("failed"),    std::string_view("canceled")};
 
+// What Twilio puts in From when the caller's number is withheld (documented placeholders), or
+// what some carriers send: not a number anyone can call back or recognise.
+bool isWithheld(std::string_view from)
+{
+    static constexpr std::array kPlaceholders = {
+        std::string_view("+266696687"),   // ANONYMOUS
+        std::string_view("+86282452253"), // UNKNOWN
+        std::string_view("+8656696"),     // BLOCKED
+        std::string_view("+7378742833"),  // RESTRICTED
+    };
+    return !from.starts_with('+') ||
+           std::find(kPlaceholders.begin(), kPlaceholders.end(), from) != kPlaceholders.end();
+}
+
 template <std::size_t N>
 bool oneOf(const std::string& v, const std::array<std::string_view, N>& values)
 {
@@ -101,6 +116,7 @@ struct CallRow {
     std::string handledBy;
     std::int64_t startedMs = 0;
     std::int64_t nowMs = 0;
+    bool ended = false; // the provider said the call is over (ended_at set)
 };
 
 // The call of this webhook, locked for the transaction, or nothing.
@@ -110,7 +126,8 @@ std::optional<CallRow> lockCall(pqxx::work& tx, const Webhook& hook)
         "SELECT c.id::text, c.location_id::text, l.name, c.status, c.from_number, "
         "coalesce(c.customer_id::text, ''), coalesce(c.need, ''), coalesce(c.offered_to::text, "
         "''), "
-        "coalesce(c.handled_by::text, ''), sync_ms(c.started_at), sync_ms(now()) "
+        "coalesce(c.handled_by::text, ''), sync_ms(c.started_at), sync_ms(now()), "
+        "c.ended_at IS NOT NULL "
         "FROM calls c JOIN locations l ON l.id = c.location_id "
         "WHERE c.provider_call_id = $1 AND c.organisation_id = $2::uuid FOR UPDATE OF c",
         eventCallSid(hook), hook.organisationId);
@@ -118,10 +135,10 @@ std::optional<CallRow> lockCall(pqxx::work& tx, const Webhook& hook)
         return std::nullopt;
     }
     const auto& row = r[0];
-    return CallRow{row[0].as<std::string>(),  row[1].as<std::string>(),  row[2].as<std::string>(),
-                   row[3].as<std::string>(),  row[4].as<std::string>(),  row[5].as<std::string>(),
-                   row[6].as<std::string>(),  row[7].as<std::string>(),  row[8].as<std::string>(),
-                   row[9].as<std::int64_t>(), row[10].as<std::int64_t>()};
+    return CallRow{row[0].as<std::string>(),  row[1].as<std::string>(),   row[2].as<std::string>(),
+                   row[3].as<std::string>(),  row[4].as<std::string>(),   row[5].as<std::string>(),
+                   row[6].as<std::string>(),  row[7].as<std::string>(),   row[8].as<std::string>(),
+                   row[9].as<std::int64_t>(), row[10].as<std::int64_t>(), row[11].as<bool>()};
 }
 
 // ---- routing inputs ----
@@ -176,10 +193,10 @@ std::vector<routing::Store> loadStores(pqxx::work& tx, const std::string& organi
     std::vector<routing::Store> stores;
     const pqxx::result r = tx.exec_params(
         "SELECT l.id::text, coalesce(l.region_id::text, ''), l.name, "
-        "extract(year FROM t.local)::int, extract(month FROM t.local)::int, "
+        "coalesce(extract(year FROM t.local)::int, 0), extract(month FROM t.local)::int, "
         "extract(day FROM t.local)::int, extract(isodow FROM t.local)::int, "
-        "(extract(hour FROM t.local) * 60 + extract(minute FROM t.local))::int "
-        "FROM locations l, LATERAL (SELECT now() AT TIME ZONE l.timezone AS local) t "
+        "(extract(hour FROM t.local) * 60 + extract(minute FROM t.local))::int, l.timezone "
+        "FROM locations l, LATERAL (SELECT location_local_now(l.timezone) AS local) t "
         "WHERE l.organisation_id = $1::uuid AND (l.id = $2::uuid OR l.region_id = "
         "(SELECT region_id FROM locations WHERE id = $2::uuid)) ORDER BY l.id",
         organisationId, locationId);
@@ -189,6 +206,14 @@ std::vector<routing::Store> loadStores(pqxx::work& tx, const std::string& organi
         store.id = row[0].as<std::string>();
         store.regionId = row[1].as<std::string>();
         store.name = row[2].as<std::string>();
+        if (row[3].as<int>() == 0) {
+            // A time zone PostgreSQL does not know (written before the check existed): the store
+            // gets no hours, so it counts as closed, and its region's calls still route.
+            log::warn("telephony", "store " + store.id + " has an unknown time zone \"" +
+                                       row[8].as<std::string>() + "\": treated as closed");
+            stores.push_back(std::move(store));
+            continue;
+        }
         store.localNow = {row[3].as<int>(), row[4].as<int>(), row[5].as<int>(), row[6].as<int>(),
                           row[7].as<int>()};
         ids.push_back(store.id);
@@ -219,12 +244,12 @@ std::vector<routing::Store> loadStores(pqxx::work& tx, const std::string& organi
             s->hours.push_back({row[1].as<int>(), row[2].as<int>(), row[3].as<int>()});
         }
     }
-    // A store's local date is within a day of the database's.
+    // A store's local date is within two days of the database's, whatever its session zone.
     for (const auto& row : tx.exec_params(
              "SELECT location_id::text, extract(year FROM day)::int, extract(month FROM day)::int, "
              "extract(day FROM day)::int FROM location_holidays "
-             "WHERE location_id = ANY ($1::uuid[]) AND day BETWEEN current_date - 1 AND "
-             "current_date + 1",
+             "WHERE location_id = ANY ($1::uuid[]) AND day BETWEEN current_date - 2 AND "
+             "current_date + 2",
              idArray)) {
         if (auto* s = find(row[0].as<std::string>())) {
             s->holidays.push_back({row[1].as<int>(), row[2].as<int>(), row[3].as<int>()});
@@ -327,8 +352,10 @@ std::int64_t recordDecision(pqxx::work& tx, const Webhook& hook, const CallRow& 
 
 std::string callbackTitle(const CallRow& call, std::string_view why)
 {
-    std::string from = call.fromNumber.empty() ? std::string("an unknown number") : call.fromNumber;
-    return "Call back " + from + " (" + std::string(why) + ")";
+    if (isWithheld(call.fromNumber)) {
+        return "Number withheld (" + std::string(why) + ")";
+    }
+    return "Call back " + call.fromNumber + " (" + std::string(why) + ")";
 }
 
 // One callback task per call, due `dueMinutes` after the call arrived (so callers keep their
@@ -383,8 +410,9 @@ void sayVoicemailPrompt(TwimlBuilder& t, const Webhook& hook, bool closed,
     t.hangup();
 }
 
-// Decides where the call goes now and answers with the TwiML that does it.
-std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, int waitLoop)
+// Decides where the call goes now and answers with the TwiML that does it. `greet`: the call
+// has just arrived.
+std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet)
 {
     const Settings settings = loadSettings(tx, hook.organisationId, call.locationId);
     const std::vector<routing::Store> stores = loadStores(tx, hook.organisationId, call.locationId);
@@ -398,18 +426,24 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, int waitLo
     }
     input.nowMs = call.nowMs;
     input.arrivedMs = call.startedMs;
-    for (const auto& row : tx.exec_params("SELECT DISTINCT user_id::text FROM call_decisions "
-                                          "WHERE call_id = $1::uuid AND action = 'offer' AND "
-                                          "user_id IS NOT NULL",
+    int waits = 0; // the caller's turns in the queue so far
+    for (const auto& row : tx.exec_params("SELECT action, coalesce(user_id::text, '') FROM "
+                                          "call_decisions WHERE call_id = $1::uuid",
                                           call.id)) {
-        input.alreadyOffered.push_back(row[0].as<std::string>());
+        if (row[0].as<std::string>() == "wait") {
+            ++waits;
+        } else if (row[0].as<std::string>() == "offer" && !row[1].as<std::string>().empty()) {
+            input.alreadyOffered.push_back(row[1].as<std::string>());
+        }
     }
-    const pqxx::result last = tx.exec_params(
-        "SELECT handled_by::text FROM calls WHERE organisation_id = $1::uuid AND from_number = $2 "
-        "AND id <> $3::uuid AND handled_by IS NOT NULL ORDER BY started_at DESC LIMIT 1",
-        hook.organisationId, call.fromNumber, call.id);
-    if (!last.empty() && call.fromNumber.starts_with('+')) {
-        input.lastHandlerId = last[0][0].as<std::string>();
+    if (!isWithheld(call.fromNumber)) {
+        const pqxx::result last = tx.exec_params(
+            "SELECT handled_by::text FROM calls WHERE organisation_id = $1::uuid AND from_number = "
+            "$2 AND id <> $3::uuid AND handled_by IS NOT NULL ORDER BY started_at DESC LIMIT 1",
+            hook.organisationId, call.fromNumber, call.id);
+        if (!last.empty()) {
+            input.lastHandlerId = last[0][0].as<std::string>();
+        }
     }
 
     const routing::Store* dialled = nullptr;
@@ -424,16 +458,19 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, int waitLo
     for (int attempt = 0;; ++attempt) {
         decision = routing::decide(input, stores, agents, settings.rules);
         if (decision.action == routing::Action::Offer) {
-            // Callers who have waited longer in this store go first: they take the next person
-            // free at their own next turn (every few seconds).
+            // Callers who have waited longer in the chosen person's store, and could have them,
+            // go first: they take the next person free at their own next turn (seconds away).
+            // One that has already rung this person cannot, and does not hold this call up.
             const pqxx::row earlier = tx.exec_params1(
                 "SELECT count(*) FROM calls c WHERE c.location_id = $1::uuid AND c.status = "
-                "'ringing' AND c.offered_to IS NULL AND c.id <> $2::uuid AND c.started_at < "
-                "(SELECT started_at FROM calls WHERE id = $2::uuid) AND EXISTS (SELECT 1 FROM "
-                "call_decisions d WHERE d.call_id = c.id AND d.decided_at > now() - "
-                "make_interval(secs => $3))",
-                call.locationId, call.id, kLiveDecisionSeconds);
-            if (earlier[0].as<int>() > 0 && !decision.overflow) {
+                "'ringing' AND c.ended_at IS NULL AND c.offered_to IS NULL AND c.id <> $2::uuid "
+                "AND c.started_at < (SELECT started_at FROM calls WHERE id = $2::uuid) "
+                "AND EXISTS (SELECT 1 FROM call_decisions d WHERE d.call_id = c.id AND "
+                "d.decided_at > now() - make_interval(secs => $3)) "
+                "AND NOT EXISTS (SELECT 1 FROM call_decisions d WHERE d.call_id = c.id AND "
+                "d.action = 'offer' AND d.user_id = $4::uuid)",
+                decision.storeId, call.id, kLiveDecisionSeconds, decision.userId);
+            if (earlier[0].as<int>() > 0) {
                 decision.action = routing::Action::Wait;
                 decision.reason = "waiting: " + earlier[0].as<std::string>() +
                                   " earlier caller(s) in the queue go first";
@@ -459,14 +496,14 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, int waitLo
         }
         break;
     }
-    if (decision.action == routing::Action::Wait && waitLoop >= kMaxWaitLoops) {
+    if (decision.action == routing::Action::Wait && waits >= kMaxWaitLoops) {
         decision.action = routing::Action::Voicemail;
         decision.reason = "voicemail: waited too long";
     }
 
     const std::int64_t decisionId = recordDecision(tx, hook, call, decision, closed);
     TwimlBuilder t;
-    if (waitLoop == 0 && !(decision.action == routing::Action::Voicemail && closed)) {
+    if (greet && !(decision.action == routing::Action::Voicemail && closed)) {
         t.say(settings.greeting.empty() ? "Thank you for calling " + call.locationName + "."
                                         : settings.greeting);
     }
@@ -491,13 +528,15 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, int waitLo
         tx.exec_params("UPDATE calls SET offered_to = NULL, routing_reason = left($2, 300) "
                        "WHERE id = $1::uuid",
                        call.id, decision.reason);
-        const int next = waitLoop + 1;
+        // The caller's next turn is keyed by this decision: unique for the whole call, however
+        // offers and turns interleave.
+        const std::string turn = "?d=" + std::to_string(decisionId);
         GatherOptions gather;
         gather.input = GatherInput::Dtmf;
         gather.numDigits = 1;
         gather.timeout = std::max(1, decision.retryAfterSeconds);
-        gather.action = absolute(hook, "/twilio/voice/choice?n=" + std::to_string(next));
-        const bool announce = waitLoop <= 1 || waitLoop % 6 == 0; // then every half minute or so
+        gather.action = absolute(hook, "/twilio/voice/choice" + turn);
+        const bool announce = waits % 6 == 0; // the first turn, then every half minute or so
         const std::string music = settings.holdMusicUrl;
         t.gather(gather, [&](GatherPrompts& p) {
             if (announce) {
@@ -508,7 +547,7 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, int waitLo
                 p.play(music);
             }
         });
-        t.redirect(absolute(hook, "/twilio/voice/wait?n=" + std::to_string(next)));
+        t.redirect(absolute(hook, "/twilio/voice/wait" + turn));
         break;
     }
     case routing::Action::Voicemail: {
@@ -548,7 +587,7 @@ std::string onVoice(pqxx::work& tx, const Webhook& hook)
         return fallbackTwiml(store);
     }
     auto call = lockCall(tx, hook);
-    return route(tx, hook, *call, 0);
+    return route(tx, hook, *call, true);
 }
 
 // Ends an offer: the person's presence and the decision's outcome.
@@ -584,16 +623,42 @@ void startWrapUp(pqxx::work& tx, const std::string& userId, const std::string& c
         userId, callId, wrapUpSeconds);
 }
 
+// The caller hung up before anyone answered: abandoned, and the store calls back (unless the
+// number is withheld). Frees whoever was ringing for it.
+void abandon(pqxx::work& tx, const Webhook& hook, const CallRow& call)
+{
+    const Settings settings = loadSettings(tx, hook.organisationId, call.locationId);
+    tx.exec_params("UPDATE calls SET status = 'abandoned', ended_at = coalesce(ended_at, now()), "
+                   "offered_to = NULL, routing_reason = 'the caller hung up while waiting' "
+                   "WHERE id = $1::uuid AND status = 'ringing'",
+                   call.id);
+    tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
+                   "updated_at = now() WHERE call_id = $1::uuid AND activity = 'ringing'",
+                   call.id);
+    tx.exec_params("UPDATE call_decisions SET outcome = 'canceled', outcome_at = now() "
+                   "WHERE call_id = $1::uuid AND action = 'offer' AND outcome IS NULL",
+                   call.id);
+    if (!isWithheld(call.fromNumber)) {
+        createCallbackTask(tx, hook, call, "missed call", settings.callbackDueMinutes);
+    }
+}
+
 void markAnswered(pqxx::work& tx, const CallRow& call, const std::string& userId,
                   std::int64_t decisionId)
 {
-    tx.exec_params("UPDATE calls SET status = 'in_progress', answered_at = coalesce(answered_at, "
-                   "now()), handled_by = $2::uuid, offered_to = NULL WHERE id = $1::uuid AND "
-                   "status = 'ringing'",
-                   call.id, userId);
+    // Only a call still ringing is answered now: a late "answered" after the call ended (the
+    // <Dial> action or the status came first) changes nothing, and leaves nobody on a call.
+    const pqxx::result answered =
+        tx.exec_params("UPDATE calls SET status = 'in_progress', answered_at = coalesce("
+                       "answered_at, now()), handled_by = $2::uuid, offered_to = NULL WHERE id = "
+                       "$1::uuid AND status = 'ringing' AND ended_at IS NULL",
+                       call.id, userId);
+    if (answered.affected_rows() == 0) {
+        return;
+    }
     tx.exec_params("UPDATE presence SET activity = 'on_call', call_id = $2::uuid, "
                    "activity_until = NULL, updated_at = now() WHERE user_id = $1::uuid AND "
-                   "(call_id = $2::uuid OR activity = 'idle')",
+                   "((call_id = $2::uuid AND activity = 'ringing') OR activity = 'idle')",
                    userId, call.id);
     tx.exec_params("UPDATE call_decisions SET outcome = 'answered', outcome_at = now() "
                    "WHERE id = $1 AND outcome IS NULL",
@@ -613,16 +678,17 @@ std::string onDial(pqxx::work& tx, const Webhook& hook)
     const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
     const std::string status = paramOr(hook, "DialCallStatus");
     if (status == "completed" || status == "answered") {
-        // The person talked to the caller and one of them hung up.
+        // The person talked to the caller and one of them hung up. Whether or not the leg's
+        // "answered" came (it may be lost), the call was answered and is over.
         std::int64_t talked = 0;
         if (const std::string* d = param(hook, "DialCallDuration")) {
             talked = smallNumber(*d, 86400).value_or(0);
         }
         tx.exec_params(
-            "UPDATE calls SET status = 'completed', answered_at = coalesce(answered_at, now() - "
-            "make_interval(secs => $3)), ended_at = coalesce(ended_at, now()), handled_by = "
-            "coalesce(handled_by, $2::uuid), offered_to = NULL "
-            "WHERE id = $1::uuid AND status IN ('ringing', 'in_progress')",
+            "UPDATE calls SET status = 'completed', answered_at = coalesce(answered_at, "
+            "greatest(started_at, now() - make_interval(secs => $3))), ended_at = "
+            "coalesce(ended_at, now()), handled_by = coalesce(handled_by, $2::uuid), offered_to "
+            "= NULL WHERE id = $1::uuid AND status IN ('ringing', 'in_progress')",
             call->id, offer->userId, talked);
         tx.exec_params("UPDATE call_decisions SET outcome = 'completed', outcome_at = now() "
                        "WHERE id = $1",
@@ -633,22 +699,30 @@ std::string onDial(pqxx::work& tx, const Webhook& hook)
     tx.exec_params("UPDATE call_decisions SET outcome = $2, outcome_at = now() WHERE id = $1 "
                    "AND outcome IS NULL",
                    hook.queryNumber, status);
-    if (status == "canceled" || call->status != "ringing") {
-        // The caller hung up while it rang (the status callback closes the call).
-        tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = "
-                       "NULL, updated_at = now() WHERE user_id = $1::uuid AND call_id = $2::uuid "
-                       "AND activity = 'ringing'",
-                       offer->userId, call->id);
+    // Not answered. Missing it (no-answer, busy, failed) pauses the person; the caller hanging
+    // up while it rang (canceled) does not.
+    tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
+                   "paused_until = CASE WHEN $3 THEN paused_until ELSE now() + make_interval(secs "
+                   "=> $4) END, updated_at = now() "
+                   "WHERE user_id = $1::uuid AND call_id = $2::uuid AND activity = 'ringing'",
+                   offer->userId, call->id, status == "canceled",
+                   settings.rules.missedCallPauseSeconds);
+    tx.exec_params("UPDATE calls SET offered_to = NULL WHERE id = $1::uuid AND offered_to = "
+                   "$2::uuid",
+                   call->id, offer->userId);
+    if (call->status != "ringing") {
         return TwimlBuilder().hangup().str();
     }
-    // Not answered (no-answer, busy, failed): that person pauses, the call moves on.
-    tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
-                   "paused_until = now() + make_interval(secs => $3), updated_at = now() "
-                   "WHERE user_id = $1::uuid AND call_id = $2::uuid AND activity = 'ringing'",
-                   offer->userId, call->id, settings.rules.missedCallPauseSeconds);
-    tx.exec_params("UPDATE calls SET offered_to = NULL WHERE id = $1::uuid", call->id);
+    if (call->ended) {
+        // The status callback came first and left the ending to this answer: nobody answered.
+        abandon(tx, hook, *call);
+        return TwimlBuilder().hangup().str();
+    }
+    if (status == "canceled") {
+        return TwimlBuilder().hangup().str(); // the status callback that follows abandons it
+    }
     call->offeredTo.clear();
-    return route(tx, hook, *call, 1);
+    return route(tx, hook, *call, false);
 }
 
 std::string onLeg(pqxx::work& tx, const Webhook& hook)
@@ -668,20 +742,20 @@ std::string onLeg(pqxx::work& tx, const Webhook& hook)
 std::string onWait(pqxx::work& tx, const Webhook& hook)
 {
     auto call = lockCall(tx, hook);
-    if (!call || call->status != "ringing") {
+    if (!call || call->status != "ringing" || call->ended) {
         return TwimlBuilder().hangup().str();
     }
-    return route(tx, hook, *call, static_cast<int>(hook.queryNumber));
+    return route(tx, hook, *call, false);
 }
 
 std::string onChoice(pqxx::work& tx, const Webhook& hook)
 {
     auto call = lockCall(tx, hook);
-    if (!call || call->status != "ringing") {
+    if (!call || call->status != "ringing" || call->ended) {
         return TwimlBuilder().hangup().str();
     }
     if (paramOr(hook, "Digits") != "1") {
-        return route(tx, hook, *call, static_cast<int>(hook.queryNumber));
+        return route(tx, hook, *call, false);
     }
     const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
     tx.exec_params("UPDATE calls SET status = 'callback', offered_to = NULL, routing_reason = "
@@ -738,23 +812,15 @@ std::string onStatus(pqxx::work& tx, const Webhook& hook)
     if (!call || !final) {
         return emptyTwiml();
     }
+    if (call->status == "ringing" && !call->offeredTo.empty()) {
+        // Over while someone's phone rang: answered (its "answered" lost or late) or not. The
+        // <Dial> action, which follows, knows; the upkeep decides if it never comes.
+        tx.exec_params("UPDATE calls SET ended_at = coalesce(ended_at, now()) WHERE id = $1::uuid",
+                       call->id);
+        return emptyTwiml();
+    }
     if (call->status == "ringing") {
-        // The caller hung up before anyone answered: abandoned, and the store calls back.
-        const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
-        tx.exec_params("UPDATE calls SET status = 'abandoned', ended_at = now(), offered_to = "
-                       "NULL, routing_reason = 'the caller hung up while waiting' "
-                       "WHERE id = $1::uuid",
-                       call->id);
-        tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = "
-                       "NULL, updated_at = now() WHERE call_id = $1::uuid AND activity = "
-                       "'ringing'",
-                       call->id);
-        tx.exec_params("UPDATE call_decisions SET outcome = 'canceled', outcome_at = now() "
-                       "WHERE call_id = $1::uuid AND action = 'offer' AND outcome IS NULL",
-                       call->id);
-        if (call->fromNumber.starts_with('+')) {
-            createCallbackTask(tx, hook, *call, "missed call", settings.callbackDueMinutes);
-        }
+        abandon(tx, hook, *call);
         return emptyTwiml();
     }
     if (call->status == "in_progress") {
@@ -784,7 +850,7 @@ std::string eventKey(const Webhook& hook)
     case Endpoint::Wait:
         return "wait:" + std::to_string(hook.queryNumber);
     case Endpoint::Choice:
-        return "choice:" + std::to_string(hook.queryNumber);
+        return "choice:" + std::to_string(hook.queryNumber) + ":" + paramOr(hook, "Digits");
     case Endpoint::Recorded:
         return "recorded";
     case Endpoint::Status:
@@ -867,8 +933,8 @@ std::optional<std::string> validate(const Webhook& hook)
     }
     case Endpoint::Wait:
     case Endpoint::Choice:
-        if (hook.queryNumber <= 0 || hook.queryNumber > kMaxWaitLoops) {
-            return "the URL's turn (n=) is missing or out of range";
+        if (hook.queryNumber <= 0) {
+            return "the URL has no turn (d=)";
         }
         if (const std::string* d = param(hook, "Digits");
             d != nullptr && (d->size() > 32 || !std::all_of(d->begin(), d->end(), [](char c) {
@@ -982,6 +1048,11 @@ std::string fallbackTwiml(const std::optional<Number>& store)
     return t.str();
 }
 
+std::string hangupTwiml()
+{
+    return TwimlBuilder().hangup().str();
+}
+
 std::string notInServiceTwiml()
 {
     TwimlBuilder t;
@@ -990,39 +1061,88 @@ std::string notInServiceTwiml()
     return t.str();
 }
 
+// The callback task of each call in `g` (a CTE of calls just settled), as createCallbackTask
+// would make it: due after the rules' time, none for withheld numbers.
+constexpr const char* kMissedCallTasks =
+    "INSERT INTO tasks (id, organisation_id, location_id, customer_id, call_id, kind, title, "
+    "due_at) SELECT gen_random_uuid(), g.organisation_id, g.location_id, g.customer_id, g.id, "
+    "'callback', 'Call back ' || g.from_number || ' (missed call)', g.started_at + "
+    "make_interval(mins => coalesce(s.callback_due_minutes, o.callback_due_minutes, 60)) ";
+constexpr const char* kMissedCallTaskRules =
+    " LEFT JOIN routing_rules o ON o.organisation_id = g.organisation_id AND o.location_id IS NULL "
+    "LEFT JOIN routing_rules s ON s.organisation_id = g.organisation_id AND s.location_id = "
+    "g.location_id WHERE g.from_number LIKE '+%' AND g.from_number NOT IN ('+266696687', "
+    "'+86282452253', '+8656696', '+7378742833')";
+
 std::size_t sweep(pqxx::connection& conn)
 {
     pqxx::work tx(conn);
     std::size_t changed = 0;
+    const auto run = [&](const std::string& sql) { changed += tx.exec(sql).affected_rows(); };
     // Wrap-up over: ready for the next call.
-    changed += tx.exec("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = "
-                       "NULL, updated_at = now() WHERE activity = 'wrap_up' AND activity_until "
-                       "<= now()")
-                   .affected_rows();
-    // An offer whose <Dial> action never came (the provider lost it): free the person.
-    changed += tx.exec("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = "
-                       "NULL, updated_at = now() WHERE activity = 'ringing' AND activity_until "
-                       "< now() - interval '30 seconds'")
-                   .affected_rows();
-    // A call the provider went silent about (no callback for 10 minutes while ringing): missed.
-    changed += tx.exec("UPDATE calls c SET status = 'missed', ended_at = now(), offered_to = NULL, "
-                       "routing_reason = 'no word from the provider' WHERE c.status = 'ringing' "
-                       "AND c.started_at < now() - interval '10 minutes' AND NOT EXISTS (SELECT 1 "
-                       "FROM call_decisions d WHERE d.call_id = c.id AND d.decided_at > now() - "
-                       "interval '10 minutes')")
-                   .affected_rows();
-    // Callbacks overdue past the escalation time: flagged for the store's managers.
-    changed +=
-        tx.exec("UPDATE tasks t SET escalated_at = now() WHERE t.status = 'open' AND "
-                "t.kind = 'callback' AND t.escalated_at IS NULL AND t.due_at + "
-                "make_interval(mins => coalesce((SELECT coalesce(s.callback_escalate_minutes, "
-                "o.callback_escalate_minutes) FROM (SELECT 1) one LEFT JOIN routing_rules "
-                "o ON o.organisation_id = t.organisation_id AND o.location_id IS NULL LEFT "
-                "JOIN routing_rules s ON s.organisation_id = t.organisation_id AND "
-                "s.location_id = t.location_id), 60)) < now()")
-            .affected_rows();
+    run("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
+        "updated_at = now() WHERE activity = 'wrap_up' AND activity_until <= now()");
+    // An offer whose <Dial> action never came (the provider lost it): free the person, and the
+    // call no longer shows them as rung.
+    run("WITH stale AS (SELECT user_id, call_id FROM presence WHERE activity = 'ringing' AND "
+        "activity_until < now() - interval '30 seconds' FOR UPDATE), "
+        "freed AS (UPDATE presence p SET activity = 'idle', call_id = NULL, activity_until = NULL, "
+        "updated_at = now() FROM stale WHERE p.user_id = stale.user_id "
+        "RETURNING stale.user_id, stale.call_id) "
+        "UPDATE calls c SET offered_to = NULL FROM freed WHERE c.id = freed.call_id AND "
+        "c.offered_to = freed.user_id");
+    // Someone shown ringing for, or on, a call that is over (its events came in an odd order,
+    // or some were lost): free them.
+    run("UPDATE presence p SET activity = 'idle', call_id = NULL, activity_until = NULL, "
+        "updated_at = now() WHERE p.activity IN ('ringing', 'on_call') AND p.updated_at < now() - "
+        "interval '10 seconds' AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = p.call_id AND "
+        "c.status IN ('ringing', 'in_progress') AND c.ended_at IS NULL)");
+    // Over while a phone rang, and the <Dial> action that would say how never came: nobody
+    // answered as far as we know, so the store calls back.
+    run("WITH gone AS (UPDATE calls SET status = 'abandoned', offered_to = NULL, routing_reason = "
+        "'the caller hung up while a phone rang' WHERE status = 'ringing' AND ended_at < now() - "
+        "interval '1 minute' RETURNING id, organisation_id, location_id, customer_id, "
+        "from_number, started_at) " +
+        std::string(kMissedCallTasks) + "FROM gone g" + kMissedCallTaskRules);
+    // A call the provider went silent about (no word for 10 minutes while it waited): missed,
+    // and called back.
+    run("WITH silent AS (UPDATE calls c SET status = 'missed', ended_at = now(), offered_to = "
+        "NULL, "
+        "routing_reason = 'no word from the provider' WHERE c.status = 'ringing' AND "
+        "c.ended_at IS NULL AND c.started_at < now() - interval '10 minutes' AND NOT EXISTS ("
+        "SELECT 1 FROM call_decisions d WHERE d.call_id = c.id AND d.decided_at > now() - "
+        "interval '10 minutes') RETURNING id, organisation_id, location_id, customer_id, "
+        "from_number, started_at) " +
+        std::string(kMissedCallTasks) + "FROM silent g" + kMissedCallTaskRules);
+    // A conversation with no word for 4 hours: its end was lost.
+    run("UPDATE calls c SET status = 'completed', ended_at = now() WHERE c.status = 'in_progress' "
+        "AND c.answered_at < now() - interval '4 hours'");
+    // Callbacks overdue past the escalation time: flagged for the store's managers. The partial
+    // index on due_at finds the candidates; the rules are joined once.
+    run("UPDATE tasks t SET escalated_at = now() FROM (SELECT t2.id FROM tasks t2 "
+        "LEFT JOIN routing_rules o ON o.organisation_id = t2.organisation_id AND o.location_id IS "
+        "NULL LEFT JOIN routing_rules s ON s.organisation_id = t2.organisation_id AND "
+        "s.location_id = t2.location_id WHERE t2.status = 'open' AND t2.escalated_at IS NULL AND "
+        "t2.due_at < now() AND t2.kind = 'callback' AND t2.due_at + make_interval(mins => "
+        "coalesce(s.callback_escalate_minutes, o.callback_escalate_minutes, 60)) < now()) due "
+        "WHERE t.id = due.id");
     tx.commit();
     return changed;
+}
+
+std::size_t purge(pqxx::connection& conn, int keepDays)
+{
+    pqxx::work tx(conn);
+    // A provider retries within minutes: a week of applied events is plenty.
+    std::size_t removed =
+        tx.exec("DELETE FROM telephony_events WHERE received_at < now() - interval '7 days'")
+            .affected_rows();
+    removed += tx.exec_params("DELETE FROM call_decisions WHERE decided_at < now() - "
+                              "make_interval(days => $1)",
+                              std::max(keepDays, 30))
+                   .affected_rows();
+    tx.commit();
+    return removed;
 }
 
 } // namespace cc::server::telephony

@@ -57,9 +57,17 @@ std::string fallbackTwiml(const std::optional<Number>& store);
 // A number nobody at this organisation answers.
 std::string notInServiceTwiml();
 
+// Goodbye: the end of a call whose conversation (or message) is over.
+std::string hangupTwiml();
+
 // Periodic upkeep, run by every node (idempotent): ends finished wrap-ups and stale offers,
-// escalates overdue callback tasks, marks calls whose provider went silent as missed. Returns
-// how many rows changed.
+// frees people left ringing or on calls that are over, settles calls whose last callbacks were
+// lost (abandoned or missed, with a callback task; completed after 4 silent hours), escalates
+// overdue callback tasks. Returns how many rows changed.
 std::size_t sweep(pqxx::connection& conn);
+
+// Forgets applied webhook events older than a week and routing decisions older than `keepDays`
+// (at least 30). Returns how many rows went.
+std::size_t purge(pqxx::connection& conn, int keepDays);
 
 } // namespace cc::server::telephony

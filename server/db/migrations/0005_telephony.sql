@@ -72,6 +72,7 @@ CREATE TABLE presence (
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX presence_org_idx ON presence (organisation_id);
+CREATE INDEX presence_call_idx ON presence (call_id) WHERE call_id IS NOT NULL;
 INSERT INTO presence (user_id, organisation_id) SELECT id, organisation_id FROM users;
 
 CREATE FUNCTION presence_for_new_user() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -140,14 +141,37 @@ CREATE INDEX call_decisions_call_idx ON call_decisions (call_id, id);
 -- Webhook events already applied, keyed by the provider's call id and the event: a retried or
 -- duplicated request gets the answer the first one got and changes nothing.
 CREATE TABLE telephony_events (
+    organisation_id  uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
     provider_call_id text NOT NULL CHECK (length(provider_call_id) <= 64),
     event            text NOT NULL CHECK (length(event) <= 120),
-    organisation_id  uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
     response         text NOT NULL DEFAULT '',
     received_at      timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (provider_call_id, event)
+    PRIMARY KEY (organisation_id, provider_call_id, event)
 );
 CREATE INDEX telephony_events_received_idx ON telephony_events (received_at);
+
+-- A store's wall clock, or NULL when its time zone is not one PostgreSQL knows (the routing then
+-- treats the store as closed rather than failing every call of its region).
+CREATE FUNCTION location_local_now(tz text) RETURNS timestamp LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN now() AT TIME ZONE tz;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN NULL;
+END
+$$;
+
+-- And new or changed stores must name a real time zone.
+CREATE FUNCTION locations_check_timezone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF location_local_now(NEW.timezone) IS NULL THEN
+        RAISE EXCEPTION 'unknown time zone "%": use an IANA name such as Europe/London',
+            NEW.timezone USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER locations_check_timezone BEFORE INSERT OR UPDATE OF timezone ON locations
+    FOR EACH ROW EXECUTE FUNCTION locations_check_timezone();
 
 -- Nodes keep the number -> store directory and the accounts in memory (the fallback URL must
 -- answer even when the database is slow); any change to them is announced.
