@@ -15,6 +15,13 @@ PID_FILE="$CC_LOCAL/server.pid"
 SERVER_LOG="$CC_LOCAL/logs/server.log"
 SERVER_BIN="$CC_ROOT/build/$PRESET/server/callcommander-server"
 APP_BIN="$CC_ROOT/build/$PRESET/app/main/callcommander"
+CALLSIM_BIN="$CC_ROOT/build/$PRESET/tools/callcommander-callsim"
+CALLSIM_PID_FILE="$CC_LOCAL/callsim.pid"
+CALLSIM_LOG="$CC_LOCAL/logs/callsim.log"
+# The demo's phone line: a Twilio account whose calls the call simulator plays (the SID is made
+# up; the auth token that signs its webhooks is made once per checkout).
+DEMO_ACCOUNT_SID="ACd3e00000000000000000000000000001"
+DEMO_TOKEN_FILE="$CC_LOCAL/twilio-demo-token"
 SERVER_URL="wss://127.0.0.1:$SERVER_PORT/ws"
 DEMO_PASSWORD="northwind-demo"
 
@@ -39,7 +46,28 @@ stop_server() {
     rm -f "$PID_FILE"
 }
 
+callsim_running() {
+    [ -f "$CALLSIM_PID_FILE" ] || return 1
+    local pid
+    pid=$(cat "$CALLSIM_PID_FILE")
+    kill -0 "$pid" 2>/dev/null && [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$CALLSIM_BIN")" ]
+}
+
+stop_callsim() {
+    callsim_running || { rm -f "$CALLSIM_PID_FILE"; return 0; }
+    local pid
+    pid=$(cat "$CALLSIM_PID_FILE")
+    kill -INT "$pid" # no new calls; its staff sign out
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -TERM "$pid" 2>/dev/null || true # a second signal: at once
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$CALLSIM_PID_FILE"
+}
+
 stop_all() {
+    say "Stopping the demo phone line (call simulator)"
+    stop_callsim
     say "Stopping the server"
     stop_server
     say "Stopping PostgreSQL"
@@ -50,6 +78,7 @@ case "${1:-up}" in
 stop) stop_all; exit 0 ;;
 status)
     server_running && echo "server: running (pid $(cat "$PID_FILE"), $SERVER_URL)" || echo "server: stopped"
+    callsim_running && echo "demo calls: running (pid $(cat "$CALLSIM_PID_FILE"), log ${CALLSIM_LOG#"$CC_ROOT"/})" || echo "demo calls: stopped"
     as_pg "$PG_BIN/pg_ctl" -D "$(cc_pg_root dev)/data" status >/dev/null 2>&1 \
         && echo "postgresql: running (127.0.0.1:$PG_PORT)" || echo "postgresql: stopped"
     exit 0 ;;
@@ -59,7 +88,7 @@ esac
 
 start=$SECONDS
 cc_install_packages
-cc_build "$PRESET" callcommander callcommander-server
+cc_build "$PRESET" callcommander callcommander-server callcommander-callsim
 cc_pg_start dev "$PG_PORT"
 cc_dev_certs
 
@@ -99,6 +128,23 @@ psql "$CC_PG_CONNINFO" -v ON_ERROR_STOP=1 -q -v hash="$DEMO_HASH" >/dev/null <<'
 UPDATE users u SET password_hash = :'hash', password_changed_at = now()
   FROM organisations o WHERE o.id = u.organisation_id AND o.slug = 'northwind';
 SQL
+# The phone line: Twilio account, routing rules lively enough for a demo, and the staff the
+# simulator signs in (everyone who takes calls but Isabella, whom the app signs in).
+[ -s "$DEMO_TOKEN_FILE" ] || (umask 077; openssl rand -hex 16 >"$DEMO_TOKEN_FILE")
+"$SERVER_BIN" --config "$CC_LOCAL/server.conf" set-twilio-account northwind "$DEMO_ACCOUNT_SID" \
+    <"$DEMO_TOKEN_FILE" 2>&1 | sed 's/^/    /'
+psql "$CC_PG_CONNINFO" -v ON_ERROR_STOP=1 -q >/dev/null <<'SQL'
+INSERT INTO routing_rules (organisation_id, ring_timeout_s, overflow_after_s, voicemail_after_s,
+                           wrap_up_s, missed_pause_s, callback_due_minutes)
+SELECT id, 15, 45, 150, 20, 30, 30 FROM organisations WHERE slug = 'northwind';
+SQL
+psql "$CC_PG_CONNINFO" -At -c "SELECT u.email FROM users u JOIN organisations o ON o.id = u.organisation_id
+    WHERE o.slug = 'northwind' AND u.role IN ('staff', 'manager')
+      AND u.email <> 'isabella.ortiz@northwind.example' ORDER BY u.email" >"$CC_LOCAL/demo-agents.txt"
+DEMO_NUMBERS=$(psql "$CC_PG_CONNINFO" -At -c "SELECT string_agg(n.number, ',' ORDER BY n.number)
+    FROM phone_numbers n JOIN organisations o ON o.id = n.organisation_id WHERE o.slug = 'northwind'")
+DEMO_CALLERS=$(psql "$CC_PG_CONNINFO" -At -c "SELECT string_agg(DISTINCT p.number, ',')
+    FROM customer_phones p JOIN organisations o ON o.id = p.organisation_id WHERE o.slug = 'northwind'")
 echo "    sign in with company code northwind, e.g. isabella.ortiz@northwind.example (staff, NE-01),"
 echo "    brian.martinez@northwind.example (manager), dana.whitfield@northwind.example (admin);"
 echo "    password: $DEMO_PASSWORD"
@@ -121,6 +167,16 @@ for _ in $(seq 1 100); do
 done
 [ -n "$ready" ] || { tail -n 20 "$SERVER_LOG" >&2; die "the server did not become ready"; }
 echo "    ready: $(curl -fsS --cacert "$CC_LOCAL/tls/ca.pem" "https://127.0.0.1:$SERVER_PORT/readyz")"
+
+say "Starting the demo phone line: a call every ~10 s to the stores, staff online (log: ${CALLSIM_LOG#"$CC_ROOT"/})"
+stop_callsim
+CALLSIM_AUTH_TOKEN=$(cat "$DEMO_TOKEN_FILE") CALLSIM_AGENT_PASSWORD="$DEMO_PASSWORD" \
+    nohup "$CALLSIM_BIN" --url "https://127.0.0.1:$SERVER_PORT" --ca "$CC_LOCAL/tls/ca.pem" \
+    --account-sid "$DEMO_ACCOUNT_SID" --numbers "$DEMO_NUMBERS" --pick random \
+    --from "$DEMO_CALLERS" --rate 0.1 --duration 86400 --talk-seconds 45 \
+    --patience-seconds 60 --agents-login northwind --agents-file "$CC_LOCAL/demo-agents.txt" \
+    --progress=60 >>"$CALLSIM_LOG" 2>&1 </dev/null &
+echo $! >"$CALLSIM_PID_FILE"
 echo "    set up in $((SECONDS - start)) s"
 
 APP_ARGS=(--server "$SERVER_URL" --ca-cert "$CC_LOCAL/tls/ca.pem" --organisation northwind
@@ -133,6 +189,7 @@ No display here, so the app was not opened. The server keeps running. To use the
   in a virtual display:          xvfb-run -a $APP_BIN ${APP_ARGS[*]}
   a screenshot, signed in:       CALLCOMMANDER_PASSWORD=$DEMO_PASSWORD xvfb-run -a $APP_BIN ${APP_ARGS[*]} --screenshot app.png
   (QT_QPA_PLATFORM=offscreen also runs it, but without OpenGL its buttons draw no background)
+Calls arrive every ~10 s (the call simulator plays Twilio; see ${CALLSIM_LOG#"$CC_ROOT"/}).
 Stop everything with: scripts/run.sh stop
 MSG
     exit 0

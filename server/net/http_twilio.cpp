@@ -45,7 +45,7 @@ const std::string* findParam(const cc::telephony::FormParams& params, std::strin
     return nullptr;
 }
 
-// d= or n= in the query of our own callback URLs; 0 when absent or not a small number.
+// d= (a routing decision) in the query of our own callback URLs; 0 when absent or not a number.
 std::int64_t queryNumber(std::string_view target)
 {
     const auto q = target.find('?');
@@ -56,7 +56,7 @@ std::int64_t queryNumber(std::string_view target)
     while (!query.empty()) {
         const auto amp = query.find('&');
         const std::string_view pair = query.substr(0, amp);
-        if (pair.size() > 2 && (pair.starts_with("d=") || pair.starts_with("n="))) {
+        if (pair.size() > 2 && pair.starts_with("d=")) {
             std::int64_t value = 0;
             const auto digits = pair.substr(2);
             const auto [end, ec] =

@@ -4,6 +4,7 @@
 #include "shared/routing/engine.h"
 #include "shared/telephony/twiml.h"
 
+#include <boost/json.hpp>
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -143,12 +144,47 @@ std::optional<CallRow> lockCall(pqxx::work& tx, const Webhook& hook)
 
 // ---- routing inputs ----
 
+struct MenuOption {
+    char digit = '1';
+    std::string label; // what the caller hears: "For <label>, press <digit>."
+    std::string skill; // the call's need when chosen
+};
+
 struct Settings {
     routing::Rules rules;
     int callbackDueMinutes = 60;
     std::string greeting;
     std::string holdMusicUrl;
+    std::vector<MenuOption> menu;
 };
+
+// The menu as configured (jsonb, an array of {digit, label, skill}); entries that are not well
+// formed are left out rather than read aloud.
+std::vector<MenuOption> parseMenu(const std::string& text)
+{
+    std::vector<MenuOption> out;
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(text, ec);
+    if (ec || !v.is_array()) {
+        return out;
+    }
+    for (const auto& item : v.as_array()) {
+        const auto* o = item.if_object();
+        const auto* digit = o != nullptr ? o->if_contains("digit") : nullptr;
+        const auto* label = o != nullptr ? o->if_contains("label") : nullptr;
+        const auto* skill = o != nullptr ? o->if_contains("skill") : nullptr;
+        if (digit == nullptr || !digit->is_string() || digit->get_string().size() != 1 ||
+            digit->get_string()[0] < '1' || digit->get_string()[0] > '9' || label == nullptr ||
+            !label->is_string() || label->get_string().empty() || label->get_string().size() > 60 ||
+            skill == nullptr || !skill->is_string() || skill->get_string().empty() ||
+            skill->get_string().size() > 64) {
+            continue;
+        }
+        out.push_back({digit->get_string()[0], std::string(label->get_string()),
+                       std::string(skill->get_string())});
+    }
+    return out;
+}
 
 Settings loadSettings(pqxx::work& tx, const std::string& organisationId,
                       const std::string& locationId)
@@ -160,7 +196,8 @@ Settings loadSettings(pqxx::work& tx, const std::string& organisationId,
         "coalesce(s.missed_pause_s, o.missed_pause_s), "
         "coalesce(s.overflow_when_closed, o.overflow_when_closed), "
         "coalesce(s.callback_due_minutes, o.callback_due_minutes), "
-        "coalesce(s.greeting, o.greeting, ''), coalesce(s.hold_music_url, o.hold_music_url, '') "
+        "coalesce(s.greeting, o.greeting, ''), coalesce(s.hold_music_url, o.hold_music_url, ''), "
+        "coalesce(s.menu, o.menu)::text "
         "FROM (SELECT 1) one "
         "LEFT JOIN routing_rules o ON o.organisation_id = $1::uuid AND o.location_id IS NULL "
         "LEFT JOIN routing_rules s ON s.organisation_id = $1::uuid AND s.location_id = $2::uuid",
@@ -182,6 +219,9 @@ Settings loadSettings(pqxx::work& tx, const std::string& organisationId,
     apply(6, s.callbackDueMinutes);
     s.greeting = r[7].as<std::string>();
     s.holdMusicUrl = r[8].as<std::string>();
+    if (!r[9].is_null()) {
+        s.menu = parseMenu(r[9].as<std::string>());
+    }
     return s;
 }
 
@@ -410,6 +450,12 @@ void sayVoicemailPrompt(TwimlBuilder& t, const Webhook& hook, bool closed,
     t.hangup();
 }
 
+std::string greeting(const Settings& settings, const CallRow& call)
+{
+    return settings.greeting.empty() ? "Thank you for calling " + call.locationName + "."
+                                     : settings.greeting;
+}
+
 // Decides where the call goes now and answers with the TwiML that does it. `greet`: the call
 // has just arrived.
 std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet)
@@ -504,8 +550,7 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet
     const std::int64_t decisionId = recordDecision(tx, hook, call, decision, closed);
     TwimlBuilder t;
     if (greet && !(decision.action == routing::Action::Voicemail && closed)) {
-        t.say(settings.greeting.empty() ? "Thank you for calling " + call.locationName + "."
-                                        : settings.greeting);
+        t.say(greeting(settings, call));
     }
     switch (decision.action) {
     case routing::Action::Offer: {
@@ -587,7 +632,27 @@ std::string onVoice(pqxx::work& tx, const Webhook& hook)
         return fallbackTwiml(store);
     }
     auto call = lockCall(tx, hook);
-    return route(tx, hook, *call, true);
+    const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
+    if (settings.menu.empty()) {
+        return route(tx, hook, *call, true);
+    }
+    // The caller says what they need first; no key within a few seconds routes without a need.
+    TwimlBuilder t;
+    t.say(greeting(settings, *call));
+    GatherOptions gather;
+    gather.input = GatherInput::Dtmf;
+    gather.numDigits = 1;
+    gather.timeout = 4;
+    gather.action = absolute(hook, "/twilio/voice/menu");
+    t.gather(gather, [&](GatherPrompts& p) {
+        std::string prompt;
+        for (const auto& option : settings.menu) {
+            prompt += "For " + option.label + ", press " + option.digit + ". ";
+        }
+        p.say(prompt + "Or stay on the line.");
+    });
+    t.redirect(absolute(hook, "/twilio/voice/menu"));
+    return t.str();
 }
 
 // Ends an offer: the person's presence and the decision's outcome.
@@ -748,6 +813,24 @@ std::string onWait(pqxx::work& tx, const Webhook& hook)
     return route(tx, hook, *call, false);
 }
 
+std::string onMenu(pqxx::work& tx, const Webhook& hook)
+{
+    auto call = lockCall(tx, hook);
+    if (!call || call->status != "ringing" || call->ended) {
+        return TwimlBuilder().hangup().str();
+    }
+    const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
+    const std::string digits = paramOr(hook, "Digits");
+    for (const auto& option : settings.menu) {
+        if (digits.size() == 1 && digits[0] == option.digit) {
+            tx.exec_params("UPDATE calls SET need = $2 WHERE id = $1::uuid", call->id,
+                           option.skill);
+            call->need = option.skill;
+        }
+    }
+    return route(tx, hook, *call, false);
+}
+
 std::string onChoice(pqxx::work& tx, const Webhook& hook)
 {
     auto call = lockCall(tx, hook);
@@ -851,6 +934,8 @@ std::string eventKey(const Webhook& hook)
         return "wait:" + std::to_string(hook.queryNumber);
     case Endpoint::Choice:
         return "choice:" + std::to_string(hook.queryNumber) + ":" + paramOr(hook, "Digits");
+    case Endpoint::Menu:
+        return "menu"; // the menu's key, or its timeout's redirect: one of them, once
     case Endpoint::Recorded:
         return "recorded";
     case Endpoint::Status:
@@ -865,12 +950,13 @@ std::string eventKey(const Webhook& hook)
 
 std::optional<Endpoint> endpointOf(std::string_view path)
 {
-    static constexpr std::array<std::pair<std::string_view, Endpoint>, 8> kPaths{{
+    static constexpr std::array<std::pair<std::string_view, Endpoint>, 9> kPaths{{
         {"/twilio/voice", Endpoint::Voice},
         {"/twilio/voice/dial", Endpoint::Dial},
         {"/twilio/voice/leg", Endpoint::Leg},
         {"/twilio/voice/wait", Endpoint::Wait},
         {"/twilio/voice/choice", Endpoint::Choice},
+        {"/twilio/voice/menu", Endpoint::Menu},
         {"/twilio/voice/recorded", Endpoint::Recorded},
         {"/twilio/status", Endpoint::Status},
         {"/twilio/recording", Endpoint::Recording},
@@ -933,7 +1019,8 @@ std::optional<std::string> validate(const Webhook& hook)
     }
     case Endpoint::Wait:
     case Endpoint::Choice:
-        if (hook.queryNumber <= 0) {
+    case Endpoint::Menu:
+        if (hook.endpoint != Endpoint::Menu && hook.queryNumber <= 0) {
             return "the URL has no turn (d=)";
         }
         if (const std::string* d = param(hook, "Digits");
@@ -1010,6 +1097,9 @@ Answer handle(pqxx::connection& conn, const Webhook& hook)
         break;
     case Endpoint::Choice:
         twiml = onChoice(tx, hook);
+        break;
+    case Endpoint::Menu:
+        twiml = onMenu(tx, hook);
         break;
     case Endpoint::Recorded:
         twiml = onRecorded(tx, hook);

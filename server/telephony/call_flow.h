@@ -20,8 +20,9 @@ enum class Endpoint {
     Voice,     // POST /twilio/voice: a call arrives
     Dial,      // POST /twilio/voice/dial?d=<decision>: the <Dial> of an offer ended
     Leg,       // POST /twilio/voice/leg?d=<decision>: the rung person's leg (answered)
-    Wait,      // POST /twilio/voice/wait?n=<loop>: a waiting caller's next turn
-    Choice,    // POST /twilio/voice/choice?n=<loop>: a waiting caller pressed a key
+    Wait,      // POST /twilio/voice/wait?d=<decision>: a waiting caller's next turn
+    Choice,    // POST /twilio/voice/choice?d=<decision>: a waiting caller pressed a key
+    Menu,      // POST /twilio/voice/menu: the caller chose what they need (or did not)
     Recorded,  // POST /twilio/voice/recorded: the <Record> verb ended
     Status,    // POST /twilio/status: the call's status callback
     Recording, // POST /twilio/recording: a voicemail recording is ready

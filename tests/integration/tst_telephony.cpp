@@ -271,6 +271,8 @@ private Q_SLOTS:
         user("d2", "staff", "D");
         user("k1", "staff", "K");
         user("mgr", "manager", "A");
+        // a1 repairs things (menuChoiceFindsTheSkill); nobody else has a skill.
+        tx.exec("UPDATE users SET skills = '{repairs}' WHERE id = " + sqlText(m_user["a1"]));
         tx.exec("INSERT INTO routing_rules (organisation_id, ring_timeout_s, overflow_after_s, "
                 "voicemail_after_s, wrap_up_s, missed_pause_s, callback_due_minutes) VALUES (" +
                 sqlText(m_org) + ", 10, 3600, 600, 30, 60, 30)");
@@ -914,6 +916,43 @@ private Q_SLOTS:
         QCOMPARE(q("SELECT count(*) FROM presence WHERE devices > 0"), std::string("0"));
         QVERIFY(SyncDevice::waitFor(
             [&] { return q("SELECT count(*) FROM presence WHERE devices > 0") == online; }, 15000));
+    }
+
+    // A store's menu: the caller's choice becomes the call's need, and the person with that
+    // skill is rung before one who has been idle longer.
+    void menuChoiceFindsTheSkill()
+    {
+        onlyAvailable({"a1", "a2"});
+        q("UPDATE presence SET idle_since = now() - interval '40 minutes' WHERE user_id = " +
+          sqlText(m_user["a2"]));
+        q("UPDATE presence SET idle_since = now() - interval '1 minute' WHERE user_id = " +
+          sqlText(m_user["a1"]));
+        q("INSERT INTO routing_rules (organisation_id, location_id, menu) VALUES (" +
+          sqlText(m_org) + ", " + sqlText(m_store["A"]) +
+          ", '[{\"digit\": \"1\", \"label\": \"repairs\", \"skill\": \"repairs\"}, "
+          "{\"digit\": \"2\", \"label\": \"anything else\", \"skill\": \"general\"}]')");
+        const QString callSid = sid("CA");
+        const QByteArray menu = incoming(callSid, kNumberA);
+        QVERIFY2(menu.contains("For repairs, press 1. For anything else, press 2."),
+                 menu.constData());
+        QVERIFY(menu.contains("/twilio/voice/menu</Redirect>"));
+        QVERIFY(!menu.contains("<Dial")); // nobody rung before the caller chose
+        auto press = callParams(callSid, "+447700900123", kNumberA, "in-progress");
+        press.push_back({"Digits", "1"});
+        const auto chosen = post("/twilio/voice/menu", press);
+        QVERIFY2(chosen.body.contains(QByteArray::fromStdString(m_user["a1"]) + "</Client>"),
+                 chosen.body.constData());
+        QCOMPARE(
+            q("SELECT need FROM calls WHERE provider_call_id = " + sqlText(callSid.toStdString())),
+            std::string("repairs"));
+        // The menu's timeout redirect arriving too changes nothing.
+        QCOMPARE(post("/twilio/voice/menu", callParams(callSid, "+447700900123", kNumberA)).body,
+                 chosen.body);
+        post("/twilio/status", callParams(callSid, "+447700900123", kNumberA, "completed"));
+        auto canceled = callParams(callSid, "+447700900123", kNumberA, "completed");
+        canceled.push_back({"DialCallStatus", "canceled"});
+        post("/twilio/voice/dial?d=" + dialAction(chosen.body), canceled);
+        q("DELETE FROM routing_rules WHERE location_id = " + sqlText(m_store["A"]));
     }
 
     void fallbackRingsTheStoresOwnLine()

@@ -28,6 +28,10 @@ CREATE TABLE routing_rules (
     callback_escalate_minutes integer CHECK (callback_escalate_minutes BETWEEN 1 AND 10080),
     greeting                  text CHECK (length(greeting) BETWEEN 1 AND 500),
     hold_music_url            text CHECK (hold_music_url ~ '^https://[^\s<>"]{1,490}$'),
+    -- The caller's choice before routing: [{"digit": "1", "label": "footwear", "skill":
+    -- "footwear"}, ...]; the chosen skill becomes the call's need.
+    menu                      jsonb CHECK (menu IS NULL OR (jsonb_typeof(menu) = 'array' AND
+                                           jsonb_array_length(menu) BETWEEN 1 AND 9)),
     updated_at                timestamptz NOT NULL DEFAULT now()
 );
 CREATE UNIQUE INDEX routing_rules_scope_idx
