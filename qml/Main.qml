@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Controls.Material
+import QtQuick.Layouts
 import CallCommander.Core
 import CallCommander.Ui
 
@@ -14,7 +15,8 @@ ApplicationWindow {
     visible: true
     title: qsTr("Call Commander")
 
-    // A page to open once signed in ("tasks", "conflicts"), for demos and screenshots.
+    // A page to open once signed in ("calls", "tasks", "conflicts"), for demos and screenshots.
+    // Without one, the people who take calls start on the calls page: it is their work.
     property string startPage: ""
 
     Material.theme: Material.Light
@@ -26,6 +28,50 @@ ApplicationWindow {
         retryInSeconds: ServerConnection.retryInSeconds
         serverNode: ServerConnection.serverNode
         onRetryRequested: ServerConnection.retryNow()
+    }
+
+    // A call ringing for the person while they are on another page: a bar that takes them to it.
+    ScreenPop {
+        id: callAlert
+
+        sync: Session.role === "staff" || Session.role === "manager" ? Sync : null
+    }
+
+    footer: ToolBar {
+        objectName: "callAlert"
+        visible: Session.state === Session.SignedIn && callAlert.phase === ScreenPop.Ringing
+                 && stack.currentItem !== null && stack.currentItem.objectName !== "callsPage"
+        implicitHeight: 64
+        Material.foreground: "white"
+        background: Rectangle {
+            color: "#1565c0"
+        }
+
+        RowLayout {
+            anchors.fill: parent
+            anchors.leftMargin: 16
+            anchors.rightMargin: 8
+            spacing: 12
+
+            Label {
+                text: callAlert.headline
+                color: "white"
+                font.pixelSize: 19
+                font.weight: Font.Bold
+                elide: Text.ElideRight
+                Layout.fillWidth: true
+                Accessible.role: Accessible.Alert
+                Accessible.name: text
+            }
+            Button {
+                text: qsTr("Open")
+                implicitHeight: 48
+                Material.background: "white"
+                Material.foreground: "#1565c0"
+                Accessible.name: qsTr("Open the call on the calls page")
+                onClicked: stack.push(callsPage)
+            }
+        }
     }
 
     StackView {
@@ -43,6 +89,7 @@ ApplicationWindow {
             onPeopleRequested: stack.push(usersPage)
             onAuditRequested: stack.push(auditPage)
             onTasksRequested: stack.push(tasksPage)
+            onCallsRequested: stack.push(callsPage)
             onConflictsRequested: stack.push(conflictsPage)
         }
     }
@@ -51,6 +98,12 @@ ApplicationWindow {
         id: conflictsPage
 
         ConflictsPage {}
+    }
+
+    Component {
+        id: callsPage
+
+        CallsPage {}
     }
 
     Component {
@@ -77,10 +130,13 @@ ApplicationWindow {
         function onSignedIn() {
             if (stack.depth === 1)
                 stack.push(statusPage)
+            const takesCalls = Session.role === "staff" || Session.role === "manager"
             if (window.startPage === "tasks")
                 stack.push(tasksPage)
             else if (window.startPage === "conflicts")
                 stack.push(conflictsPage)
+            else if (takesCalls && (window.startPage === "calls" || window.startPage === ""))
+                stack.push(callsPage)
         }
         function onStateChanged() {
             if (Session.state === Session.SignedOut && stack.depth > 1)

@@ -130,6 +130,16 @@ QNetworkReply* Session::apiPost(const QString& path, const QJsonObject& body)
     return m_network.post(r, QJsonDocument(body).toJson(QJsonDocument::Compact));
 }
 
+QNetworkReply* Session::apiPut(const QString& path, const QJsonObject& body)
+{
+    if (m_state != State::SignedIn || m_accessToken.isEmpty()) {
+        return nullptr;
+    }
+    QNetworkRequest r = request(path);
+    r.setRawHeader("Authorization", "Bearer " + m_accessToken.toLatin1());
+    return m_network.put(r, QJsonDocument(body).toJson(QJsonDocument::Compact));
+}
+
 void Session::signIn(const QString& password)
 {
     if (m_state == State::SigningIn) {

@@ -69,6 +69,7 @@ public:
     // the caller owns the reply. Null when nobody is signed in.
     QNetworkReply* apiGet(const QString& path);
     QNetworkReply* apiPost(const QString& path, const QJsonObject& body);
+    QNetworkReply* apiPut(const QString& path, const QJsonObject& body);
     QString userId() const { return m_userId; }
 
 Q_SIGNALS:

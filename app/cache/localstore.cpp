@@ -1548,6 +1548,50 @@ std::vector<std::pair<std::string, sync::Fields>> LocalStore::rows(std::string_v
     }
 }
 
+std::vector<std::pair<std::string, sync::Fields>>
+LocalStore::rowsWhere(std::string_view entity, std::string_view field,
+                      const std::vector<sync::Value>& values) const
+{
+    // Few values per look-up; chunks keep each statement well under SQLite's parameter limit.
+    constexpr std::size_t kChunk = 500;
+    try {
+        std::vector<std::pair<std::string, sync::Fields>> out;
+        Table* t = m_d->table(entity);
+        if (t == nullptr || t->spec.field(field) == nullptr) {
+            return out;
+        }
+        for (std::size_t from = 0; from < values.size(); from += kChunk) {
+            const std::size_t n = std::min(kChunk, values.size() - from);
+            std::string sql = Table::selectSql(t->spec) + " WHERE " + quoted(field) + " IN (";
+            for (std::size_t i = 0; i < n; ++i) {
+                sql += (i == 0 ? "?" : ", ?");
+            }
+            sql += ")";
+            Statement statement(m_d->db, std::move(sql));
+            Query q(statement);
+            for (std::size_t i = 0; i < n; ++i) {
+                q.bindValue(static_cast<int>(i + 1), values[from + i]);
+            }
+            while (q.step()) {
+                sync::Fields fields = t->toFields(t->readColumns(q));
+                auto key = sync::makeKey(t->spec, fields);
+                if (key) {
+                    out.emplace_back(std::move(key).value(), std::move(fields));
+                }
+            }
+        }
+        std::sort(out.begin(), out.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        // A value given twice finds its rows twice.
+        out.erase(std::unique(out.begin(), out.end(),
+                              [](const auto& a, const auto& b) { return a.first == b.first; }),
+                  out.end());
+        return out;
+    } catch (...) {
+        return {};
+    }
+}
+
 std::size_t LocalStore::rowCount(std::string_view entity) const
 {
     try {

@@ -104,6 +104,12 @@ public:
     std::optional<sync::Fields> row(std::string_view entity, std::string_view key) const;
     // key -> fields, ordered by key.
     std::vector<std::pair<std::string, sync::Fields>> rows(std::string_view entity) const;
+    // The rows whose `field` holds one of `values` (key -> fields, ordered by key): what a screen
+    // looks up by (the calls still ringing, a caller's number, one customer's history) without
+    // reading the whole table. Empty for an unknown entity or field.
+    std::vector<std::pair<std::string, sync::Fields>>
+    rowsWhere(std::string_view entity, std::string_view field,
+              const std::vector<sync::Value>& values) const;
     std::size_t rowCount(std::string_view entity) const;
 
     sync::Hlc lastHlc() const;

@@ -63,7 +63,8 @@ int main(int argc, char* argv[])
                                          QStringLiteral("E-mail address to sign in with."),
                                          QStringLiteral("address"));
     const QCommandLineOption pageOption(
-        QStringLiteral("page"), QStringLiteral("Page to open once signed in (tasks, conflicts)."),
+        QStringLiteral("page"),
+        QStringLiteral("Page to open once signed in (calls, tasks, conflicts)."),
         QStringLiteral("name"));
     parser.addOptions(
         {serverOption, caOption, organisationOption, emailOption, screenshotOption, pageOption});

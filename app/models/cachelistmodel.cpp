@@ -4,24 +4,18 @@ namespace cc::app {
 
 CacheListModel::CacheListModel(QObject* parent)
     : QAbstractListModel(parent)
+    , m_follower(this)
 {}
 
 void CacheListModel::setService(SyncService* service)
 {
-    if (m_service == service) {
+    if (!m_follower.follow(
+            service, [this](const QStringList& entities) { return concerns(entities); },
+            [this] { reload(); })) {
         return;
     }
-    if (m_service) {
-        disconnect(m_service, nullptr, this, nullptr);
-    }
-    m_service = service;
-    if (m_service) {
-        connect(m_service, &SyncService::rowsChanged, this, [this](const QStringList& entities) {
-            if (entities.isEmpty() || concerns(entities)) {
-                reload();
-            }
-        });
-        watch(m_service);
+    if (service != nullptr) {
+        watch(service);
         reload();
     }
     Q_EMIT serviceChanged();
@@ -29,22 +23,8 @@ void CacheListModel::setService(SyncService* service)
 
 void CacheListModel::reload()
 {
-    if (!m_service) {
-        return;
-    }
-    if (m_loading) {
-        m_reloadAgain = true;
-        return;
-    }
-    m_loading = true;
-    Q_EMIT loadingChanged();
-    load([this] {
-        m_loading = false;
-        Q_EMIT loadingChanged();
-        if (std::exchange(m_reloadAgain, false)) {
-            reload();
-        }
-    });
+    m_follower.reload([this](CacheFollower::Finished finished) { load(std::move(finished)); },
+                      [this] { Q_EMIT loadingChanged(); });
 }
 
 } // namespace cc::app

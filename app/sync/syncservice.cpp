@@ -175,6 +175,8 @@ public:
         return out;
     }
 
+    const cache::LocalStore* store() const { return m_store.get(); }
+
     void dismissConflict(qint64 id)
     {
         if (m_store && m_store->dismissConflict(id)) {
@@ -271,18 +273,23 @@ void SyncService::setSingleton(SyncService* instance)
     g_instance = instance;
 }
 
-void SyncService::start(const QString& folder, const QString& organisation, const QString& userId)
+QString SyncService::cachePath(const QString& folder, const QString& organisation,
+                               const QString& userId)
 {
-    m_userId = userId;
-    QDir().mkpath(folder);
     // One cache per organisation and person: what a device holds follows who signed in.
     const QByteArray who =
         QCryptographicHash::hash((organisation + QLatin1Char('/') + userId).toUtf8(),
                                  QCryptographicHash::Sha256)
             .toHex()
             .left(24);
-    const QString path =
-        QDir(folder).filePath(QStringLiteral("cache-%1.sqlite").arg(QString::fromLatin1(who)));
+    return QDir(folder).filePath(QStringLiteral("cache-%1.sqlite").arg(QString::fromLatin1(who)));
+}
+
+void SyncService::start(const QString& folder, const QString& organisation, const QString& userId)
+{
+    m_userId = userId;
+    QDir().mkpath(folder);
+    const QString path = cachePath(folder, organisation, userId);
     if (m_relay) {
         m_relay->deactivate();
     }
@@ -372,6 +379,19 @@ void SyncService::readOwnStores(QObject* context, StoresDone done)
         this, m_worker, context,
         [userId = m_userId](SyncWorker& worker) { return worker.ownStores(userId); },
         std::move(done));
+}
+
+void SyncService::runOnCache(QObject* context,
+                             std::function<void(const cache::LocalStore*, const QString&)> work,
+                             std::function<void()> done)
+{
+    askWorker(
+        this, m_worker, context,
+        [userId = m_userId, work = std::move(work)](SyncWorker& worker) {
+            work(worker.store(), userId);
+            return true;
+        },
+        [done = std::move(done)](bool /*ran*/) { done(); });
 }
 
 void SyncService::dismissConflict(qint64 id)

@@ -13,6 +13,7 @@ Page {
     signal peopleRequested
     signal auditRequested
     signal tasksRequested
+    signal callsRequested
     signal conflictsRequested
 
     // "Synced 12 s ago", refreshed while the page is shown.
@@ -135,6 +136,16 @@ Page {
                         }
                     }
                 }
+            }
+
+            Button {
+                objectName: "callsButton"
+                visible: Session.role === "staff" || Session.role === "manager"
+                text: qsTr("Calls: queue, staff and presence")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: qsTr("Calls: the queue, the staff board and your presence")
+                onClicked: page.callsRequested()
             }
 
             Button {
