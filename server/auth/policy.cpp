@@ -8,9 +8,12 @@ bool permits(Role role, Operation operation)
 {
     switch (operation) {
     case Operation::ListUsers:
+    case Operation::ReadRoutingRules:
+    case Operation::SetStoreRoutingRules:
         return role == Role::Admin || role == Role::Manager;
     case Operation::DisableUser:
     case Operation::ReadAuditLog:
+    case Operation::SetOrganisationRoutingRules:
         return role == Role::Admin;
     case Operation::SetOwnPresence:
         return role == Role::Staff || role == Role::Manager;
@@ -29,6 +32,12 @@ std::string_view toString(Operation operation)
         return "read the audit log";
     case Operation::SetOwnPresence:
         return "set one's own presence";
+    case Operation::ReadRoutingRules:
+        return "read routing rules";
+    case Operation::SetOrganisationRoutingRules:
+        return "set the organisation's routing rules";
+    case Operation::SetStoreRoutingRules:
+        return "set a store's routing rules";
     }
     return "unknown operation";
 }

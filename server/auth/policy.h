@@ -15,6 +15,11 @@ enum class Operation {
     DisableUser,    // admin, within the organisation; also ends the user's sign-ins
     ReadAuditLog,   // admin, within the organisation
     SetOwnPresence, // staff and managers (the people calls are routed to): available or away
+    // Routing rules (docs/telephony.md, section 1):
+    ReadRoutingRules,            // admin: the organisation's and every store's; manager: the
+                                 // organisation's (what their stores inherit) and their stores'
+    SetOrganisationRoutingRules, // admin
+    SetStoreRoutingRules,        // admin: any store of the organisation; manager: their own
 };
 
 bool permits(domain::Role role, Operation operation);

@@ -20,7 +20,8 @@ constexpr std::size_t kAuditPage = 200;
 
 struct Route {
     auth::Operation operation;
-    std::string target; // the user id for per-user operations
+    std::string target;              // the user or store id for per-row operations
+    auth::RoutingRulesPatch rules{}; // the rules to set, checked before the database is asked
 };
 
 std::optional<Route> routeOf(http::verb method, std::string_view path)
@@ -33,6 +34,19 @@ std::optional<Route> routeOf(http::verb method, std::string_view path)
     }
     if (method == http::verb::get && path == "/v1/admin/audit") {
         return Route{auth::Operation::ReadAuditLog, {}};
+    }
+    constexpr std::string_view rules = "/v1/admin/routing-rules";
+    if (method == http::verb::get && path == rules) {
+        return Route{auth::Operation::ReadRoutingRules, {}};
+    }
+    if (method == http::verb::put && path == rules) {
+        return Route{auth::Operation::SetOrganisationRoutingRules, {}};
+    }
+    constexpr std::string_view storeRules = "/v1/admin/routing-rules/stores/";
+    if (method == http::verb::put && path.starts_with(storeRules) &&
+        path.size() > storeRules.size()) {
+        return Route{auth::Operation::SetStoreRoutingRules,
+                     std::string(path.substr(storeRules.size()))};
     }
     constexpr std::string_view prefix = "/v1/admin/users/";
     constexpr std::string_view suffix = "/disable";
@@ -70,6 +84,15 @@ json::value usersBody(const std::vector<auth::UserSummary>& users)
     return json::object{{"users", std::move(out)}};
 }
 
+// The detail column is JSON the server wrote; an entry that does not parse shows as empty rather
+// than failing the whole page.
+json::value detailOf(const std::string& text)
+{
+    boost::system::error_code ec;
+    json::value detail = json::parse(text, ec);
+    return ec ? json::value(json::object{}) : detail;
+}
+
 json::value auditBody(const std::vector<auth::AuditEntry>& entries)
 {
     json::array out;
@@ -79,9 +102,46 @@ json::value auditBody(const std::vector<auth::AuditEntry>& entries)
                                    {"actorUserId", e.actorUserId},
                                    {"action", e.action},
                                    {"targetType", e.targetType},
-                                   {"targetId", e.targetId}});
+                                   {"targetId", e.targetId},
+                                   {"detail", detailOf(e.detail)}});
     }
     return json::object{{"entries", std::move(out)}};
+}
+
+json::value routingRulesBody(const auth::RoutingRulesView& view)
+{
+    json::array stores;
+    json::array effective;
+    for (const auto& s : view.stores) {
+        json::object row{{"store_id", s.storeId}, {"store_code", s.code}, {"store_name", s.name}};
+        for (auto& [name, value] : auth::toJson(s.rules)) {
+            row[name] = std::move(value);
+        }
+        stores.push_back(std::move(row));
+        json::object merged{{"store_id", s.storeId}};
+        for (auto& [name, value] :
+             auth::toJson(auth::effectiveRoutingRules(view.organisation, s.rules, s.name))) {
+            merged[name] = std::move(value);
+        }
+        effective.push_back(std::move(merged));
+    }
+    return json::object{{"organisation", auth::toJson(view.organisation)},
+                        {"stores", std::move(stores)},
+                        {"defaults", auth::toJson(auth::routingRuleDefaults())},
+                        {"effective", std::move(effective)}};
+}
+
+json::value setRulesBody(const auth::SetRulesResult& result)
+{
+    json::object changed;
+    for (const auto& c : result.changes) {
+        changed[auth::kRoutingRuleFields[c.field].name] =
+            json::object{{"old", auth::toJson(c.before)}, {"new", auth::toJson(c.after)}};
+    }
+    return json::object{
+        {"status", result.outcome == auth::SetRulesOutcome::Updated ? "updated" : "unchanged"},
+        {"changed", std::move(changed)},
+        {"rules", auth::toJson(result.rules)}};
 }
 
 } // namespace
@@ -123,6 +183,16 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
         }
         routed.target = std::string(status->get_string());
     }
+    if (routed.operation == auth::Operation::SetOrganisationRoutingRules ||
+        routed.operation == auth::Operation::SetStoreRoutingRules) {
+        // The whole body is checked before anything is written: one bad field, nothing changes.
+        try {
+            routed.rules = auth::parseRoutingRulesPatch(req.body());
+        } catch (const std::invalid_argument& e) {
+            send(errorResponse(req, http::status::bad_request, e.what()));
+            return;
+        }
+    }
     auto request = std::make_shared<const Request>(std::move(req));
     auto answer = [self = shared_from_this(), request](http::status status, json::value body) {
         asio::dispatch(self->m_executor, [self, request, status, body = std::move(body)] {
@@ -158,6 +228,34 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
                 }
                 answer(http::status::ok, json::object{{"status", route.target}});
                 return;
+            case auth::Operation::ReadRoutingRules:
+                answer(http::status::ok, routingRulesBody(auth::readRoutingRules(conn, caller)));
+                return;
+            case auth::Operation::SetOrganisationRoutingRules:
+            case auth::Operation::SetStoreRoutingRules: {
+                const bool store = route.operation == auth::Operation::SetStoreRoutingRules;
+                const auto result =
+                    store ? auth::setStoreRoutingRules(conn, caller, route.target, route.rules, ip)
+                          : auth::setOrganisationRoutingRules(conn, caller, route.rules, ip);
+                switch (result.outcome) {
+                case auth::SetRulesOutcome::Updated:
+                    log::info("admin", "routing rules of " +
+                                           (store ? "store " + route.target
+                                                  : "organisation " + caller.organisationId) +
+                                           " set by " + caller.userId);
+                    [[fallthrough]];
+                case auth::SetRulesOutcome::Unchanged:
+                    answer(http::status::ok, setRulesBody(result));
+                    return;
+                case auth::SetRulesOutcome::NotFound:
+                    answer(http::status::not_found, json::object{{"error", "no such store"}});
+                    return;
+                case auth::SetRulesOutcome::Forbidden:
+                    answer(http::status::forbidden, json::object{{"error", "forbidden"}});
+                    return;
+                }
+                return;
+            }
             case auth::Operation::DisableUser:
                 switch (auth::disableUser(conn, caller, route.target, ip)) {
                 case auth::DisableOutcome::Disabled:

@@ -27,7 +27,8 @@ CREATE TABLE routing_rules (
     callback_due_minutes      integer CHECK (callback_due_minutes BETWEEN 1 AND 10080),
     callback_escalate_minutes integer CHECK (callback_escalate_minutes BETWEEN 1 AND 10080),
     greeting                  text CHECK (length(greeting) BETWEEN 1 AND 500),
-    hold_music_url            text CHECK (hold_music_url ~ '^https://[^\s<>"]{1,490}$'),
+    hold_music_url            text CHECK (hold_music_url ~ '^https://[^\s<>"]+$' AND
+                                          length(hold_music_url) <= 498),
     -- The caller's choice before routing: [{"digit": "1", "label": "footwear", "skill":
     -- "footwear"}, ...]; the chosen skill becomes the call's need.
     menu                      jsonb CHECK (menu IS NULL OR (jsonb_typeof(menu) = 'array' AND
