@@ -25,12 +25,20 @@ DEMO_TOKEN_FILE="$CC_LOCAL/twilio-demo-token"
 SERVER_URL="wss://127.0.0.1:$SERVER_PORT/ws"
 DEMO_PASSWORD="northwind-demo"
 
-# Running, and really our server: after a reboot the pid may belong to something else.
+# Whether `pid` runs `binary`: after a reboot a pid may belong to something else, and after a
+# rebuild /proc/<pid>/exe reads "... (deleted)", so the command line is what is compared.
+runs() {
+    local pid=$1 binary=$2
+    kill -0 "$pid" 2>/dev/null || return 1
+    [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1)" = "$binary" ]
+}
+
+# Running, and really our server.
 server_running() {
     [ -f "$PID_FILE" ] || return 1
     local pid
     pid=$(cat "$PID_FILE")
-    kill -0 "$pid" 2>/dev/null && [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$SERVER_BIN")" ]
+    runs "$pid" "$SERVER_BIN"
 }
 
 stop_server() {
@@ -50,14 +58,14 @@ callsim_running() {
     [ -f "$CALLSIM_PID_FILE" ] || return 1
     local pid
     pid=$(cat "$CALLSIM_PID_FILE")
-    kill -0 "$pid" 2>/dev/null && [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$CALLSIM_BIN")" ]
+    runs "$pid" "$CALLSIM_BIN"
 }
 
 stop_callsim() {
     callsim_running || { rm -f "$CALLSIM_PID_FILE"; return 0; }
     local pid
     pid=$(cat "$CALLSIM_PID_FILE")
-    kill -INT "$pid" # no new calls; its staff sign out
+    kill -INT "$pid" 2>/dev/null || true # no new calls; its staff sign out
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -TERM "$pid" 2>/dev/null || true # a second signal: at once
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -88,6 +96,8 @@ esac
 
 start=$SECONDS
 cc_install_packages
+# A simulator from an earlier run would outlive its binary's rebuild: stop it first.
+stop_callsim
 cc_build "$PRESET" callcommander callcommander-server callcommander-callsim
 cc_pg_start dev "$PG_PORT"
 cc_dev_certs
@@ -155,7 +165,8 @@ if server_running; then
 fi
 say "Starting the server on https://127.0.0.1:$SERVER_PORT (log: ${SERVER_LOG#"$CC_ROOT"/})"
 mkdir -p "$(dirname "$SERVER_LOG")"
-nohup "$SERVER_BIN" --config "$CC_LOCAL/server.conf" >>"$SERVER_LOG" 2>&1 </dev/null &
+# In a session of its own: a Ctrl-C for the app in this terminal is not for the server.
+setsid nohup "$SERVER_BIN" --config "$CC_LOCAL/server.conf" >>"$SERVER_LOG" 2>&1 </dev/null &
 echo $! >"$PID_FILE"
 ready=""
 for _ in $(seq 1 100); do
@@ -169,14 +180,16 @@ done
 echo "    ready: $(curl -fsS --cacert "$CC_LOCAL/tls/ca.pem" "https://127.0.0.1:$SERVER_PORT/readyz")"
 
 say "Starting the demo phone line: a call every ~10 s to the stores, staff online (log: ${CALLSIM_LOG#"$CC_ROOT"/})"
-stop_callsim
+[ -n "$DEMO_NUMBERS" ] || die "the demo data has no phone numbers for northwind"
 CALLSIM_AUTH_TOKEN=$(cat "$DEMO_TOKEN_FILE") CALLSIM_AGENT_PASSWORD="$DEMO_PASSWORD" \
-    nohup "$CALLSIM_BIN" --url "https://127.0.0.1:$SERVER_PORT" --ca "$CC_LOCAL/tls/ca.pem" \
+    setsid nohup "$CALLSIM_BIN" --url "https://127.0.0.1:$SERVER_PORT" --ca "$CC_LOCAL/tls/ca.pem" \
     --account-sid "$DEMO_ACCOUNT_SID" --numbers "$DEMO_NUMBERS" --pick random \
     --from "$DEMO_CALLERS" --rate 0.1 --duration 86400 --talk-seconds 45 \
     --patience-seconds 60 --agents-login northwind --agents-file "$CC_LOCAL/demo-agents.txt" \
     --progress=60 >>"$CALLSIM_LOG" 2>&1 </dev/null &
 echo $! >"$CALLSIM_PID_FILE"
+sleep 2 # a bad option, or staff who cannot sign in, end it at once
+callsim_running || { tail -n 20 "$CALLSIM_LOG" >&2; die "the call simulator did not start"; }
 echo "    set up in $((SECONDS - start)) s"
 
 APP_ARGS=(--server "$SERVER_URL" --ca-cert "$CC_LOCAL/tls/ca.pem" --organisation northwind

@@ -180,6 +180,11 @@ std::vector<MenuOption> parseMenu(const std::string& text)
             skill->get_string().size() > 64) {
             continue;
         }
+        if (std::any_of(out.begin(), out.end(), [&](const MenuOption& taken) {
+                return taken.digit == digit->get_string()[0];
+            })) {
+            continue; // a digit offered twice (set by SQL): the first one counts
+        }
         out.push_back({digit->get_string()[0], std::string(label->get_string()),
                        std::string(skill->get_string())});
     }
@@ -635,6 +640,13 @@ std::string onVoice(pqxx::work& tx, const Webhook& hook)
     const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
     if (settings.menu.empty()) {
         return route(tx, hook, *call, true);
+    }
+    // A closed store does not ask what the caller needs: routing says at once where the call
+    // goes (another store of the region, or voicemail with the closed greeting).
+    for (const auto& s : loadStores(tx, hook.organisationId, call->locationId)) {
+        if (s.id == call->locationId && !routing::isOpen(s)) {
+            return route(tx, hook, *call, true);
+        }
     }
     // The caller says what they need first; no key within a few seconds routes without a need.
     TwimlBuilder t;

@@ -953,6 +953,14 @@ private Q_SLOTS:
         canceled.push_back({"DialCallStatus", "canceled"});
         post("/twilio/voice/dial?d=" + dialAction(chosen.body), canceled);
         q("DELETE FROM routing_rules WHERE location_id = " + sqlText(m_store["A"]));
+        // A closed store (E: a holiday) skips its menu: the closed greeting and voicemail at once.
+        q("INSERT INTO routing_rules (organisation_id, location_id, menu) VALUES (" +
+          sqlText(m_org) + ", " + sqlText(m_store["E"]) +
+          ", '[{\"digit\": \"1\", \"label\": \"repairs\", \"skill\": \"repairs\"}]')");
+        const QByteArray closed = incoming(sid("CA"), kNumberE);
+        QVERIFY2(closed.contains("We are closed") && !closed.contains("press 1"),
+                 closed.constData());
+        q("DELETE FROM routing_rules WHERE location_id = " + sqlText(m_store["E"]));
     }
 
     void fallbackRingsTheStoresOwnLine()
