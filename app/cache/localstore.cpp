@@ -376,8 +376,34 @@ void migrateV4(sqlite3* db)
     }
 }
 
+// What the calls screens look rows up by (calls::readQueue, readCallerCard, readStaffBoard:
+// LocalStore::rowsWhere), added by v5. user_locations needs none for user_id: its primary key
+// (user_id, location_id) serves it.
+constexpr std::array<IndexSpec, 9> kIndexesV5{{
+    {"calls", "calls_status", "status"},
+    {"calls", "calls_offered_to", "offered_to"},
+    {"calls", "calls_handled_by", "handled_by"},
+    {"calls", "calls_from_number", "from_number"},
+    {"call_notes", "call_notes_call_id", "call_id"},
+    {"tasks", "tasks_customer_id", "customer_id"},
+    {"appointments", "appointments_customer_id", "customer_id"},
+    {"user_locations", "user_locations_location_id", "location_id"},
+    {"users", "users_home_location_id", "home_location_id"},
+}};
+
+// v5: the indexes of the calls screens. IF NOT EXISTS: running again over a file that has them
+// (a copy restored mid-migration) changes nothing.
+void migrateV5(sqlite3* db)
+{
+    for (const auto& index : kIndexesV5) {
+        exec(db, "CREATE INDEX IF NOT EXISTS " + quoted(index.name) + " ON " +
+                     quoted(index.entity) + " (" + std::string(index.columns) + ")");
+    }
+}
+
 using Migration = void (*)(sqlite3*);
-constexpr std::array<Migration, 4> kMigrations{migrateV1, migrateV2, migrateV3, migrateV4};
+constexpr std::array<Migration, 5> kMigrations{migrateV1, migrateV2, migrateV3, migrateV4,
+                                               migrateV5};
 constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
 
 // ---- Values and JSON ----
@@ -1123,6 +1149,54 @@ struct LocalStore::Impl {
                                              std::string_view key, const sync::Fields& fields,
                                              std::int64_t nowMs)
     {
+        const sync::HlcClock clockBefore = clock;
+        try {
+            Transaction txn(db);
+            auto written = writeOne(entity, op, key, fields, nowMs);
+            if (written) {
+                saveHlc();
+                txn.commit();
+            } else {
+                clock = clockBefore;
+            }
+            return written;
+        } catch (...) {
+            clock = clockBefore;
+            throw;
+        }
+    }
+
+    Result<std::vector<std::string>, sync::Refused>
+    writeAll(const std::vector<WriteRequest>& writes, std::int64_t nowMs)
+    {
+        const sync::HlcClock clockBefore = clock;
+        try {
+            Transaction txn(db);
+            std::vector<std::string> ids;
+            for (const auto& w : writes) {
+                auto written = writeOne(w.entity, w.op, w.key, w.fields, nowMs);
+                if (!written) {
+                    clock = clockBefore;
+                    return written.error(); // the transaction rolls the earlier ones back
+                }
+                ids.push_back(std::move(written).value());
+            }
+            if (!ids.empty()) {
+                saveHlc();
+            }
+            txn.commit();
+            return ids;
+        } catch (...) {
+            clock = clockBefore;
+            throw;
+        }
+    }
+
+    // One local write inside the caller's transaction (which saves the clock and commits).
+    Result<std::string, sync::Refused> writeOne(std::string_view entity, sync::Op op,
+                                                std::string_view key, const sync::Fields& fields,
+                                                std::int64_t nowMs)
+    {
         Table* t = table(entity);
         if (t == nullptr) {
             return sync::Refused{"there is no such kind of record (" +
@@ -1134,9 +1208,7 @@ struct LocalStore::Impl {
         }
         const sync::Fields keyFields = keyOf(*t, key);
         const std::string name(t->spec.name);
-        const sync::HlcClock clockBefore = clock;
-        try {
-            Transaction txn(db);
+        {
             std::optional<RowValues> current = t->read(keyFields);
             if (op == sync::Op::Insert && current) {
                 return sync::Refused{name + ": a record with this key already exists"};
@@ -1179,12 +1251,7 @@ struct LocalStore::Impl {
                 q.bindText(6, sync::encode(clock.now(nowMs))).bindInt(7, nowMs);
                 q.run();
             }
-            saveHlc();
-            txn.commit();
             return id;
-        } catch (...) {
-            clock = clockBefore;
-            throw;
         }
     }
 
@@ -1433,6 +1500,18 @@ Result<std::string, sync::Refused> LocalStore::write(std::string_view entity, sy
         return sync::Refused{"the change could not be saved: " + e.message};
     } catch (const std::exception& e) {
         return sync::Refused{"the change could not be saved: " + std::string(e.what())};
+    }
+}
+
+Result<std::vector<std::string>, sync::Refused>
+LocalStore::writeAll(const std::vector<WriteRequest>& writes, std::int64_t nowMs)
+{
+    try {
+        return m_d->writeAll(writes, nowMs);
+    } catch (const DbError& e) {
+        return sync::Refused{"the changes could not be saved: " + e.message};
+    } catch (const std::exception& e) {
+        return sync::Refused{"the changes could not be saved: " + std::string(e.what())};
     }
 }
 

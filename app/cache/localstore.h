@@ -41,6 +41,14 @@ struct Conflict {
     std::int64_t atMs = 0;
 };
 
+// One local write of LocalStore::writeAll.
+struct WriteRequest {
+    std::string entity;
+    sync::Op op = sync::Op::Insert;
+    std::string key;
+    sync::Fields fields;
+};
+
 // What one page of changes did.
 struct ApplyOutcome {
     std::vector<std::string> entities; // entities touched (for live models), in schema order
@@ -77,6 +85,11 @@ public:
     Result<std::string, sync::Refused> write(std::string_view entity, sync::Op op,
                                              std::string_view key, const sync::Fields& fields,
                                              std::int64_t nowMs);
+
+    // Several local writes in one transaction, in this order (their outbox entries follow one
+    // another): all of them or, when one is refused, none. Returns their mutation ids in order.
+    Result<std::vector<std::string>, sync::Refused>
+    writeAll(const std::vector<WriteRequest>& writes, std::int64_t nowMs);
 
     // What to push, oldest first: the outbox, then the acknowledged entries whose answer has
     // not come (the server answers a known id with its first decision and does not apply it

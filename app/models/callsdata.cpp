@@ -97,6 +97,9 @@ std::string defaultCountryCode(const cache::LocalStore& store)
 // may share a number (a family line): the one with the smallest id, so the choice is stable.
 QString customerByNumber(const cache::LocalStore& store, const QString& callerNumber)
 {
+    if (isWithheldNumber(callerNumber)) {
+        return {};
+    }
     const auto e164 = domain::normalizeE164(callerNumber.toStdString(), defaultCountryCode(store));
     if (!e164) {
         return {};
@@ -123,6 +126,11 @@ QString tr(const char* source)
 }
 
 } // namespace
+
+bool isWithheldNumber(const QString& number)
+{
+    return domain::isWithheldCallerId(number.trimmed().toStdString());
+}
 
 QStringList ownStores(const cache::LocalStore& store, const QString& me)
 {
@@ -177,7 +185,7 @@ QVector<QueueEntry> readQueue(const cache::LocalStore& store, const QString& me)
         const QString customer = text(fields, "customer_id");
         if (!customer.isEmpty()) {
             e.customerName = names.customer(customer);
-        } else if (!e.fromNumber.isEmpty()) {
+        } else if (!isWithheldNumber(e.fromNumber)) {
             auto it = callerNames.constFind(e.fromNumber);
             if (it == callerNames.constEnd()) {
                 it = callerNames.insert(e.fromNumber,
@@ -337,6 +345,7 @@ CallerCard readCallerCard(const cache::LocalStore& store, const QString& me, qin
     Names names(store);
     card.callId = text(call, "id");
     card.callerNumber = text(call, "from_number");
+    card.withheld = isWithheldNumber(card.callerNumber);
     card.storeId = text(call, "location_id");
     card.storeName = names.location(card.storeId);
     card.need = text(call, "need");
@@ -355,11 +364,12 @@ CallerCard readCallerCard(const cache::LocalStore& store, const QString& me, qin
         card.customerId.clear(); // not in this cache: as good as unknown here
     }
 
-    // Recent calls: the customer's, or for a new caller those from the same number.
+    // Recent calls: the customer's, or for a new caller those from the same number (not for a
+    // withheld one: every hidden caller "has" it).
     Rows calls;
     if (!card.customerId.isEmpty()) {
         calls = store.rowsWhere("calls", "customer_id", {value(card.customerId)});
-    } else if (!card.callerNumber.isEmpty()) {
+    } else if (!card.withheld) {
         calls = store.rowsWhere("calls", "from_number", {value(card.callerNumber)});
     }
     std::erase_if(calls, [&](const auto& c) { return text(c.second, "id") == card.callId; });
@@ -502,6 +512,9 @@ QString describePresence(const PresenceState& presence, const QDateTime& now)
     }
     if (presence.status != QLatin1String("available")) {
         return tr("No calls are offered to you");
+    }
+    if (!presence.online) {
+        return tr("Available, but this device is offline: calls cannot ring for you");
     }
     if (presence.pausedUntil.isValid() && presence.pausedUntil > now) {
         return tr("Paused after a missed call until %1").arg(shortTime(presence.pausedUntil));

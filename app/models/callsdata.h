@@ -82,7 +82,8 @@ struct CallerCard {
     Phase phase = Phase::None;
     QString callId;
     QString callerNumber;
-    QString customerId; // empty: a caller nobody has recorded yet
+    bool withheld = false; // callerNumber is no number (isWithheldNumber): nobody is found by it
+    QString customerId;    // empty: a caller nobody has recorded yet
     QString customerName;
     QString storeId; // the store called
     QString storeName;
@@ -105,6 +106,12 @@ struct CallerCard {
 inline constexpr qint64 kWrapUpWindowMs = 30 * 60 * 1000;
 inline constexpr int kHistoryLimit = 5;
 
+// Whether a caller's number is none at all: empty, Twilio's placeholders for a withheld number
+// (+266696687 anonymous, +86282452253 unknown, +8656696 blocked, +7378742833 restricted) or
+// anything else not in E.164 ("anonymous"). Such a "number" is shared by every caller who hides
+// theirs, so nothing is looked up by it (as the server does: docs/telephony.md).
+bool isWithheldNumber(const QString& number);
+
 // The stores whose queue and people the person sees: their home store and those they work in.
 QStringList ownStores(const cache::LocalStore& store, const QString& me);
 
@@ -121,7 +128,8 @@ PresenceState readPresence(const cache::LocalStore& store, const QString& userId
 
 // The call offered to the person, else the one they are on, else the newest call they handled
 // that ended within kWrapUpWindowMs without a disposition and is not in `dismissed`.
-// The caller is the call's customer, or the customer with the caller's number (E.164).
+// The caller is the call's customer, or the customer with the caller's number (E.164); a
+// withheld number finds nobody, and no calls or notes of other callers.
 // recentCalls (newest first, at most kHistoryLimit, any store; the caller's number when unknown):
 //   callId, startedAt, storeName, status, disposition, handledByName, durationSeconds
 // openTasks (soonest due first): taskId, title, kind, dueAt, overdue, storeName
@@ -132,7 +140,9 @@ PresenceState readPresence(const cache::LocalStore& store, const QString& userId
 CallerCard readCallerCard(const cache::LocalStore& store, const QString& me, qint64 nowMs,
                           const QStringList& dismissed);
 
-// "On a call", "Wrap-up 0:12", "Paused after a missed call until 14:05", "Available", "Away".
+// "On a call", "Wrap-up 0:12", "Paused after a missed call until 14:05", "Calls can ring for
+// you", "No calls are offered to you"; available but not online (no connected device, or this
+// one is offline: Presence says which it means by `online`), that calls cannot ring.
 QString describePresence(const PresenceState& presence, const QDateTime& now);
 
 // A time of day in the person's locale, without seconds ("14:05", "2:05 PM").

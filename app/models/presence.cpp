@@ -23,6 +23,24 @@ Presence::Presence(QObject* parent)
         Q_EMIT activityTextChanged();
         updateTicking();
     });
+    m_confirmedEnds.setSingleShot(true);
+    m_confirmedEnds.setInterval(std::chrono::milliseconds(kConfirmedForMs));
+    connect(&m_confirmedEnds, &QTimer::timeout, this, [this] {
+        const QString before = status();
+        m_confirmed.clear();
+        if (before != status()) {
+            Q_EMIT changed();
+            Q_EMIT activityTextChanged();
+        }
+        if (service()) {
+            reload();
+        }
+    });
+}
+
+bool Presence::online() const
+{
+    return m_state.online && service() && service()->state() != SyncService::State::Offline;
 }
 
 void Presence::setSession(Session* session)
@@ -53,6 +71,12 @@ void Presence::watch(SyncService* sync)
             !m_error.isEmpty()) {
             setError({});
         }
+        // Going offline (or back) changes whether calls can ring here, with no synced change.
+        if (online() != m_shownOnline) {
+            m_shownOnline = online();
+            Q_EMIT changed();
+            Q_EMIT activityTextChanged();
+        }
     });
 }
 
@@ -72,6 +96,7 @@ void Presence::load(std::function<void()> finished)
             }
             if (!(state == m_state) || before != status()) {
                 m_state = std::move(state);
+                m_shownOnline = online();
                 Q_EMIT changed();
                 Q_EMIT activityTextChanged();
                 updateTicking();
@@ -90,6 +115,7 @@ QString Presence::activityText() const
     calls::PresenceState shown = m_state;
     shown.known = known();
     shown.status = status();
+    shown.online = online();
     return calls::describePresence(shown, QDateTime::currentDateTimeUtc());
 }
 
@@ -148,6 +174,7 @@ void Presence::setAvailable(bool available)
             const QString before = status();
             m_confirmed = wanted;
             m_confirmedAt = QDateTime::currentDateTimeUtc();
+            m_confirmedEnds.start();
             if (before != status()) {
                 Q_EMIT changed();
                 Q_EMIT activityTextChanged();

@@ -45,7 +45,10 @@ public:
     QString status() const;
     bool available() const { return status() == QLatin1String("available"); }
     QString activity() const { return m_state.activity; }
-    bool online() const { return m_state.online; }
+    // Whether calls can reach the person: the server counts a connected device of theirs, and
+    // this device is connected (when it is not, the cached row may be stale, and this device
+    // cannot ring).
+    bool online() const;
     QDateTime activityUntil() const { return m_state.activityUntil; }
     QDateTime pausedUntil() const { return m_state.pausedUntil; }
     QString activityText() const;
@@ -74,6 +77,11 @@ private:
     calls::PresenceState m_state;
     QString m_confirmed; // the server accepted this status; its row is on its way
     QDateTime m_confirmedAt;
+    // Ends m_confirmed's kConfirmedForMs and reads the cache again (also when the row came
+    // earlier: one read more): without it a row that came different, or not at all, would leave
+    // the answer showing until the next synced change.
+    QTimer m_confirmedEnds;
+    bool m_shownOnline = false; // online() as last announced
     bool m_pending = false;
     quint64 m_request = 0; // only the newest request's answer counts
     QString m_error;

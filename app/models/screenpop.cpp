@@ -92,11 +92,15 @@ void ScreenPop::load(std::function<void()> finished)
         },
         [this, finished](calls::CallerCard card) {
             if (!(card == m_card)) {
-                if (card.callId != m_card.callId) {
+                const bool anotherCall = card.callId != m_card.callId;
+                if (anotherCall) {
                     setLastError({});
                 }
                 m_card = std::move(card);
                 Q_EMIT changed();
+                if (anotherCall) {
+                    Q_EMIT callIdChanged();
+                }
             }
             if (m_card.phase == calls::CallerCard::Phase::WrapUp && m_card.endedAt.isValid()) {
                 const qint64 left = QDateTime::currentDateTimeUtc().msecsTo(
@@ -129,13 +133,13 @@ QString ScreenPop::callerLabel() const
     if (!m_card.customerName.isEmpty()) {
         return m_card.customerName;
     }
-    return m_card.callerNumber.isEmpty() ? tr("Withheld number") : m_card.callerNumber;
+    return m_card.withheld ? tr("Withheld number") : m_card.callerNumber;
 }
 
 QString ScreenPop::headline() const
 {
     QString who = callerLabel();
-    if (m_card.customerName.isEmpty()) {
+    if (m_card.customerName.isEmpty() && !m_card.withheld) {
         who = tr("%1 (new caller)").arg(who);
     }
     if (!m_card.storeName.isEmpty()) {
@@ -179,53 +183,37 @@ void ScreenPop::finishCall(const QString& callId, const QString& disposition, co
     }
     setLastError({});
     setSaving(true);
-    const calls::CallerCard card = m_card;
-    if (body.isEmpty() || (m_notedCall == card.callId && m_notedBody == body)) {
-        writeDisposition(card, chosen);
-        return;
+    const calls::CallerCard& card = m_card;
+    QVector<SyncService::Write> writes;
+    if (!body.isEmpty()) {
+        const QString noteId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        QVariantMap fields{
+            {QStringLiteral("id"), noteId},
+            {QStringLiteral("call_id"), card.callId},
+            {QStringLiteral("location_id"), card.noteStoreId},
+            {QStringLiteral("body"), body},
+            {QStringLiteral("created_at"), QDateTime::currentMSecsSinceEpoch()},
+        };
+        if (!card.customerId.isEmpty()) {
+            fields.insert(QStringLiteral("customer_id"), card.customerId);
+        }
+        writes.push_back(
+            {QStringLiteral("call_notes"), static_cast<int>(sync::Op::Insert), noteId, fields});
     }
-    const QString noteId = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    QVariantMap fields{
-        {QStringLiteral("id"), noteId},
-        {QStringLiteral("call_id"), card.callId},
-        {QStringLiteral("location_id"), card.noteStoreId},
-        {QStringLiteral("body"), body},
-        {QStringLiteral("created_at"), QDateTime::currentMSecsSinceEpoch()},
-    };
-    if (!card.customerId.isEmpty()) {
-        fields.insert(QStringLiteral("customer_id"), card.customerId);
-    }
-    service()->write(QStringLiteral("call_notes"), static_cast<int>(sync::Op::Insert), noteId,
-                     fields, this, [this, card, chosen, body](const QString& error) {
-                         if (!error.isEmpty()) {
-                             setSaving(false);
-                             setLastError(tr("The note was not saved: %1").arg(error));
-                             return;
-                         }
-                         m_notedCall = card.callId;
-                         m_notedBody = body;
-                         writeDisposition(card, chosen);
-                     });
-}
-
-void ScreenPop::writeDisposition(const calls::CallerCard& card, const QString& disposition)
-{
-    if (!service()) {
-        setSaving(false);
-        return;
-    }
-    service()->write(QStringLiteral("calls"), static_cast<int>(sync::Op::Update), card.callId,
-                     {{QStringLiteral("disposition"), disposition}}, this,
-                     [this, callId = card.callId](const QString& error) {
-                         setSaving(false);
-                         if (!error.isEmpty()) {
-                             setLastError(tr("The outcome was not saved: %1").arg(error));
-                             return;
-                         }
-                         m_notedCall.clear();
-                         m_notedBody.clear();
-                         Q_EMIT callFinished(callId);
-                     });
+    writes.push_back({QStringLiteral("calls"), static_cast<int>(sync::Op::Update), card.callId,
+                      QVariantMap{{QStringLiteral("disposition"), chosen}}});
+    // One worker call, one transaction: the note and the outcome are kept together whatever
+    // happens to this object meanwhile; `this` only hears the answer if it still exists.
+    service()->writeAll(
+        writes, this, [this, callId = card.callId, noted = !body.isEmpty()](const QString& error) {
+            setSaving(false);
+            if (!error.isEmpty()) {
+                setLastError(noted ? tr("The outcome and the note were not saved: %1").arg(error)
+                                   : tr("The outcome was not saved: %1").arg(error));
+                return;
+            }
+            Q_EMIT callFinished(callId);
+        });
 }
 
 void ScreenPop::dismiss()

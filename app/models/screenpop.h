@@ -23,8 +23,11 @@ class ScreenPop : public CacheObject {
 
     Q_PROPERTY(Phase phase READ phase NOTIFY changed)
     Q_PROPERTY(bool active READ active NOTIFY changed)
-    Q_PROPERTY(QString callId READ callId NOTIFY changed)
+    // Its own signal, emitted only when the card shows another call: the view keeps what is being
+    // typed about a call while the rest of the card follows it (answered, hung up).
+    Q_PROPERTY(QString callId READ callId NOTIFY callIdChanged)
     Q_PROPERTY(QString callerNumber READ callerNumber NOTIFY changed)
+    Q_PROPERTY(bool withheld READ withheld NOTIFY changed)
     Q_PROPERTY(bool known READ known NOTIFY changed)
     Q_PROPERTY(QString customerId READ customerId NOTIFY changed)
     Q_PROPERTY(QString customerName READ customerName NOTIFY changed)
@@ -59,10 +62,12 @@ public:
     bool active() const { return m_card.phase != calls::CallerCard::Phase::None; }
     QString callId() const { return m_card.callId; }
     QString callerNumber() const { return m_card.callerNumber; }
+    // The caller hid their number (or the network did not pass it on): nobody can be found by it.
+    bool withheld() const { return m_card.withheld; }
     bool known() const { return !m_card.customerId.isEmpty(); }
     QString customerId() const { return m_card.customerId; }
     QString customerName() const { return m_card.customerName; }
-    // The name, or the number for a new caller.
+    // The name, or the number for a new caller, or "Withheld number".
     QString callerLabel() const;
     QString storeName() const { return m_card.storeName; }
     QString need() const { return m_card.need; }
@@ -88,8 +93,10 @@ public:
     Q_INVOKABLE static QString elapsed(const QDateTime& from, const QDateTime& to);
 
     // Records how the call on the card ended and, when `note` is not blank, a note on it for the
-    // customer's history (the note first: a refused disposition must not lose it). Emits
-    // callFinished once both are in the cache; lastError says why not otherwise.
+    // customer's history: both in one local transaction (the note first in the outbox), so they
+    // are kept together or not at all, even if this object is gone before the cache answers.
+    // Emits callFinished once both are in the cache; lastError says why not otherwise (the
+    // view still has the note, and the person can try again).
     Q_INVOKABLE void finishCall(const QString& callId, const QString& disposition,
                                 const QString& note);
     // Closes a finished call's card without a disposition (wrong number dialled by a colleague,
@@ -98,6 +105,7 @@ public:
 
 Q_SIGNALS:
     void changed();
+    void callIdChanged();
     void savingChanged();
     void lastErrorChanged();
     void callFinished(const QString& callId);
@@ -105,16 +113,11 @@ Q_SIGNALS:
 private:
     void load(std::function<void()> finished) override;
     bool concerns(const QStringList& entities) const override;
-    void writeDisposition(const calls::CallerCard& card, const QString& disposition);
     void setSaving(bool saving);
     void setLastError(const QString& error);
 
     calls::CallerCard m_card;
     QStringList m_dismissed;
-    // The note already written for a call whose disposition then failed: a retry must not write
-    // it twice.
-    QString m_notedCall;
-    QString m_notedBody;
     bool m_saving = false;
     QString m_lastError;
     // A finished call stops asking for its disposition after calls::kWrapUpWindowMs; nothing is

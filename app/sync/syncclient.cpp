@@ -73,6 +73,27 @@ Result<std::string, sync::Refused> SyncClient::write(std::string_view entity, sy
     return written;
 }
 
+Result<std::vector<std::string>, sync::Refused>
+SyncClient::writeAll(const std::vector<cache::WriteRequest>& writes)
+{
+    auto written = m_store->writeAll(writes, nowMs());
+    if (!written || written->empty()) {
+        return written;
+    }
+    m_status.pendingWrites += written->size();
+    Q_EMIT statusChanged();
+    QStringList entities;
+    for (const auto& w : writes) {
+        const QString entity = QString::fromStdString(w.entity);
+        if (!entities.contains(entity)) {
+            entities << entity;
+        }
+    }
+    Q_EMIT rowsChanged(entities);
+    pushNext();
+    return written;
+}
+
 void SyncClient::onConnectedChanged()
 {
     if (m_transport->isConnected()) {

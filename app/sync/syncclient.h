@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cc::app {
 class SyncTransport;
 namespace cache {
 class LocalStore;
-}
+struct WriteRequest;
+} // namespace cache
 
 // The device side of sync (docs/sync-protocol.md). Local writes go into the cache and its outbox
 // at once (so they survive anything); the outbox is uploaded in order, one push at a time, and
@@ -55,6 +57,10 @@ public:
     // possible. The error is for the person who made it.
     Result<std::string, sync::Refused> write(std::string_view entity, sync::Op op,
                                              std::string_view key, const sync::Fields& fields);
+    // Several local writes that belong together, in one transaction of the cache and in this
+    // order in the outbox: all of them, or (one refused) none.
+    Result<std::vector<std::string>, sync::Refused>
+    writeAll(const std::vector<cache::WriteRequest>& writes);
 
     const Status& status() const { return m_status; }
     bool pushInFlight() const { return !m_pushId.empty(); }

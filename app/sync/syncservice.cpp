@@ -113,6 +113,27 @@ public:
         return written ? QString() : QString::fromStdString(written.error().reason);
     }
 
+    QString writeAll(const QVector<SyncService::Write>& writes)
+    {
+        if (!m_client) {
+            return tr("Not signed in");
+        }
+        std::vector<cache::WriteRequest> requests;
+        requests.reserve(static_cast<std::size_t>(writes.size()));
+        for (const auto& w : writes) {
+            cache::WriteRequest r;
+            r.entity = w.entity.toStdString();
+            r.op = static_cast<sync::Op>(w.op);
+            r.key = w.key.toStdString();
+            for (auto it = w.fields.begin(); it != w.fields.end(); ++it) {
+                r.fields.push_back({it.key().toStdString(), fromVariant(it.value())});
+            }
+            requests.push_back(std::move(r));
+        }
+        const auto written = m_client->writeAll(requests);
+        return written ? QString() : QString::fromStdString(written.error().reason);
+    }
+
     QVector<QVariantMap> rows(const QString& entity) const
     {
         QVector<QVariantMap> out;
@@ -356,6 +377,13 @@ void SyncService::write(const QString& entity, int op, const QString& key,
         [entity, op, key, fields](SyncWorker& worker) {
             return worker.write(entity, op, key, fields);
         },
+        std::move(done));
+}
+
+void SyncService::writeAll(const QVector<Write>& writes, QObject* context, WriteDone done)
+{
+    askWorker(
+        this, m_worker, context, [writes](SyncWorker& worker) { return worker.writeAll(writes); },
         std::move(done));
 }
 

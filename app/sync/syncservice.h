@@ -94,6 +94,17 @@ public:
     // A local write (validated, in the cache and its outbox when `done` runs on this thread).
     void write(const QString& entity, int op, const QString& key, const QVariantMap& fields,
                QObject* context, WriteDone done);
+    // Local writes that belong together (a call's note and its outcome): validated, and in the
+    // cache and its outbox in one transaction, in this order, when `done` runs on this thread:
+    // all of them or, when one is refused, none. They are made even if `context` is gone by then
+    // (only `done` is not called).
+    struct Write {
+        QString entity;
+        int op = 0; // sync::Op
+        QString key;
+        QVariantMap fields;
+    };
+    void writeAll(const QVector<Write>& writes, QObject* context, WriteDone done);
     // Every cached row of `entity` (fields by name), read on the worker.
     void readRows(const QString& entity, QObject* context, RowsDone done);
     // The writes of this device the server did not keep (kind, entity, key, reason, fields,

@@ -16,12 +16,15 @@ Pane {
     property bool wanted: false
 
     readonly property bool showAvailable: presence.pending ? wanted : presence.available
-    readonly property color tone: showAvailable ? "#2e7d32" : "#546e7a"
+    // Available, but calls cannot ring (no connected device, or this one is offline): amber, not
+    // the green that says calls can come.
+    readonly property bool unreachable: showAvailable && !presence.pending && !presence.online
+    readonly property color tone: unreachable ? "#b26a00" : showAvailable ? "#2e7d32" : "#546e7a"
 
     padding: 12
     Material.elevation: 1
     background: Rectangle {
-        color: bar.showAvailable ? "#e8f5e9" : "#eceff1"
+        color: bar.unreachable ? "#fff3e0" : bar.showAvailable ? "#e8f5e9" : "#eceff1"
         radius: 4
 
         Rectangle {

@@ -39,6 +39,8 @@ Pane {
     Connections {
         target: panel.pop
 
+        // Only when the card shows another call: the one on it answered, hung up or changed
+        // keeps the note and the outcome being chosen.
         function onCallIdChanged() {
             panel.chosen = panel.pop.disposition
             note.clear()
@@ -109,9 +111,11 @@ Pane {
             Label {
                 objectName: "screenPopCaller"
                 text: panel.pop.known
-                      ? [panel.pop.callerNumber, panel.pop.need.length > 0 ? qsTr("asked for: %1").arg(panel.pop.need) : ""]
+                      ? [panel.pop.withheld ? qsTr("Withheld number") : panel.pop.callerNumber,
+                         panel.pop.need.length > 0 ? qsTr("asked for: %1").arg(panel.pop.need) : ""]
                           .filter(s => s.length > 0).join(" · ")
-                      : qsTr("New caller: nobody has recorded %1 yet").arg(panel.pop.callerLabel)
+                      : (panel.pop.withheld ? qsTr("Withheld number: the caller cannot be looked up")
+                                            : qsTr("New caller: nobody has recorded %1 yet").arg(panel.pop.callerLabel))
                         + (panel.pop.need.length > 0 ? " · " + qsTr("asked for: %1").arg(panel.pop.need) : "")
                 font.pixelSize: 16
                 color: "#37474f"
@@ -212,17 +216,21 @@ Pane {
                             delegate: Button {
                                 required property string modelData
 
+                                // Not checkable: a tap on the chosen one would uncheck it
+                                // while it stays chosen. The choice shows by colour alone.
+                                readonly property bool isChosen: panel.chosen === modelData
+
                                 objectName: "disposition_" + modelData
                                 text: panel.pop.dispositionLabel(modelData)
-                                checkable: true
-                                checked: panel.chosen === modelData
+                                highlighted: isChosen
                                 // The chosen one in the app's dark blue: the accent's light teal
                                 // under white text reads poorly.
-                                Material.background: checked ? "#1f3a5f" : undefined
-                                Material.foreground: checked ? "white" : undefined
+                                Material.background: isChosen ? "#1f3a5f" : undefined
+                                Material.foreground: isChosen ? "white" : undefined
                                 implicitHeight: 48
                                 font.pixelSize: 15
-                                Accessible.name: qsTr("Outcome: %1").arg(text)
+                                Accessible.name: isChosen ? qsTr("Outcome: %1 (chosen)").arg(text)
+                                                        : qsTr("Outcome: %1").arg(text)
                                 onClicked: panel.chosen = modelData
                             }
                         }

@@ -1,6 +1,7 @@
 #include "server/telephony/call_flow.h"
 
 #include "server/ops/log.h"
+#include "shared/domain/phone.h"
 #include "shared/routing/engine.h"
 #include "shared/telephony/twiml.h"
 
@@ -73,18 +74,9 @@ constexpr std::array kDialStatuses = {std::string_view("completed"), std::string
                                       std::string_view("busy"),      std::string_view("no-answer"),
                                       std::string_view("failed"),    std::string_view("canceled")};
 
-// What Twilio puts in From when the caller's number is withheld (documented placeholders), or
-// what some carriers send: not a number anyone can call back or recognise.
 bool isWithheld(std::string_view from)
 {
-    static constexpr std::array kPlaceholders = {
-        std::string_view("+266696687"),   // ANONYMOUS
-        std::string_view("+86282452253"), // UNKNOWN
-        std::string_view("+8656696"),     // BLOCKED
-        std::string_view("+7378742833"),  // RESTRICTED
-    };
-    return !from.starts_with('+') ||
-           std::find(kPlaceholders.begin(), kPlaceholders.end(), from) != kPlaceholders.end();
+    return domain::isWithheldCallerId(from);
 }
 
 template <std::size_t N>

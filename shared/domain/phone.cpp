@@ -1,6 +1,7 @@
 #include "shared/domain/phone.h"
 
 #include <algorithm>
+#include <array>
 
 namespace cc::domain {
 namespace {
@@ -90,6 +91,14 @@ std::optional<std::string> normalizeE164(std::string_view input,
         digits.erase(0, 1); // national trunk prefix
     }
     return international(std::string(defaultCountryCode) + digits);
+}
+
+bool isWithheldCallerId(std::string_view from)
+{
+    constexpr std::array<std::string_view, 4> kPlaceholders{"+266696687", "+86282452253",
+                                                            "+8656696", "+7378742833"};
+    return !from.starts_with('+') ||
+           std::find(kPlaceholders.begin(), kPlaceholders.end(), from) != kPlaceholders.end();
 }
 
 } // namespace cc::domain

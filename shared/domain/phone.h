@@ -18,4 +18,9 @@ std::optional<std::string> normalizeE164(std::string_view input,
 // The digits of any input, for matching a partly typed number ("555 01" -> "55501").
 std::string phoneDigits(std::string_view input);
 
+// A caller id that names nobody: Twilio's placeholders for a withheld number (+266696687
+// anonymous, +86282452253 unknown, +8656696 blocked, +7378742833 restricted) or anything that is
+// not an E.164 number ("anonymous", "client:..."). Nobody can be looked up or called back by it.
+bool isWithheldCallerId(std::string_view from);
+
 } // namespace cc::domain

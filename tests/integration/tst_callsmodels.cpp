@@ -5,6 +5,7 @@
 // server and refuses to while offline. Every list model runs under QAbstractItemModelTester.
 
 #include "app/auth/session.h"
+#include "app/cache/localstore.h"
 #include "app/models/presence.h"
 #include "app/models/queuemodel.h"
 #include "app/models/screenpop.h"
@@ -192,6 +193,11 @@ private Q_SLOTS:
         p.known = true;
         p.status = QStringLiteral("available");
         p.activity = QStringLiteral("idle");
+        // Available means nothing without a connected device.
+        QCOMPARE(
+            cc::app::calls::describePresence(p, now),
+            QStringLiteral("Available, but this device is offline: calls cannot ring for you"));
+        p.online = true;
         QCOMPARE(cc::app::calls::describePresence(p, now),
                  QStringLiteral("Calls can ring for you"));
         p.activity = QStringLiteral("on_call");
@@ -206,6 +212,14 @@ private Q_SLOTS:
         p.status = QStringLiteral("away");
         QCOMPARE(cc::app::calls::describePresence(p, now),
                  QStringLiteral("No calls are offered to you"));
+
+        // Withheld: Twilio's placeholders, and anything that is not E.164.
+        for (const char* withheld : {"+266696687", "+86282452253", "+8656696", "+7378742833",
+                                     "anonymous", "Restricted", "", "2125550111"}) {
+            QVERIFY2(cc::app::calls::isWithheldNumber(QString::fromLatin1(withheld)), withheld);
+        }
+        QVERIFY(!cc::app::calls::isWithheldNumber(QStringLiteral("+447700900111")));
+        QVERIFY(!cc::app::calls::isWithheldNumber(QStringLiteral("+2666966870")));
 
         QCOMPARE(ScreenPop::dispositions().size(), 9);
         QVERIFY(ScreenPop::dispositions().contains(QStringLiteral("resolved")));
@@ -521,6 +535,7 @@ private Q_SLOTS:
         QCOMPARE(scalar("SELECT status FROM presence WHERE user_id = '" + m_chain.staffA + "'"),
                  std::string("available"));
         QCOMPARE(presence.activityText(), QStringLiteral("Calls can ring for you"));
+        QVERIFY(presence.online());
 
         // What the server does to her presence shows: a missed call pauses her.
         exec("UPDATE presence SET paused_until = now() + interval '3 minutes' WHERE user_id = '" +
@@ -530,8 +545,16 @@ private Q_SLOTS:
             kTimeoutMs);
 
         // Offline it is refused with the reason, and nothing changes.
+        // Offline, the cached row still says she has a connected device; but calls cannot ring
+        // on this one, and the bar says so instead of "Calls can ring for you".
+        QSignalSpy textChanged(&presence, &Presence::activityTextChanged);
         ann->connection->disconnectFromServer();
         QTRY_VERIFY_WITH_TIMEOUT(ann->sync->state() == SyncService::State::Offline, kTimeoutMs);
+        QVERIFY(!presence.online());
+        QVERIFY(!textChanged.isEmpty());
+        QCOMPARE(
+            presence.activityText(),
+            QStringLiteral("Available, but this device is offline: calls cannot ring for you"));
         presence.setAvailable(false);
         QVERIFY(!presence.pending());
         QCOMPARE(presence.error(),
@@ -560,6 +583,156 @@ private Q_SLOTS:
         QVERIFY(!adminPresence.canTakeCalls());
         adminPresence.setAvailable(true);
         QCOMPARE(adminPresence.error(), QStringLiteral("Only staff and managers take calls."));
+    }
+
+    // The server's answer to a presence change stands in for the synced row for 5 s, then the
+    // cache decides again, even when no synced change comes to say so (here the row that came
+    // is not heard of at all: a change from another of her devices right after).
+    void presenceAnswerEndsOnTime()
+    {
+        auto ann = open(QStringLiteral("ann@acme.example"));
+        QVERIFY(ann);
+        exec("UPDATE presence SET status = 'away', paused_until = NULL WHERE user_id = '" +
+             m_chain.staffA + "'");
+        Presence presence;
+        presence.setService(ann->sync.get());
+        presence.setSession(ann->session.get());
+        Presence cache; // what the cache holds, as it comes
+        cache.setService(ann->sync.get());
+        QTRY_COMPARE_WITH_TIMEOUT(presence.status(), QStringLiteral("away"), kTimeoutMs);
+        QObject::disconnect(ann->sync.get(), &SyncService::rowsChanged, &presence, nullptr);
+
+        presence.setAvailable(true);
+        QTRY_VERIFY_WITH_TIMEOUT(!presence.pending(), kTimeoutMs);
+        QCOMPARE(presence.error(), QString());
+        QCOMPARE(presence.status(), QStringLiteral("available"));
+        QTRY_COMPARE_WITH_TIMEOUT(cache.status(), QStringLiteral("available"), kTimeoutMs);
+        exec("UPDATE presence SET status = 'away' WHERE user_id = '" + m_chain.staffA + "'");
+        QTRY_COMPARE_WITH_TIMEOUT(cache.status(), QStringLiteral("away"), kTimeoutMs);
+        QTRY_COMPARE_WITH_TIMEOUT(presence.status(), QStringLiteral("away"), 8000);
+    }
+
+    // The outcome and the note are written together: the screen going away (the page closed, the
+    // person signed out) right after Done loses neither, and nothing is written twice.
+    void finishSurvivesTheScreenGoing()
+    {
+        auto ann = open(QStringLiteral("ann@acme.example"));
+        QVERIFY(ann);
+        auto pop = std::make_unique<ScreenPop>();
+        pop->setService(ann->sync.get());
+        const std::string call =
+            scalar("INSERT INTO calls (id, organisation_id, location_id, customer_id, direction, "
+                   "from_number, to_number, started_at, answered_at, ended_at, status, handled_by) "
+                   "VALUES (gen_random_uuid(), '" +
+                   m_chain.org + "', '" + m_chain.storeA + "', '" + m_dana +
+                   "', 'inbound', '+447700900111', '+442071110000', now() - interval '4 minutes', "
+                   "now() - interval '230 seconds', now() - interval '5 seconds', 'completed', '" +
+                   m_chain.staffA + "') RETURNING id::text");
+        QTRY_VERIFY_WITH_TIMEOUT(pop->phase() == ScreenPop::Phase::WrapUp &&
+                                     pop->callId() == QString::fromStdString(call),
+                                 kTimeoutMs);
+
+        // Offline, so the outbox can be read before it is sent.
+        ann->connection->disconnectFromServer();
+        QTRY_VERIFY_WITH_TIMEOUT(ann->sync->state() == SyncService::State::Offline, kTimeoutMs);
+        pop->finishCall(QString::fromStdString(call), QStringLiteral("sale"),
+                        QStringLiteral("Took the green paddle"));
+        pop.reset();
+        QTRY_COMPARE_WITH_TIMEOUT(ann->sync->pendingWrites(), 2, kTimeoutMs);
+        std::vector<cc::protocol::Mutation> outbox;
+        bool read = false;
+        ann->sync->readCache<std::vector<cc::protocol::Mutation>>(
+            this,
+            [](const cc::app::cache::LocalStore* store, const QString&) {
+                return store != nullptr ? store->pending(10, 1 << 20)
+                                        : std::vector<cc::protocol::Mutation>();
+            },
+            [&](std::vector<cc::protocol::Mutation> pending) {
+                outbox = std::move(pending);
+                read = true;
+            });
+        QTRY_VERIFY_WITH_TIMEOUT(read, kTimeoutMs);
+        QCOMPARE(outbox.size(), std::size_t{2});
+        QCOMPARE(outbox[0].entity, std::string("call_notes")); // the note first
+        QVERIFY(outbox[0].op == cc::sync::Op::Insert);
+        QCOMPARE(outbox[1].entity, std::string("calls"));
+        QCOMPARE(outbox[1].key, call);
+
+        ann->connection->connectToServer();
+        QTRY_COMPARE_WITH_TIMEOUT(scalar("SELECT disposition FROM calls WHERE id = '" + call + "'"),
+                                  std::string("sale"), kTimeoutMs);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            scalar("SELECT string_agg(body, '|') FROM call_notes WHERE call_id = '" + call + "'"),
+            std::string("Took the green paddle"), kTimeoutMs);
+        QTRY_COMPARE_WITH_TIMEOUT(ann->sync->pendingWrites(), 0, kTimeoutMs);
+    }
+
+    // A withheld number is shared by everyone who hides theirs: it finds no customer, no calls
+    // and no notes of other callers, and the card says "Withheld number".
+    void withheldNumbersFindNobody()
+    {
+        // Someone once saved the placeholder as a customer's phone; another hidden caller rang
+        // before and got a note.
+        const std::string wes = scalar("INSERT INTO customers (id, organisation_id, display_name) "
+                                       "VALUES (gen_random_uuid(), '" +
+                                       m_chain.org + "', 'Wes Hidden') RETURNING id::text");
+        exec("INSERT INTO customer_phones (customer_id, organisation_id, number) VALUES ('" + wes +
+             "', '" + m_chain.org + "', '+266696687')");
+        exec("INSERT INTO calls (id, organisation_id, location_id, customer_id, direction, "
+             "from_number, to_number, started_at, ended_at, status) VALUES (gen_random_uuid(), '" +
+             m_chain.org + "', '" + m_chain.storeA + "', '" + wes +
+             "', 'inbound', '+447700900555', '+442071110000', now() - interval '3 days', now() - "
+             "interval '3 days' + interval '1 minute', 'completed')");
+        const std::string earlier = scalar(
+            "INSERT INTO calls (id, organisation_id, location_id, direction, from_number, "
+            "to_number, started_at, answered_at, ended_at, status, handled_by) VALUES "
+            "(gen_random_uuid(), '" +
+            m_chain.org + "', '" + m_chain.storeA +
+            "', 'inbound', '+266696687', '+442071110000', now() - interval '1 day', now() - "
+            "interval '1 day', now() - interval '1 day' + interval '2 minutes', 'completed', '" +
+            m_chain.staffA2 + "') RETURNING id::text");
+        exec("INSERT INTO call_notes (id, organisation_id, call_id, location_id, author_id, body) "
+             "VALUES (gen_random_uuid(), '" +
+             m_chain.org + "', '" + earlier + "', '" + m_chain.storeA + "', '" + m_chain.staffA2 +
+             "', 'Someone else entirely')");
+
+        // Amir (Ann has signed in often enough for the rate limit).
+        auto amir = open(QStringLiteral("amir@acme.example"));
+        QVERIFY(amir);
+        QueueModel queue;
+        queue.setService(amir->sync.get());
+        ScreenPop pop;
+        pop.setService(amir->sync.get());
+        const std::string call = newCall(m_chain.storeA, "+266696687", "5 seconds");
+        exec("UPDATE calls SET offered_to = '" + m_chain.staffA2 + "' WHERE id = '" + call + "'");
+        QTRY_VERIFY_WITH_TIMEOUT(pop.phase() == ScreenPop::Phase::Ringing &&
+                                     pop.callId() == QString::fromStdString(call),
+                                 kTimeoutMs);
+        QVERIFY(pop.withheld());
+        QVERIFY(!pop.known());
+        QCOMPARE(pop.customerName(), QString());
+        QCOMPARE(pop.callerLabel(), QStringLiteral("Withheld number"));
+        QCOMPARE(pop.headline(), QStringLiteral("Call for you from Withheld number — Store A"));
+        QCOMPARE(pop.recentCalls().size(), 0);
+        QCOMPARE(pop.notes().size(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            rowOf(queue, QueueModel::CallIdRole, QString::fromStdString(call)) >= 0, kTimeoutMs);
+        QCOMPARE(queue.index(rowOf(queue, QueueModel::CallIdRole, QString::fromStdString(call)))
+                     .data(QueueModel::CustomerNameRole)
+                     .toString(),
+                 QString());
+
+        // "anonymous" (not E.164) is no number either.
+        exec("UPDATE calls SET from_number = 'anonymous' WHERE id = '" + call + "'");
+        QTRY_COMPARE_WITH_TIMEOUT(pop.callerNumber(), QStringLiteral("anonymous"), kTimeoutMs);
+        QVERIFY(pop.withheld());
+        QCOMPARE(pop.callerLabel(), QStringLiteral("Withheld number"));
+
+        exec("UPDATE calls SET status = 'abandoned', ended_at = now(), offered_to = NULL WHERE "
+             "id = '" +
+             call + "'");
+        // (His card goes back to the call he is on since staffBoardFollowsPresence.)
+        QTRY_VERIFY_WITH_TIMEOUT(pop.callId() != QString::fromStdString(call), kTimeoutMs);
     }
 };
 

@@ -31,6 +31,7 @@ enum : int {
     kOrg = 1,
     kMainStreet = 10,
     kHarbour,
+    kRiverside,
     kAna = 20,
     kBen,
     kSam,
@@ -38,6 +39,7 @@ enum : int {
     kMaya,
     kLeo,
     kTom,
+    kJo,
     kAlice = 40,
     kBob,
     kRinging = 60,
@@ -48,6 +50,8 @@ enum : int {
     kAliceMissed,
     kBobEarlier,
     kTomJustDone,
+    kJoOnCall,
+    kJoNext,
     kTaskOpen = 80,
     kTaskDone,
     kFitting = 90,
@@ -57,8 +61,11 @@ enum : int {
 
 class Rows {
 public:
-    explicit Rows(std::int64_t nowMs)
+    // firstVersion: the server version of the first row (a later page's rows come after the
+    // demo's).
+    explicit Rows(std::int64_t nowMs, std::int64_t firstVersion = 1)
         : m_now(nowMs)
+        , m_version(firstVersion - 1)
     {}
 
     std::int64_t ago(std::int64_t seconds) const { return m_now - seconds * 1000; }
@@ -72,12 +79,12 @@ public:
             entity, key ? *key : std::string(), ++m_version, false, std::move(fields), {}, {}});
     }
 
-    protocol::Changes page() const
+    protocol::Changes page(bool reset = true) const
     {
         protocol::Changes c;
         c.from = 1;
         c.to = m_version;
-        c.reset = true;
+        c.reset = reset;
         c.complete = true;
         c.rows = m_rows;
         return c;
@@ -85,7 +92,7 @@ public:
 
 private:
     std::int64_t m_now;
-    std::int64_t m_version = 0;
+    std::int64_t m_version;
     std::vector<protocol::SyncRow> m_rows;
 };
 
@@ -143,6 +150,13 @@ void call(Rows& r, int n, int store, const Value& customer, const std::string& f
                     {"recording_seconds", Null{}}});
 }
 
+// Jo's call from a new caller, answered a few minutes ago at Riverside.
+void joOnCall(Rows& r, const std::string& status, const Value& ended)
+{
+    call(r, kJoOnCall, kRiverside, Null{}, "+12125550199", r.ago(300), r.ago(290), ended, status,
+         id(kJo), Null{}, Null{}, std::string("a repair"));
+}
+
 protocol::Changes demo(std::int64_t now)
 {
     Rows r(now);
@@ -173,6 +187,15 @@ protocol::Changes demo(std::int64_t now)
     r.add("user_locations", {{"user_id", id(kMaya)}, {"location_id", id(kHarbour)}});
     user(r, kLeo, "Leo Grant", "staff", kHarbour);
     user(r, kTom, "Tom Reyes", "staff", kMainStreet);
+    // Jo works where nobody else of the demo does: his calls are in no one else's queue.
+    r.add("locations", {{"id", id(kRiverside)},
+                        {"region_id", Null{}},
+                        {"code", std::string("NE-03")},
+                        {"name", std::string("Riverside")},
+                        {"timezone", std::string("America/New_York")},
+                        {"main_phone", std::string("+12125550300")},
+                        {"address", std::string("3 River Road, New York")}});
+    user(r, kJo, "Jo Kim", "staff", kRiverside);
 
     r.add("customers", {{"id", id(kAlice)},
                         {"display_name", std::string("Alice Martin")},
@@ -212,6 +235,7 @@ protocol::Changes demo(std::int64_t now)
          Null{}, r.ago(6 * day + 3 * hour - 40), "missed", Null{}, Null{}, Null{}, Null{});
     call(r, kTomJustDone, kMainStreet, Null{}, "+12125550188", r.ago(190), r.ago(180), r.ago(40),
          "completed", id(kTom), Null{}, Null{}, std::string("opening hours"));
+    joOnCall(r, "in_progress", Null{});
     call(r, kBobEarlier, kMainStreet, id(kBob), "+12125550112", r.ago(3 * hour),
          r.ago(3 * hour - 10), r.ago(3 * hour - 100), "completed", id(kAna),
          std::string("resolved"), Null{}, Null{});
@@ -273,6 +297,7 @@ protocol::Changes demo(std::int64_t now)
     presence(r, kPriya, "available", "idle", Null{}, r.in(4 * 60), r.ago(2 * 60), true);
     presence(r, kMaya, "away", "idle", Null{}, Null{}, r.ago(hour), true);
     presence(r, kLeo, "available", "idle", Null{}, Null{}, r.ago(12 * 60), true);
+    presence(r, kJo, "available", "on_call", id(kJoOnCall), Null{}, r.ago(290), true);
     presence(r, kTom, "available", "wrap_up", id(kTomJustDone), Null{}, r.ago(180), true, r.in(20));
     return r.page();
 }
@@ -294,8 +319,9 @@ QString writeDemoCaches(const QString& folder, DemoPeople* people)
     people->staff = QString::fromStdString(uuid(kAna));
     people->manager = QString::fromStdString(uuid(kMaya));
     people->wrapUp = QString::fromStdString(uuid(kTom));
+    people->onCall = QString::fromStdString(uuid(kJo));
     const protocol::Changes page = demo(QDateTime::currentMSecsSinceEpoch());
-    for (const QString& who : {people->staff, people->manager, people->wrapUp}) {
+    for (const QString& who : {people->staff, people->manager, people->wrapUp, people->onCall}) {
         const QString failure =
             writeCache(app::SyncService::cachePath(folder, people->organisation, who), page);
         if (!failure.isEmpty()) {
@@ -303,6 +329,24 @@ QString writeDemoCaches(const QString& folder, DemoPeople* people)
         }
     }
     return {};
+}
+
+QString endJosCall(const QString& folder, const DemoPeople& people)
+{
+    // Well after the demo's versions: the page comes later than everything the cache holds.
+    Rows r(QDateTime::currentMSecsSinceEpoch(), 1000);
+    joOnCall(r, "completed", r.ago(1));
+    return writeCache(app::SyncService::cachePath(folder, people.organisation, people.onCall),
+                      r.page(false));
+}
+
+QString ringJo(const QString& folder, const DemoPeople& people)
+{
+    Rows r(QDateTime::currentMSecsSinceEpoch(), 2000);
+    call(r, kJoNext, kRiverside, Null{}, "+12125550166", r.ago(3), Null{}, Null{}, "ringing",
+         Null{}, Null{}, id(kJo), Null{});
+    return writeCache(app::SyncService::cachePath(folder, people.organisation, people.onCall),
+                      r.page(false));
 }
 
 } // namespace cc::test

@@ -10,6 +10,7 @@ struct DemoPeople {
     QString staff;   // Ana Lopez, staff at Main Street: a call rings for her
     QString manager; // Maya Patel, manager of Main Street and Harbour Point
     QString wrapUp;  // Tom Reyes, staff at Main Street, just finished a call from a new caller
+    QString onCall;  // Jo Kim, staff at Riverside (a store nobody else sees), on a call
 };
 
 // Writes a morning at a store into the offline caches of Ana, Maya and Tom under `folder` (the
@@ -18,5 +19,12 @@ struct DemoPeople {
 // customer's history at both stores, and everyone's presence. Times are relative to now. Empty on
 // success, else why not.
 QString writeDemoCaches(const QString& folder, DemoPeople* people);
+
+// What the server then says about Jo's calls, written into his cache under `folder` as a page of
+// changes would (a SyncService with the file open sees it once it opens the file again): the
+// caller he is talking with hangs up (the call is over and wants its outcome), or a new call
+// rings for him. Empty on success, else why not.
+QString endJosCall(const QString& folder, const DemoPeople& people);
+QString ringJo(const QString& folder, const DemoPeople& people);
 
 } // namespace cc::test

@@ -66,6 +66,21 @@ TestCase {
     }
 
     Component {
+        id: onCallStack
+
+        StackView {
+            anchors.fill: parent
+            // The theme Main.qml gives every page.
+            Material.primary: "#1f3a5f"
+            Material.accent: Material.Teal
+            initialItem: CallsPage {
+                cache: DemoData.onCallSync
+                role: "staff"
+            }
+        }
+    }
+
+    Component {
         id: narrowStack
 
         StackView {
@@ -215,5 +230,54 @@ TestCase {
         verify(Helpers.findChild(page, "queueEmpty").visible)
         compare(Helpers.findChild(page, "screenPop").visible, false)
         compare(Helpers.findChild(page, "syncNote").text, "Offline data not open")
+    }
+
+    // Jo is on a call; he picks an outcome and starts the note while talking. The caller hangs
+    // up: the card turns to the wrap-up of the same call and keeps both. Only another call
+    // starts a fresh form.
+    function test_theNoteOutlivesTheCallerHangingUp() {
+        const stack = createTemporaryObject(onCallStack, testCase)
+        const page = stack.currentItem
+        const panel = Helpers.findChild(page, "screenPop")
+        tryVerify(() => panel.visible, 10000)
+        tryCompare(panel.pop, "phase", ScreenPop.OnCall, 10000)
+        const callId = panel.pop.callId
+        compare(Helpers.findChild(page, "screenPopHeadline").text,
+                "On the phone with +12125550199 (new caller) — Riverside")
+
+        const outcome = Helpers.findChild(page, "disposition_order_status")
+        mouseClick(outcome)
+        compare(panel.chosen, "order_status")
+        // A second tap on the chosen outcome leaves it chosen, and it still looks chosen.
+        mouseClick(outcome)
+        compare(panel.chosen, "order_status")
+        verify(!outcome.checkable)
+        verify(outcome.highlighted)
+        const note = Helpers.findChild(page, "noteField")
+        note.forceActiveFocus()
+        note.text = "Tent zip broken; "
+        note.cursorPosition = note.length
+        keyClick(Qt.Key_O)
+        keyClick(Qt.Key_K)
+        compare(note.text, "Tent zip broken; ok")
+
+        // The caller hangs up.
+        compare(DemoData.endJosCall(), "")
+        tryCompare(panel.pop, "phase", ScreenPop.WrapUp, 10000)
+        compare(panel.pop.callId, callId)
+        compare(Helpers.findChild(page, "screenPopHeadline").text,
+                "Call ended: +12125550199 (new caller) — Riverside")
+        compare(note.text, "Tent zip broken; ok")
+        compare(panel.chosen, "order_status")
+        verify(outcome.highlighted)
+        verify(Helpers.findChild(page, "doneButton").enabled)
+
+        // Another call rings for him: its card starts empty.
+        compare(DemoData.ringJo(), "")
+        tryCompare(panel.pop, "phase", ScreenPop.Ringing, 10000)
+        verify(panel.pop.callId !== callId)
+        compare(note.text, "")
+        compare(panel.chosen, "")
+        verify(!outcome.highlighted)
     }
 }

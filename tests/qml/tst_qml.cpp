@@ -28,26 +28,52 @@ class DemoData : public QObject {
     Q_PROPERTY(cc::app::SyncService* staffSync READ staffSync CONSTANT)
     Q_PROPERTY(cc::app::SyncService* managerSync READ managerSync CONSTANT)
     Q_PROPERTY(cc::app::SyncService* wrapUpSync READ wrapUpSync CONSTANT)
+    Q_PROPERTY(cc::app::SyncService* onCallSync READ onCallSync CONSTANT)
     Q_PROPERTY(QString screenshotFolder READ screenshotFolder CONSTANT)
 
 public:
     DemoData(cc::app::SyncService* staff, cc::app::SyncService* manager,
-             cc::app::SyncService* wrapUp, QString screenshots)
+             cc::app::SyncService* wrapUp, cc::app::SyncService* onCall, QString caches,
+             cc::test::DemoPeople people, QString screenshots)
         : m_staff(staff)
         , m_manager(manager)
         , m_wrapUp(wrapUp)
+        , m_onCall(onCall)
+        , m_caches(std::move(caches))
+        , m_people(std::move(people))
         , m_screenshots(std::move(screenshots))
     {}
 
     cc::app::SyncService* staffSync() const { return m_staff; }
     cc::app::SyncService* managerSync() const { return m_manager; }
     cc::app::SyncService* wrapUpSync() const { return m_wrapUp; }
+    cc::app::SyncService* onCallSync() const { return m_onCall; }
     QString screenshotFolder() const { return m_screenshots; }
 
+    // The server's news about Jo's calls (onCallSync): his caller hangs up; a new call rings for
+    // him. Written into his cache, which his service then opens again (as after a restart: what
+    // shows it reads everything again). Empty on success, else why not.
+    Q_INVOKABLE QString endJosCall()
+    {
+        return reopenAfter(cc::test::endJosCall(m_caches, m_people));
+    }
+    Q_INVOKABLE QString ringJo() { return reopenAfter(cc::test::ringJo(m_caches, m_people)); }
+
 private:
+    QString reopenAfter(const QString& failure)
+    {
+        if (failure.isEmpty()) {
+            m_onCall->start(m_caches, m_people.organisation, m_people.onCall);
+        }
+        return failure;
+    }
+
     cc::app::SyncService* m_staff;
     cc::app::SyncService* m_manager;
     cc::app::SyncService* m_wrapUp;
+    cc::app::SyncService* m_onCall;
+    QString m_caches;
+    cc::test::DemoPeople m_people;
     QString m_screenshots;
 };
 
@@ -80,12 +106,15 @@ int main(int argc, char** argv)
     cc::app::SyncService staffSync(&offline);
     cc::app::SyncService managerSync(&offline);
     cc::app::SyncService wrapUpSync(&offline);
+    cc::app::SyncService onCallSync(&offline);
     staffSync.start(caches.path(), people.organisation, people.staff);
     managerSync.start(caches.path(), people.organisation, people.manager);
     wrapUpSync.start(caches.path(), people.organisation, people.wrapUp);
+    onCallSync.start(caches.path(), people.organisation, people.onCall);
     const QString screenshots = QDir::current().absoluteFilePath(QStringLiteral("qml-screenshots"));
     QDir().mkpath(screenshots);
-    DemoData demo(&staffSync, &managerSync, &wrapUpSync, screenshots);
+    DemoData demo(&staffSync, &managerSync, &wrapUpSync, &onCallSync, caches.path(), people,
+                  screenshots);
     qmlRegisterSingletonInstance("CallCommander.TestData", 1, 0, "DemoData", &demo);
 
     Setup setup;

@@ -161,6 +161,24 @@ std::int64_t wallClockMs()
         .count();
 }
 
+// What SQLite does for `sql`: EXPLAIN QUERY PLAN's steps ("SEARCH calls USING INDEX ...").
+std::string queryPlan(sqlite3* db, const std::string& sql)
+{
+    sqlite3_stmt* statement = nullptr;
+    std::string plan;
+    if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &statement, nullptr) !=
+        SQLITE_OK) {
+        return "cannot prepare: " + std::string(sqlite3_errmsg(db));
+    }
+    while (sqlite3_step(statement) == SQLITE_ROW) {
+        const auto* detail = sqlite3_column_text(statement, 3);
+        plan += (plan.empty() ? "" : " | ") +
+                std::string(detail != nullptr ? reinterpret_cast<const char*>(detail) : "");
+    }
+    sqlite3_finalize(statement);
+    return plan;
+}
+
 bool execAll(sqlite3* db, const std::vector<std::string>& statements)
 {
     for (const auto& sql : statements) {
@@ -445,6 +463,16 @@ private Q_SLOTS:
             {"appointments", "starts_at"},
             {"call_notes", "customer_id,created_at"},
             {"outbox", "entity,row_key"},
+            // v5: what the calls screens look up by.
+            {"calls", "status"},
+            {"calls", "offered_to"},
+            {"calls", "handled_by"},
+            {"calls", "from_number"},
+            {"call_notes", "call_id"},
+            {"tasks", "customer_id"},
+            {"appointments", "customer_id"},
+            {"user_locations", "location_id"},
+            {"users", "home_location_id"},
         };
         for (const auto& [table, columns] : indexes) {
             QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_index_list('" + table +
@@ -457,13 +485,116 @@ private Q_SLOTS:
         QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('sync_base') WHERE name = "
                             "'version' AND type = 'INTEGER' AND \"notnull\" = 1"),
                  1);
-        QCOMPARE(scalar(db, "PRAGMA user_version"), 4);
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 5);
         QCOMPARE(scalar(db, "PRAGMA foreign_keys"), 0);
         QCOMPARE(scalar(db, "PRAGMA synchronous"),
                  2); // FULL: a person's write survives a power cut
         QCOMPARE(store->cursor(), 0);
         QVERIFY(store->scopeKey().empty());
         QCOMPARE(store->deviceId(), std::string("dev-1"));
+    }
+
+    // Every look-up the calls screens make (LocalStore::rowsWhere) searches an index (or the
+    // primary key) instead of reading the whole table.
+    void rowsWhereLookupsUseAnIndex()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const std::vector<std::pair<std::string, std::string>> lookups{
+            {"calls", "status"},
+            {"calls", "offered_to"},
+            {"calls", "handled_by"},
+            {"calls", "from_number"},
+            {"calls", "customer_id"},
+            {"call_notes", "call_id"},
+            {"call_notes", "customer_id"},
+            {"tasks", "customer_id"},
+            {"appointments", "customer_id"},
+            {"customer_phones", "number"},
+            {"user_locations", "user_id"},
+            {"user_locations", "location_id"},
+            {"users", "home_location_id"},
+        };
+        for (const auto& [table, field] : lookups) {
+            const std::string plan =
+                queryPlan(store->handle(),
+                          "SELECT * FROM \"" + table + "\" WHERE \"" + field + "\" IN (?1, ?2)");
+            const std::string what = table + "." + field + ": " + plan;
+            QVERIFY2(plan.find("SEARCH") != std::string::npos, what.c_str());
+            QVERIFY2(plan.find("SCAN") == std::string::npos, what.c_str());
+        }
+    }
+
+    // A v4 file (before the calls screens' indexes) gets them on open.
+    void upgradesV4File()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath("v4.sqlite").toStdString();
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            QVERIFY(!insertCustomer(*store, 1, "Ann").empty());
+            QVERIFY(execAll(store->handle(),
+                            {"DROP INDEX calls_status", "DROP INDEX calls_offered_to",
+                             "DROP INDEX calls_handled_by", "DROP INDEX calls_from_number",
+                             "DROP INDEX call_notes_call_id", "DROP INDEX tasks_customer_id",
+                             "DROP INDEX appointments_customer_id",
+                             "DROP INDEX user_locations_location_id",
+                             "DROP INDEX users_home_location_id", "PRAGMA user_version = 4"}));
+        }
+        auto store = openStore(path);
+        QVERIFY(store);
+        sqlite3* db = store->handle();
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 5);
+        QCOMPARE(scalar(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
+                            "('calls_status', 'calls_offered_to', 'calls_handled_by', "
+                            "'calls_from_number', 'call_notes_call_id', 'tasks_customer_id', "
+                            "'appointments_customer_id', 'user_locations_location_id', "
+                            "'users_home_location_id')"),
+                 9);
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
+    }
+
+    // Writes that belong together (a call's note and its outcome) are one transaction: in order
+    // in the outbox, or (one refused) none of them.
+    void writeAllIsAllOrNothing()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        QVERIFY(store->applyChanges(page(1, 1, {customer(1, "Ann", 1)})).ok());
+        const auto hlcBefore = store->lastHlc();
+        using cc::app::cache::WriteRequest;
+        const WriteRequest insertBea{
+            "customers",
+            Op::Insert,
+            uuid(2),
+            {{"id", uuid(2)}, {"display_name", std::string("Bea")}, {"created_at", kNow}}};
+        const WriteRequest renameAnn{
+            "customers", Op::Update, uuid(1), {{"display_name", std::string("Ann B")}}};
+        const WriteRequest missing{
+            "customers", Op::Update, uuid(9), {{"display_name", std::string("Zed")}}};
+
+        auto refused = store->writeAll({insertBea, renameAnn, missing}, kNow);
+        QVERIFY(!refused.ok());
+        QVERIFY(refused.error().reason.find("does not exist") != std::string::npos);
+        QCOMPARE(store->pendingCount(), std::size_t{0});
+        QCOMPARE(store->rowCount("customers"), std::size_t{1});
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
+        QCOMPARE(baseCount(*store), 0);
+        QVERIFY(store->lastHlc() == hlcBefore);
+
+        auto written = store->writeAll({insertBea, renameAnn}, kNow);
+        QVERIFY2(written.ok(), written.ok() ? "" : written.error().reason.c_str());
+        QCOMPARE(written->size(), std::size_t{2});
+        QCOMPARE(ids(store->pending(10, 1 << 20)), *written);
+        QCOMPARE(store->pending(10, 1 << 20)[0].entity, std::string("customers"));
+        QCOMPARE(store->pending(10, 1 << 20)[0].key, uuid(2));
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann B"));
+        QCOMPARE(str(store->row("customers", uuid(2)), "display_name"), std::string("Bea"));
+        QVERIFY(hlcBefore < store->lastHlc());
+        QVERIFY(store->writeAll({}, kNow).ok());
     }
 
     void writeAddsRowAndOutboxEntry()
@@ -1054,7 +1185,7 @@ private Q_SLOTS:
             auto store = openStore(path);
             QVERIFY(store);
             sqlite3* db = store->handle();
-            QCOMPARE(scalar(db, "PRAGMA user_version"), 4);
+            QCOMPARE(scalar(db, "PRAGMA user_version"), 5);
             // v4: the presence table, and the fields calls and tasks gained, each with the
             // hidden version column.
             QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('presence') WHERE name "
@@ -1092,7 +1223,7 @@ private Q_SLOTS:
         }
         auto store = openStore(path); // opening again migrates nothing
         QVERIFY(store);
-        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 4);
+        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 5);
         QCOMPARE(acknowledgedCount(*store), 2);
         PushResult result =
             answer(m1, MutationStatus::Rejected, "customers.display_name is locked");
@@ -1123,7 +1254,7 @@ private Q_SLOTS:
             auto store = openStore(path);
             QVERIFY(store);
             sqlite3* db = store->handle();
-            QCOMPARE(scalar(db, "PRAGMA user_version"), 4);
+            QCOMPARE(scalar(db, "PRAGMA user_version"), 5);
             for (const auto& e : cc::sync::entities()) {
                 QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" +
                                         std::string(e.name) + "') WHERE name = 'sync_version'"),
@@ -1160,7 +1291,7 @@ private Q_SLOTS:
         }
         auto store = openStore(path); // opening again migrates nothing
         QVERIFY(store);
-        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 4);
+        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 5);
         QCOMPARE(rowVersion(*store, "customers", 1), 7);
         QCOMPARE(rowVersion(*store, "customers", 3), 0);
         QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m3, m2}));

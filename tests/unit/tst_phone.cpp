@@ -88,6 +88,17 @@ private Q_SLOTS:
         QCOMPARE(phoneDigits(huge).size(), std::size_t{64});
     }
 
+    void withheldCallerIds()
+    {
+        for (const char* withheld : {"+266696687", "+86282452253", "+8656696", "+7378742833",
+                                     "anonymous", "Restricted", "", "client:ana", "4155550123"}) {
+            QVERIFY2(cc::domain::isWithheldCallerId(withheld), withheld);
+        }
+        for (const char* number : {"+14155550123", "+2666966870", "+447700900111"}) {
+            QVERIFY2(!cc::domain::isWithheldCallerId(number), number);
+        }
+    }
+
     void digits()
     {
         QCOMPARE(phoneDigits("+1 (415) 555-01"), std::string("141555501"));
