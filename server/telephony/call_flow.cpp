@@ -1115,9 +1115,10 @@ Answer handle(pqxx::connection& conn, const Webhook& hook)
         twiml = onRecording(tx, hook);
         break;
     }
-    tx.exec_params("UPDATE telephony_events SET response = $3 WHERE provider_call_id = $1 AND "
-                   "event = left($2, 120)",
-                   callSid, event, twiml);
+    // By the whole primary key: without the organisation this scanned every event kept.
+    tx.exec_params("UPDATE telephony_events SET response = $3 WHERE organisation_id = $4::uuid "
+                   "AND provider_call_id = $1 AND event = left($2, 120)",
+                   callSid, event, twiml, hook.organisationId);
     tx.commit();
     return {200, twiml};
 }

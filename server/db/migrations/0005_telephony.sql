@@ -58,6 +58,8 @@ CREATE INDEX calls_from_started_idx ON calls (organisation_id, from_number, star
 -- Callback tasks nobody did in time are escalated (the store's managers see them flagged).
 ALTER TABLE tasks ADD COLUMN escalated_at timestamptz;
 CREATE INDEX tasks_escalation_idx ON tasks (due_at) WHERE status = 'open' AND escalated_at IS NULL;
+-- A call's callback task (one per call).
+CREATE INDEX tasks_call_idx ON tasks (call_id) WHERE call_id IS NOT NULL;
 
 -- Presence: `status` is the person's own choice in the app; `activity` is what the server knows
 -- from call events; `devices` counts their connected devices (0: not routed to).
