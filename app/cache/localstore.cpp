@@ -1603,6 +1603,22 @@ std::optional<sync::Fields> LocalStore::row(std::string_view entity, std::string
     }
 }
 
+namespace {
+
+// The rows a query over `table` yields, with their keys, appended to `out`.
+void appendRows(Table& table, Query& q, std::vector<std::pair<std::string, sync::Fields>>& out)
+{
+    while (q.step()) {
+        sync::Fields fields = table.toFields(table.readColumns(q));
+        auto key = sync::makeKey(table.spec, fields);
+        if (key) {
+            out.emplace_back(std::move(key).value(), std::move(fields));
+        }
+    }
+}
+
+} // namespace
+
 std::vector<std::pair<std::string, sync::Fields>> LocalStore::rows(std::string_view entity) const
 {
     try {
@@ -1612,13 +1628,7 @@ std::vector<std::pair<std::string, sync::Fields>> LocalStore::rows(std::string_v
             return out;
         }
         Query q(t->all);
-        while (q.step()) {
-            sync::Fields fields = t->toFields(t->readColumns(q));
-            auto key = sync::makeKey(t->spec, fields);
-            if (key) {
-                out.emplace_back(std::move(key).value(), std::move(fields));
-            }
-        }
+        appendRows(*t, q, out);
         std::sort(out.begin(), out.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });
         return out;
@@ -1651,13 +1661,7 @@ LocalStore::rowsWhere(std::string_view entity, std::string_view field,
             for (std::size_t i = 0; i < n; ++i) {
                 q.bindValue(static_cast<int>(i + 1), values[from + i]);
             }
-            while (q.step()) {
-                sync::Fields fields = t->toFields(t->readColumns(q));
-                auto key = sync::makeKey(t->spec, fields);
-                if (key) {
-                    out.emplace_back(std::move(key).value(), std::move(fields));
-                }
-            }
+            appendRows(*t, q, out);
         }
         std::sort(out.begin(), out.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -102,7 +102,8 @@ std::string keyCondition(const EntitySpec& entity, const Fields& keyFields,
             where += " AND ";
         }
         params.push_back(toParam(k.value));
-        where += std::string(k.name) + " = " + parameterExpression(*entity.field(k.name), params.size());
+        where +=
+            std::string(k.name) + " = " + parameterExpression(*entity.field(k.name), params.size());
     }
     return where;
 }
