@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -44,6 +45,19 @@ inline std::optional<Value> fromJsonValue(const boost::json::value& v)
         return Value{static_cast<std::int64_t>(v.get_uint64())};
     }
     if (v.is_double()) {
+        // A number too large for a double ("1e9999") parses as infinity, which JSON cannot
+        // write back: not a value anyone sends on purpose, so it is refused.
+        if (!std::isfinite(v.get_double())) {
+            return std::nullopt;
+        }
+        // Boost.JSON 1.81 reads some long or far-out numbers ("2222...2e20", 40 digits) a unit
+        // in the last place off, so what we would write back reads as another number. No field
+        // needs such values: refuse what does not survive a round trip.
+        boost::system::error_code ec;
+        const boost::json::value back = boost::json::parse(boost::json::serialize(v), ec);
+        if (ec || !back.is_double() || back.get_double() != v.get_double()) {
+            return std::nullopt;
+        }
         return Value{v.get_double()};
     }
     if (const auto* s = v.if_string()) {
