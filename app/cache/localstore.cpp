@@ -347,11 +347,10 @@ void migrateV3(sqlite3* db)
     exec(db, "ALTER TABLE sync_base ADD COLUMN version INTEGER NOT NULL DEFAULT 0");
 }
 
-// v4 (sync schema 2: telephony): the presence entity, and the new fields of calls and tasks.
-// Written as "make the tables match the schema of this build" (create what is missing, add missing
-// columns; the server's new scope key then sends every row again), so a file created by v1 in
-// this build, which already has them, passes through unchanged.
-void migrateV4(sqlite3* db)
+// Makes the tables match the schema of this build: creates what is missing, adds missing columns
+// (the server's new scope key then sends every row again). A file created by v1 in this build,
+// which already has them, passes through unchanged.
+void matchSchema(sqlite3* db)
 {
     for (const auto& entity : sync::entities()) {
         std::vector<std::string> present;
@@ -401,9 +400,21 @@ void migrateV5(sqlite3* db)
     }
 }
 
+// v4 (sync schema 2: telephony): the presence entity, and the new fields of calls and tasks.
+void migrateV4(sqlite3* db)
+{
+    matchSchema(db);
+}
+
+// v6 (sync schema 3: automation): appointments' calendar fields.
+void migrateV6(sqlite3* db)
+{
+    matchSchema(db);
+}
+
 using Migration = void (*)(sqlite3*);
-constexpr std::array<Migration, 5> kMigrations{migrateV1, migrateV2, migrateV3, migrateV4,
-                                               migrateV5};
+constexpr std::array<Migration, 6> kMigrations{migrateV1, migrateV2, migrateV3,
+                                               migrateV4, migrateV5, migrateV6};
 constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
 
 // ---- Values and JSON ----

@@ -14,7 +14,11 @@ bool permits(Role role, Operation operation)
     case Operation::DisableUser:
     case Operation::ReadAuditLog:
     case Operation::SetOrganisationRoutingRules:
+    case Operation::ReadIntegrations:
+    case Operation::SetIntegration:
         return role == Role::Admin;
+    case Operation::CheckStock:
+        return true;
     case Operation::SetOwnPresence:
         return role == Role::Staff || role == Role::Manager;
     }
@@ -38,6 +42,12 @@ std::string_view toString(Operation operation)
         return "set the organisation's routing rules";
     case Operation::SetStoreRoutingRules:
         return "set a store's routing rules";
+    case Operation::ReadIntegrations:
+        return "read the integrations";
+    case Operation::SetIntegration:
+        return "change an integration";
+    case Operation::CheckStock:
+        return "check stock at a store";
     }
     return "unknown operation";
 }

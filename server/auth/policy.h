@@ -20,6 +20,12 @@ enum class Operation {
                                  // organisation's (what their stores inherit) and their stores'
     SetOrganisationRoutingRules, // admin
     SetStoreRoutingRules,        // admin: any store of the organisation; manager: their own
+    // Integrations (docs/integrations.md): the organisation's providers and their credentials.
+    ReadIntegrations, // admin: settings and status, never the credentials
+    SetIntegration,   // admin: connect, change, disconnect, test
+    // Stock at a store, asked by anyone who serves its customers: staff and managers for their
+    // stores, executives and admins for any store of the organisation.
+    CheckStock,
 };
 
 bool permits(domain::Role role, Operation operation);

@@ -59,13 +59,6 @@ std::optional<Route> routeOf(http::verb method, std::string_view path)
     return std::nullopt;
 }
 
-Response unauthenticated(const Request& req)
-{
-    auto res = errorResponse(req, http::status::unauthorized, "unauthenticated");
-    res.set(http::field::www_authenticate, "Bearer");
-    return res;
-}
-
 json::value usersBody(const std::vector<auth::UserSummary>& users)
 {
     json::array out;
@@ -146,26 +139,75 @@ json::value setRulesBody(const auth::SetRulesResult& result)
 
 } // namespace
 
+Response unauthenticatedResponse(const Request& req)
+{
+    auto res = errorResponse(req, http::status::unauthorized, "unauthenticated");
+    res.set(http::field::www_authenticate, "Bearer");
+    return res;
+}
+
+std::optional<auth::Claims> HttpSession::authorise(const Request& req, auth::Operation operation)
+{
+    const std::string_view authorization = req[http::field::authorization];
+    if (!authorization.starts_with("Bearer ")) {
+        send(unauthenticatedResponse(req));
+        return std::nullopt;
+    }
+    auto claims = m_ctx.signer.verify(authorization.substr(7), auth::unixNow());
+    if (!claims) {
+        send(unauthenticatedResponse(req));
+        return std::nullopt;
+    }
+    // Early refusal on the token's role; the database re-checks with the current one.
+    if (!auth::permits(claims->role, operation)) {
+        send(errorResponse(req, http::status::forbidden, "forbidden"));
+        return std::nullopt;
+    }
+    return std::move(claims).value();
+}
+
+HttpSession::JsonReply HttpSession::jsonReply(Request&& req)
+{
+    auto request = std::make_shared<const Request>(std::move(req));
+    return [self = shared_from_this(), request](http::status status, json::value body) {
+        asio::dispatch(self->m_executor, [self, request, status, body = std::move(body)] {
+            const json::object* object = body.if_object();
+            self->send(
+                status == http::status::unauthorized
+                    ? unauthenticatedResponse(*request)
+                    : makeResponse(*request, status, object != nullptr ? *object : json::object{}));
+        });
+    };
+}
+
+bool confirmRole(pqxx::connection& conn, const auth::Claims& caller, auth::Operation operation,
+                 const std::function<void(http::status, json::value)>& reply)
+{
+    const auto role = auth::liveRole(conn, caller);
+    if (!role) {
+        reply(http::status::unauthorized, json::object{{"error", "unauthenticated"}});
+        return false;
+    }
+    if (!auth::permits(*role, operation)) {
+        reply(http::status::forbidden, json::object{{"error", "forbidden"}});
+        return false;
+    }
+    return true;
+}
+
 void HttpSession::handleAdmin(Request&& req, std::string_view path)
 {
+    if (path.starts_with("/v1/admin/integrations")) {
+        handleIntegrations(std::move(req), path);
+        return;
+    }
     const auto route = routeOf(req.method(), path);
     if (!route) {
         send(errorResponse(req, http::status::not_found, "no such endpoint"));
         return;
     }
-    const std::string_view authorization = req[http::field::authorization];
-    if (!authorization.starts_with("Bearer ")) {
-        send(unauthenticated(req));
-        return;
-    }
-    auto claims = m_ctx.signer.verify(authorization.substr(7), auth::unixNow());
+    auto claims = authorise(req, route->operation);
     if (!claims) {
-        send(unauthenticated(req));
-        return;
-    }
-    // Early refusal on the token's role; the database re-checks with the current one.
-    if (!auth::permits(claims->role, route->operation)) {
-        send(errorResponse(req, http::status::forbidden, "forbidden"));
         return;
     }
     auto routed = *route;
@@ -193,25 +235,11 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
             return;
         }
     }
-    auto request = std::make_shared<const Request>(std::move(req));
-    auto answer = [self = shared_from_this(), request](http::status status, json::value body) {
-        asio::dispatch(self->m_executor, [self, request, status, body = std::move(body)] {
-            auto res = status == http::status::unauthorized
-                           ? unauthenticated(*request)
-                           : makeResponse(*request, status, body.as_object());
-            self->send(std::move(res));
-        });
-    };
+    auto answer = jsonReply(std::move(req));
     m_ctx.database.submit(
         [answer, caller = std::move(claims).value(), route = std::move(routed),
          ip = m_peerIp](pqxx::connection& conn) {
-            const auto role = auth::liveRole(conn, caller);
-            if (!role) {
-                answer(http::status::unauthorized, json::object{{"error", "unauthenticated"}});
-                return;
-            }
-            if (!auth::permits(*role, route.operation)) {
-                answer(http::status::forbidden, json::object{{"error", "forbidden"}});
+            if (!confirmRole(conn, caller, route.operation, answer)) {
                 return;
             }
             switch (route.operation) {
@@ -256,6 +284,10 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
                 }
                 return;
             }
+            case auth::Operation::ReadIntegrations:
+            case auth::Operation::SetIntegration:
+            case auth::Operation::CheckStock:
+                break; // http_integrations.cpp
             case auth::Operation::DisableUser:
                 switch (auth::disableUser(conn, caller, route.target, ip)) {
                 case auth::DisableOutcome::Disabled:
@@ -274,6 +306,7 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
                     return;
                 }
             }
+            answer(http::status::not_found, json::object{{"error", "no such endpoint"}});
         },
         [answer](const std::string& reason) {
             log::warn("admin", reason);

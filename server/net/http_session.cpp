@@ -174,6 +174,10 @@ void HttpSession::route(Request&& req)
         handleAdmin(std::move(req), path);
         return;
     }
+    if (path == "/v1/stock") {
+        handleIntegrations(std::move(req), path);
+        return;
+    }
 
     if (websocket::is_upgrade(req)) {
         if (path != "/ws") {

@@ -6,6 +6,7 @@
 
 #include "callcommander/version.h"
 #include "server/db/database.h"
+#include "server/integrations/pool.h"
 #include "server/net/sessions.h"
 #include "server/ops/config.h"
 #include "server/ops/log.h"
@@ -192,6 +193,10 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
         whenNotApplied = telephony::fallbackTwiml(hook->dialled);
     }
     const auto received = std::chrono::steady_clock::now();
+    if (*endpoint == telephony::Endpoint::Stock) {
+        answerStock(hook, answer, *whenNotApplied, received);
+        return;
+    }
     m_ctx.database.submit(
         [hook, answer, whenNotApplied, received](pqxx::connection& conn) {
             // Twilio gives up after 15 s and uses the fallback: a request that waited this long
@@ -213,6 +218,65 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
                 answer(http::status::service_unavailable, "try again later", false);
             }
         });
+}
+
+// The self-service stock check, in three stages so that no database connection waits on the
+// provider: read the question, ask the provider on an integration worker, apply the outcome.
+void HttpSession::answerStock(std::shared_ptr<telephony::Webhook> hook, TwilioAnswer answer,
+                              std::string whenNotApplied,
+                              std::chrono::steady_clock::time_point received)
+{
+    db::Database& database = m_ctx.database;
+    integrations::Pool* pool = m_ctx.integrations;
+    const crypto::SecretBox* secrets = m_ctx.secrets;
+    auto notApplied = [answer, whenNotApplied](const std::string& reason) {
+        log::error("telephony", "stock check not applied: " + reason.substr(0, reason.find('\n')));
+        answer(http::status::ok, whenNotApplied, true);
+    };
+    if (pool == nullptr || secrets == nullptr) {
+        notApplied("not ready");
+        return;
+    }
+    auto finish = [&database, hook, answer, notApplied](
+                      std::shared_ptr<const telephony::StockLookup> lookup,
+                      Result<integrations::StockResult, integrations::ProviderError> result) {
+        database.submit(
+            [hook, answer, lookup, result = std::move(result)](pqxx::connection& conn) {
+                const telephony::Answer a = telephony::finishStock(conn, *hook, *lookup, result);
+                answer(static_cast<http::status>(a.status), a.body, a.status == 200);
+            },
+            notApplied);
+    };
+    database.submit(
+        [hook, answer, notApplied, finish, pool, secrets, whenNotApplied,
+         received](pqxx::connection& conn) {
+            if (std::chrono::steady_clock::now() - received > kStaleAfter) {
+                answer(http::status::ok, whenNotApplied, true);
+                return;
+            }
+            auto prepared = telephony::prepareStock(conn, *hook, *secrets);
+            if (auto* done = std::get_if<telephony::Answer>(&prepared)) {
+                answer(static_cast<http::status>(done->status), done->body, done->status == 200);
+                return;
+            }
+            auto lookup = std::make_shared<const telephony::StockLookup>(
+                std::get<telephony::StockLookup>(std::move(prepared)));
+            using integrations::ProviderError;
+            if (!lookup->integration) {
+                finish(lookup, ProviderError{ProviderError::Kind::Rejected,
+                                             "no source of stock is connected", 0});
+                return;
+            }
+            pool->submit(
+                [lookup, finish](integrations::Worker& worker) {
+                    finish(lookup,
+                           worker.findStock(*lookup->integration, lookup->storeId, lookup->query));
+                },
+                [lookup, finish](const std::string& reason) {
+                    finish(lookup, ProviderError{ProviderError::Kind::Unavailable, reason, 0});
+                });
+        },
+        notApplied);
 }
 
 } // namespace cc::server::net

@@ -4,6 +4,8 @@
 #include "server/db/database.h"
 #include "server/db/listener.h"
 #include "server/db/migrations.h"
+#include "server/integrations/calendar_sync.h"
+#include "server/integrations/pool.h"
 #include "server/net/sessions.h"
 #include "server/ops/log.h"
 #include "server/ops/readiness.h"
@@ -26,6 +28,7 @@ namespace {
 constexpr auto kTelephonyTick = std::chrono::seconds(5);
 constexpr auto kTelephonyFirstTicks = std::chrono::milliseconds(250); // until the directory loads
 constexpr auto kDirectoryRefresh = std::chrono::seconds(30);
+constexpr std::size_t kCalendarBatch = 50; // appointments written to calendars per upkeep run
 
 std::string defaultNodeName()
 {
@@ -242,6 +245,14 @@ std::string newIncarnation()
     return out;
 }
 
+integrations::PoolOptions poolOptions(const ops::Config& config)
+{
+    integrations::PoolOptions options;
+    options.workers = config.integrationWorkers;
+    options.caFile = config.integrationsCaFile;
+    return options;
+}
+
 struct Server::Impl {
     explicit Impl(ops::Config cfg)
         : config(std::move(cfg))
@@ -256,11 +267,14 @@ struct Server::Impl {
         , signals(ioc)
         , secrets(config.secretKeys)
         , database(config.dbConninfo, config.dbPoolSize, config.dbMaxQueue)
+        , integrations(poolOptions(config))
         , syncPoll(ioc)
         , telephonyTick(ioc)
     {
         ctx.syncHub = &syncHub;
         ctx.directory = &directory;
+        ctx.secrets = &secrets;
+        ctx.integrations = &integrations;
     }
 
     // Every few seconds, once the schema is there: this node says it is alive (its devices count
@@ -309,9 +323,52 @@ struct Server::Impl {
                          kDirectoryRefresh)) {
                     loadDirectory();
                 }
+                syncCalendars();
             }
             tickTelephony();
         });
+    }
+
+    // Stores' calendars kept in step with appointments: one batch at a time per node (other nodes
+    // take other work: the outbox leases it), read, written on an integration worker, recorded.
+    void syncCalendars()
+    {
+        if (calendarBusy.exchange(true)) {
+            return;
+        }
+        const auto idle = [this](const std::string& reason) {
+            log::warn("integrations", "calendar upkeep skipped: " + reason);
+            calendarBusy = false;
+        };
+        database.submit(
+            [this, idle](pqxx::connection& conn) {
+                auto batch = std::make_shared<const integrations::CalendarBatch>(
+                    integrations::takeCalendarWork(conn, secrets, kCalendarBatch));
+                if (batch->work.empty()) {
+                    calendarBusy = false;
+                    return;
+                }
+                integrations.submit(
+                    [this, batch, idle](integrations::Worker& worker) {
+                        auto outcomes = integrations::writeCalendarBatch(worker, *batch);
+                        database.submit(
+                            [this, batch, outcomes = std::move(outcomes)](pqxx::connection& c) {
+                                for (std::size_t i = 0; i < batch->work.size(); ++i) {
+                                    if (outcomes[i]) {
+                                        log::warn("integrations", "calendar: appointment " +
+                                                                      batch->work[i].appointmentId +
+                                                                      ": " + outcomes[i]->message);
+                                    }
+                                    integrations::recordCalendarOutcome(c, batch->work[i],
+                                                                        outcomes[i]);
+                                }
+                                calendarBusy = false;
+                            },
+                            idle);
+                    },
+                    idle);
+            },
+            idle);
     }
 
     // A change was announced (any thread): read the directory now, or once more right after
@@ -587,10 +644,13 @@ struct Server::Impl {
     // Used by database jobs: declared before `database`, so they outlive its workers.
     crypto::SecretBox secrets;
     telephony::Directory directory;
-    std::atomic<bool> directoryDue{false};     // read again when the one in flight is done
-    std::atomic<bool> directoryLoading{false}; // a read is queued or running
+    std::atomic<bool> calendarBusy{false}; // a calendar batch is being read, written or recorded
+    std::atomic<bool> directoryDue{false}; // read again when the one in flight is done
+    std::atomic<bool> directoryLoading{false};                        // a read is queued or running
     std::atomic<std::chrono::steady_clock::rep> directoryLoadedAt{0}; // read by any I/O thread
     db::Database database;
+    // After `database`, so it goes first: its jobs may still hand work to the database.
+    integrations::Pool integrations;
     asio::steady_timer syncPoll;
     asio::steady_timer telephonyTick;
     std::unique_ptr<db::NotificationListener> listener; // stopped before anything it touches
@@ -685,6 +745,7 @@ int Server::run(bool handleSignals)
     if (d.readiness.migrated()) {
         d.forgetNode();
     }
+    d.integrations.stop(); // its jobs' last answers may still go to the database
     d.database.stop();
     log::info("server", d.exitCode == 0 ? "stopped" : "stopped with errors");
     return d.exitCode;

@@ -3,6 +3,7 @@
 // Private to server/net: what the listener hands to sessions, and the session types.
 
 #include "server/auth/auth_service.h"
+#include "server/auth/policy.h"
 #include "server/auth/ratelimit.h"
 #include "server/auth/tokens.h"
 #include "server/net/beast.h"
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,7 +28,8 @@
 
 namespace boost::json {
 class object;
-}
+class value;
+} // namespace boost::json
 
 namespace cc::server {
 namespace db {
@@ -36,9 +39,16 @@ namespace ops {
 struct Config;
 class Readiness;
 } // namespace ops
+namespace crypto {
+class SecretBox;
+}
+namespace integrations {
+class Pool;
+}
 namespace telephony {
 class Directory;
-}
+struct Webhook;
+} // namespace telephony
 } // namespace cc::server
 
 namespace cc::server::net {
@@ -207,8 +217,10 @@ struct NodeContext {
     Limits limits;
     RecentRevocations revocations;
     DeviceRegistry devices;
-    sync::SyncHub* syncHub = nullptr;          // set once by the server before it accepts
-    telephony::Directory* directory = nullptr; // likewise
+    sync::SyncHub* syncHub = nullptr;           // set once by the server before it accepts
+    telephony::Directory* directory = nullptr;  // likewise
+    const crypto::SecretBox* secrets = nullptr; // likewise
+    integrations::Pool* integrations = nullptr; // likewise
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0}; // open TCP connections, all kinds
 };
@@ -219,6 +231,13 @@ using Request = http::request<http::string_body>;
 // A JSON answer to `req` with the headers every response of ours carries.
 Response makeResponse(const Request& req, http::status status, const boost::json::object& body);
 Response errorResponse(const Request& req, http::status status, std::string_view message);
+// 401 with WWW-Authenticate: Bearer.
+Response unauthenticatedResponse(const Request& req);
+
+// On a database thread: whether the caller's sign-in is still live and their current role (not
+// the token's) may do `operation`; if not, `reply` has been given the 401 or 403.
+bool confirmRole(pqxx::connection& conn, const auth::Claims& caller, auth::Operation operation,
+                 const std::function<void(http::status, boost::json::value)>& reply);
 
 // A TLS connection speaking HTTP/1.1: health endpoints, and the upgrade to a WebSocket.
 class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
@@ -235,9 +254,20 @@ private:
     void onRead(error_code ec, std::size_t bytes);
     void route(Request&& req);
     void readyz(const Request& req);
-    void handleAuth(Request&& req, std::string_view path);   // http_auth.cpp
-    void handleAdmin(Request&& req, std::string_view path);  // http_admin.cpp
+    void handleAuth(Request&& req, std::string_view path);  // http_auth.cpp
+    void handleAdmin(Request&& req, std::string_view path); // http_admin.cpp
+    // The bearer token's claims when it is valid and its role may do `operation`; otherwise the
+    // 401 or 403 is sent and nothing is returned. The database re-checks the live role.
+    std::optional<auth::Claims> authorise(const Request& req, auth::Operation operation);
+    // Answers `req` later, from any thread: a JSON object with the status (401 adds
+    // WWW-Authenticate). Takes the request over.
+    using JsonReply = std::function<void(http::status, boost::json::value)>;
+    JsonReply jsonReply(Request&& req);
     void handleTwilio(Request&& req, std::string_view path); // http_twilio.cpp
+    using TwilioAnswer = std::function<void(http::status, std::string, bool xml)>;
+    void answerStock(std::shared_ptr<telephony::Webhook> hook, TwilioAnswer answer,
+                     std::string whenNotApplied, std::chrono::steady_clock::time_point received);
+    void handleIntegrations(Request&& req, std::string_view path); // http_integrations.cpp
     void send(Response&& res);
     void onWrite(bool keepAlive, error_code ec, std::size_t bytes);
     void doClose();

@@ -145,6 +145,9 @@ const std::vector<Key>& keys()
              auto keys = crypto::parseSecretKeys(v);
              return keys ? std::string() : keys.error();
          }},
+        {"integrations.workers", "a number 1-64",
+         number<std::size_t>(&Config::integrationWorkers, 1, 64)},
+        {"integrations.ca_file", "a PEM file of CA certificates", text(&Config::integrationsCaFile)},
         {"telephony.public_url", "an https:// URL without a path, e.g. https://calls.example.com",
          [](Config& c, const std::string& v) {
              const bool https = v.starts_with("https://") && v.size() > 8 && v.size() <= 200;

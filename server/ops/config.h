@@ -55,6 +55,12 @@ struct Config {
     // unless a proxy in front rewrites the host or the port.
     std::string telephonyPublicUrl;
 
+    // Talking to the providers an organisation connects (docs/integrations.md): how many calls
+    // may wait on a provider at once, and a CA file to trust instead of the system's store (a
+    // test's local fakes; a company's TLS-inspecting proxy).
+    std::size_t integrationWorkers = 4;
+    std::string integrationsCaFile;
+
     LogLevel logLevel = LogLevel::Info;
     LogFormat logFormat = LogFormat::Text;
 

@@ -1,6 +1,8 @@
 #include "server/telephony/call_flow.h"
 
+#include "server/integrations/store.h"
 #include "server/ops/log.h"
+#include "server/telephony/self_service.h"
 #include "shared/domain/phone.h"
 #include "shared/routing/engine.h"
 #include "shared/telephony/twiml.h"
@@ -27,6 +29,7 @@ constexpr int kMaxClaimAttempts = 3;     // people taken by a concurrent call me
 constexpr int kRecordMaxSeconds = 120;   // a voicemail's longest message
 constexpr int kMaxWaitLoops = 720;       // a caller's turns in the queue (an hour at 5 s)
 constexpr int kLiveDecisionSeconds = 30; // a waiting call decided on this recently is still there
+constexpr std::size_t kMaxSpeechBytes = 1000; // what a caller said, as the provider heard it
 
 bool isHex(std::string_view s)
 {
@@ -148,6 +151,7 @@ struct Settings {
     std::string greeting;
     std::string holdMusicUrl;
     std::vector<MenuOption> menu;
+    bool selfService = false; // callers may say what they need; the line answers what it can
 };
 
 // The menu as configured (jsonb, an array of {digit, label, skill}); entries that are not well
@@ -194,7 +198,7 @@ Settings loadSettings(pqxx::work& tx, const std::string& organisationId,
         "coalesce(s.overflow_when_closed, o.overflow_when_closed), "
         "coalesce(s.callback_due_minutes, o.callback_due_minutes), "
         "coalesce(s.greeting, o.greeting, ''), coalesce(s.hold_music_url, o.hold_music_url, ''), "
-        "coalesce(s.menu, o.menu)::text "
+        "coalesce(s.menu, o.menu)::text, coalesce(s.self_service, o.self_service, false) "
         "FROM (SELECT 1) one "
         "LEFT JOIN routing_rules o ON o.organisation_id = $1::uuid AND o.location_id IS NULL "
         "LEFT JOIN routing_rules s ON s.organisation_id = $1::uuid AND s.location_id = $2::uuid",
@@ -219,6 +223,7 @@ Settings loadSettings(pqxx::work& tx, const std::string& organisationId,
     if (!r[9].is_null()) {
         s.menu = parseMenu(r[9].as<std::string>());
     }
+    s.selfService = r[10].as<bool>();
     return s;
 }
 
@@ -454,8 +459,9 @@ std::string greeting(const Settings& settings, const CallRow& call)
 }
 
 // Decides where the call goes now and answers with the TwiML that does it. `greet`: the call
-// has just arrived.
-std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet)
+// has just arrived; `preamble`: said first otherwise ("Let me connect you to a colleague.").
+std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet,
+                  std::string_view preamble = {})
 {
     const Settings settings = loadSettings(tx, hook.organisationId, call.locationId);
     const std::vector<routing::Store> stores = loadStores(tx, hook.organisationId, call.locationId);
@@ -548,6 +554,8 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet
     TwimlBuilder t;
     if (greet && !(decision.action == routing::Action::Voicemail && closed)) {
         t.say(greeting(settings, call));
+    } else if (!preamble.empty()) {
+        t.say(preamble);
     }
     switch (decision.action) {
     case routing::Action::Offer: {
@@ -610,6 +618,23 @@ std::string emptyTwiml()
     return TwimlBuilder().str();
 }
 
+// The menu's <Gather>: keys, and with self-service words too. `turn` counts the questions the
+// line has answered so far; the next answer goes to /twilio/voice/menu?d=<turn>.
+GatherOptions menuGather(const Webhook& hook, const Settings& settings, int turn)
+{
+    GatherOptions gather;
+    gather.input = settings.selfService ? GatherInput::DtmfSpeech : GatherInput::Dtmf;
+    gather.numDigits = 1;
+    gather.timeout = 5;
+    gather.action = absolute(hook, turn > 0 ? "/twilio/voice/menu?d=" + std::to_string(turn)
+                                            : std::string("/twilio/voice/menu"));
+    if (settings.selfService) {
+        gather.speechTimeout = "auto";
+        gather.hints = "in stock, opening hours, appointment, book, cancel, order, colleague";
+    }
+    return gather;
+}
+
 // ---- endpoints ----
 
 std::string onVoice(pqxx::work& tx, const Webhook& hook)
@@ -630,7 +655,7 @@ std::string onVoice(pqxx::work& tx, const Webhook& hook)
     }
     auto call = lockCall(tx, hook);
     const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
-    if (settings.menu.empty()) {
+    if (settings.menu.empty() && !settings.selfService) {
         return route(tx, hook, *call, true);
     }
     // A closed store does not ask what the caller needs: routing says at once where the call
@@ -640,20 +665,25 @@ std::string onVoice(pqxx::work& tx, const Webhook& hook)
             return route(tx, hook, *call, true);
         }
     }
-    // The caller says what they need first; no key within a few seconds routes without a need.
+    // The caller says what they need first; no key (or word) within a few seconds routes without
+    // a need.
     TwimlBuilder t;
     t.say(greeting(settings, *call));
-    GatherOptions gather;
-    gather.input = GatherInput::Dtmf;
-    gather.numDigits = 1;
-    gather.timeout = 4;
-    gather.action = absolute(hook, "/twilio/voice/menu");
+    GatherOptions gather = menuGather(hook, settings, 0);
+    gather.timeout = settings.selfService ? 5 : 4;
     t.gather(gather, [&](GatherPrompts& p) {
         std::string prompt;
         for (const auto& option : settings.menu) {
             prompt += "For " + option.label + ", press " + option.digit + ". ";
         }
-        p.say(prompt + "Or stay on the line.");
+        if (settings.selfService) {
+            prompt += "Or just tell me what you need: I can check if we have something in stock, "
+                      "tell you our opening hours, or book an appointment. To speak to a "
+                      "colleague, press 0.";
+        } else {
+            prompt += "Or stay on the line.";
+        }
+        p.say(prompt);
     });
     t.redirect(absolute(hook, "/twilio/voice/menu"));
     return t.str();
@@ -817,20 +847,236 @@ std::string onWait(pqxx::work& tx, const Webhook& hook)
     return route(tx, hook, *call, false);
 }
 
+// ---- self-service ----
+
+// The store of the call with its clock, hours and the holidays of the next three months (the
+// routing inputs hold only the days around today).
+routing::Store selfServiceStore(pqxx::work& tx, const Webhook& hook, const CallRow& call)
+{
+    routing::Store store;
+    for (auto& s : loadStores(tx, hook.organisationId, call.locationId)) {
+        if (s.id == call.locationId) {
+            store = std::move(s);
+        }
+    }
+    store.holidays.clear();
+    for (const auto& row : tx.exec_params(
+             "SELECT extract(year FROM day)::int, extract(month FROM day)::int, "
+             "extract(day FROM day)::int FROM location_holidays WHERE location_id = $1::uuid AND "
+             "day BETWEEN current_date - 2 AND current_date + 100",
+             call.locationId)) {
+        store.holidays.push_back({row[0].as<int>(), row[1].as<int>(), row[2].as<int>()});
+    }
+    return store;
+}
+
+std::string slotsJson(const intent::Detection& d)
+{
+    boost::json::object o;
+    if (!d.slots.item.empty()) {
+        o["item"] = d.slots.item;
+    }
+    if (!d.slots.colours.empty()) {
+        boost::json::array colours;
+        for (const auto& c : d.slots.colours) {
+            colours.emplace_back(c);
+        }
+        o["colours"] = std::move(colours);
+    }
+    if (!d.slots.size.empty()) {
+        o["size"] = d.slots.size;
+    }
+    if (d.slots.quantity) {
+        o["quantity"] = *d.slots.quantity;
+    }
+    if (d.slots.date) {
+        o["date"] = intent::toIsoString(*d.slots.date);
+    }
+    if (d.slots.minuteOfDay) {
+        o["time"] = intent::formatMinuteOfDay(*d.slots.minuteOfDay);
+    }
+    if (d.slots.dayPart) {
+        o["day_part"] = intent::toString(*d.slots.dayPart);
+    }
+    if (!d.slots.orderNumber.empty()) {
+        o["order"] = d.slots.orderNumber;
+    }
+    return boost::json::serialize(o);
+}
+
+// After an answer: the caller may ask something else, press 0 for a person, or hang up.
+std::string anythingElse(const Webhook& hook, const Settings& settings, int turn,
+                         std::string_view answer)
+{
+    TwimlBuilder t;
+    t.say(answer);
+    t.gather(menuGather(hook, settings, turn), [](GatherPrompts& p) {
+        p.say("Is there anything else I can help with? Ask me, or press 0 to speak to a "
+              "colleague.");
+    });
+    t.say("Thank you for calling. Goodbye.");
+    t.hangup();
+    return t.str();
+}
+
+void finishTurn(pqxx::work& tx, std::int64_t turnId, std::string_view outcome,
+                std::string_view answer)
+{
+    tx.exec_params("UPDATE ivr_turns SET outcome = $2, answer = left(nullif($3, ''), 1000) WHERE "
+                   "id = $1",
+                   turnId, std::string(outcome), std::string(answer));
+}
+
+// The line answered: the call is self-served (not waiting for anyone, no callback when it ends)
+// unless the caller asks for more.
+std::string answered(pqxx::work& tx, const Webhook& hook, const CallRow& call,
+                     const Settings& settings, std::int64_t turnId, int turn,
+                     const std::string& answer)
+{
+    finishTurn(tx, turnId, "answered", answer);
+    tx.exec_params("UPDATE calls SET status = 'self_served', offered_to = NULL, routing_reason = "
+                   "'answered by the self-service line' WHERE id = $1::uuid",
+                   call.id);
+    return anythingElse(hook, settings, turn, answer);
+}
+
+// A person takes over, with what the caller needs.
+std::string toPerson(pqxx::work& tx, const Webhook& hook, CallRow& call, std::int64_t turnId,
+                     const std::string& need, std::string_view preamble)
+{
+    if (turnId > 0) {
+        finishTurn(tx, turnId, "person", {});
+    }
+    tx.exec_params("UPDATE calls SET status = 'ringing', need = coalesce(nullif($2, ''), need) "
+                   "WHERE id = $1::uuid",
+                   call.id, need);
+    call.status = "ringing";
+    if (!need.empty()) {
+        call.need = need;
+    }
+    return route(tx, hook, call, false, preamble);
+}
+
+// An appointment the caller asked for: a row of our own (it syncs to the store's devices and,
+// through the calendar upkeep, to its calendar), 'requested' until staff confirm it, with a task
+// to do so.
+std::string requestAppointment(pqxx::work& tx, const Webhook& hook, const CallRow& call,
+                               const routing::Store& store, const RequestedSlot& slot,
+                               const std::string& utterance)
+{
+    const std::string when =
+        spokenDate(slot.date, {store.localNow.year, store.localNow.month, store.localNow.day}) +
+        " at " + spokenTime(slot.startMinute);
+    const std::string caller = isWithheld(call.fromNumber) ? "a caller" : call.fromNumber;
+    const pqxx::row id = tx.exec_params1(
+        "INSERT INTO appointments (id, organisation_id, location_id, customer_id, starts_at, "
+        "ends_at, purpose, status) SELECT gen_random_uuid(), $1::uuid, l.id, "
+        "nullif($3, '')::uuid, ($4::date + make_interval(mins => $5)) AT TIME ZONE l.timezone, "
+        "($4::date + make_interval(mins => $6)) AT TIME ZONE l.timezone, left($7, 200), "
+        "'requested' FROM locations l WHERE l.id = $2::uuid RETURNING id::text",
+        hook.organisationId, call.locationId, call.customerId, intent::toIsoString(slot.date),
+        slot.startMinute, slot.endMinute,
+        "Asked for by phone (" + caller + "): \"" + utterance + "\"");
+    tx.exec_params(
+        "INSERT INTO tasks (id, organisation_id, location_id, customer_id, call_id, kind, title, "
+        "due_at) VALUES (gen_random_uuid(), $1::uuid, $2::uuid, nullif($3, '')::uuid, $4::uuid, "
+        "'follow_up', left($5, 200), now() + interval '1 hour')",
+        hook.organisationId, call.locationId, call.customerId, call.id,
+        "Confirm the appointment " + caller + " asked for " + when);
+    log::info("telephony", "appointment " + id[0].as<std::string>() + " requested by phone");
+    return "Thank you. I have asked the store to book you in " + when +
+           ". A colleague will call you to confirm it.";
+}
+
+std::string onSpeech(pqxx::work& tx, const Webhook& hook, CallRow& call, const Settings& settings,
+                     const std::string& speech)
+{
+    const int turn = static_cast<int>(std::clamp<std::int64_t>(hook.queryNumber, 0, 100)) + 1;
+    if (turn > kMaxSelfServiceTurns) {
+        return toPerson(tx, hook, call, 0, {}, "Let me connect you to a colleague.");
+    }
+    const routing::Store store = selfServiceStore(tx, hook, call);
+    const intent::Detection d = intent::detect(speech, referenceOf(store));
+    const pqxx::row inserted = tx.exec_params1(
+        "INSERT INTO ivr_turns (organisation_id, call_id, turn, utterance, intent, confidence, "
+        "slots) VALUES ($1::uuid, $2::uuid, $3, left($4, 500), $5, $6, $7::jsonb) "
+        "ON CONFLICT (call_id, turn) DO UPDATE SET utterance = EXCLUDED.utterance RETURNING id",
+        hook.organisationId, call.id, turn, speech, std::string(intent::toString(d.intent)),
+        static_cast<float>(std::clamp(d.confidence, 0.0, 1.0)), slotsJson(d));
+    const std::int64_t turnId = inserted[0].as<std::int64_t>();
+    if (intent::needsPerson(d)) {
+        return toPerson(tx, hook, call, turnId, needOf(d.intent),
+                        d.intent == intent::Intent::TalkToPerson
+                            ? "Of course. Let me connect you to a colleague."
+                            : "Let me connect you to a colleague who can help.");
+    }
+    switch (d.intent) {
+    case intent::Intent::StoreHours:
+        return answered(tx, hook, call, settings, turnId, turn, spokenHours(store));
+    case intent::Intent::StoreAddress: {
+        const pqxx::row r = tx.exec_params1("SELECT name, address FROM locations WHERE id = "
+                                            "$1::uuid",
+                                            call.locationId);
+        return answered(tx, hook, call, settings, turnId, turn,
+                        spokenAddress(r[0].as<std::string>(), r[1].as<std::string>()));
+    }
+    case intent::Intent::StockCheck: {
+        if (d.slots.item.empty() || !integrations::inventoryProvider(tx, hook.organisationId)) {
+            return toPerson(tx, hook, call, turnId, "stock",
+                            "Let me connect you to a colleague who can check that for you.");
+        }
+        // The provider is asked outside this transaction: /twilio/voice/stock does it while the
+        // caller hears this.
+        tx.exec_params("UPDATE calls SET status = 'self_served', offered_to = NULL, "
+                       "routing_reason = 'self-service: checking stock' WHERE id = $1::uuid",
+                       call.id);
+        TwimlBuilder t;
+        t.say("One moment while I check that for you.");
+        t.redirect(absolute(hook, "/twilio/voice/stock?d=" + std::to_string(turnId)));
+        return t.str();
+    }
+    case intent::Intent::BookAppointment: {
+        std::string refusal;
+        const auto slot = requestedSlot(d, store, &refusal);
+        if (!slot && refusal.empty()) {
+            return toPerson(tx, hook, call, turnId, "appointments",
+                            "Let me connect you to a colleague to find a time.");
+        }
+        if (!slot) {
+            return answered(tx, hook, call, settings, turnId, turn, refusal);
+        }
+        return answered(tx, hook, call, settings, turnId, turn,
+                        requestAppointment(tx, hook, call, store, *slot, speech));
+    }
+    default:
+        // Moving or cancelling an appointment, an order: a person checks who is asking.
+        return toPerson(tx, hook, call, turnId, needOf(d.intent),
+                        "Let me connect you to a colleague who can help with that.");
+    }
+}
+
 std::string onMenu(pqxx::work& tx, const Webhook& hook)
 {
     auto call = lockCall(tx, hook);
-    if (!call || call->status != "ringing" || call->ended) {
+    if (!call || (call->status != "ringing" && call->status != "self_served") || call->ended) {
         return TwimlBuilder().hangup().str();
     }
     const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
     const std::string digits = paramOr(hook, "Digits");
+    const std::string speech = paramOr(hook, "SpeechResult");
+    if (digits.empty() && !speech.empty() && settings.selfService) {
+        return onSpeech(tx, hook, *call, settings, speech);
+    }
     for (const auto& option : settings.menu) {
         if (digits.size() == 1 && digits[0] == option.digit) {
             tx.exec_params("UPDATE calls SET need = $2 WHERE id = $1::uuid", call->id,
                            option.skill);
             call->need = option.skill;
         }
+    }
+    if (call->status == "self_served") {
+        // After an answer: back in the queue for a person.
+        return toPerson(tx, hook, *call, 0, {}, "Let me connect you to a colleague.");
     }
     return route(tx, hook, *call, false);
 }
@@ -939,7 +1185,11 @@ std::string eventKey(const Webhook& hook)
     case Endpoint::Choice:
         return "choice:" + std::to_string(hook.queryNumber) + ":" + paramOr(hook, "Digits");
     case Endpoint::Menu:
-        return "menu"; // the menu's key, or its timeout's redirect: one of them, once
+        // The menu's key, or its timeout's redirect: one of them, once. Later turns (after the
+        // line answered a question) by their number.
+        return hook.queryNumber > 0 ? "menu:" + std::to_string(hook.queryNumber) : "menu";
+    case Endpoint::Stock:
+        return "stock:" + std::to_string(hook.queryNumber);
     case Endpoint::Recorded:
         return "recorded";
     case Endpoint::Status:
@@ -950,17 +1200,48 @@ std::string eventKey(const Webhook& hook)
     return "unknown";
 }
 
+// The first time this webhook's event is seen: nothing (go on and apply it; saveAnswer() keeps
+// what was answered). A repeat: the answer given the first time, and nothing changes.
+std::optional<std::string> claimEvent(pqxx::work& tx, const Webhook& hook)
+{
+    const std::string callSid = eventCallSid(hook);
+    const std::string event = eventKey(hook);
+    const pqxx::result fresh =
+        tx.exec_params("INSERT INTO telephony_events (provider_call_id, event, organisation_id) "
+                       "VALUES ($1, left($2, 120), $3::uuid) ON CONFLICT DO NOTHING RETURNING 1",
+                       callSid, event, hook.organisationId);
+    if (!fresh.empty()) {
+        return std::nullopt;
+    }
+    const pqxx::result r = tx.exec_params(
+        "SELECT response FROM telephony_events WHERE provider_call_id = $1 AND event = "
+        "left($2, 120) AND organisation_id = $3::uuid",
+        callSid, event, hook.organisationId);
+    return r.empty() || r[0][0].is_null() || r[0][0].as<std::string>().empty()
+               ? emptyTwiml()
+               : r[0][0].as<std::string>();
+}
+
+void saveAnswer(pqxx::work& tx, const Webhook& hook, const std::string& twiml)
+{
+    // By the whole primary key: without the organisation this scanned every event kept.
+    tx.exec_params("UPDATE telephony_events SET response = $3 WHERE organisation_id = $4::uuid "
+                   "AND provider_call_id = $1 AND event = left($2, 120)",
+                   eventCallSid(hook), eventKey(hook), twiml, hook.organisationId);
+}
+
 } // namespace
 
 std::optional<Endpoint> endpointOf(std::string_view path)
 {
-    static constexpr std::array<std::pair<std::string_view, Endpoint>, 9> kPaths{{
+    static constexpr std::array<std::pair<std::string_view, Endpoint>, 10> kPaths{{
         {"/twilio/voice", Endpoint::Voice},
         {"/twilio/voice/dial", Endpoint::Dial},
         {"/twilio/voice/leg", Endpoint::Leg},
         {"/twilio/voice/wait", Endpoint::Wait},
         {"/twilio/voice/choice", Endpoint::Choice},
         {"/twilio/voice/menu", Endpoint::Menu},
+        {"/twilio/voice/stock", Endpoint::Stock},
         {"/twilio/voice/recorded", Endpoint::Recorded},
         {"/twilio/status", Endpoint::Status},
         {"/twilio/recording", Endpoint::Recording},
@@ -1033,6 +1314,15 @@ std::optional<std::string> validate(const Webhook& hook)
                              }))) {
             return "Digits holds something other than keypad keys";
         }
+        if (const std::string* speech = param(hook, "SpeechResult");
+            speech != nullptr && speech->size() > kMaxSpeechBytes) {
+            return "SpeechResult is longer than " + std::to_string(kMaxSpeechBytes) + " bytes";
+        }
+        break;
+    case Endpoint::Stock:
+        if (hook.queryNumber <= 0) {
+            return "the URL has no question (d=)";
+        }
         break;
     case Endpoint::Status:
         if (param(hook, "CallStatus") == nullptr) {
@@ -1067,23 +1357,10 @@ Answer handle(pqxx::connection& conn, const Webhook& hook)
         return {400, *problem};
     }
     pqxx::work tx(conn);
-    const std::string callSid = eventCallSid(hook);
-    const std::string event = eventKey(hook);
-    const pqxx::result fresh =
-        tx.exec_params("INSERT INTO telephony_events (provider_call_id, event, organisation_id) "
-                       "VALUES ($1, left($2, 120), $3::uuid) ON CONFLICT DO NOTHING RETURNING 1",
-                       callSid, event, hook.organisationId);
-    if (fresh.empty()) {
+    if (auto repeat = claimEvent(tx, hook)) {
         // Applied before (a retry, or a duplicate): the same answer, nothing changes.
-        const pqxx::result r = tx.exec_params(
-            "SELECT response FROM telephony_events WHERE provider_call_id = $1 AND event = "
-            "left($2, 120) AND organisation_id = $3::uuid",
-            callSid, event, hook.organisationId);
         tx.commit();
-        if (r.empty() || r[0][0].as<std::string>().empty()) {
-            return {200, emptyTwiml()};
-        }
-        return {200, r[0][0].as<std::string>()};
+        return {200, *repeat};
     }
     std::string twiml;
     switch (hook.endpoint) {
@@ -1114,11 +1391,103 @@ Answer handle(pqxx::connection& conn, const Webhook& hook)
     case Endpoint::Recording:
         twiml = onRecording(tx, hook);
         break;
+    case Endpoint::Stock:
+        // Answered in stages (prepareStock, the provider, finishStock), never here.
+        tx.abort();
+        return {400, "the stock endpoint is answered in stages"};
     }
-    // By the whole primary key: without the organisation this scanned every event kept.
-    tx.exec_params("UPDATE telephony_events SET response = $3 WHERE organisation_id = $4::uuid "
-                   "AND provider_call_id = $1 AND event = left($2, 120)",
-                   callSid, event, twiml, hook.organisationId);
+    saveAnswer(tx, hook, twiml);
+    tx.commit();
+    return {200, twiml};
+}
+
+std::variant<Answer, StockLookup> prepareStock(pqxx::connection& conn, const Webhook& hook,
+                                               const crypto::SecretBox& secrets)
+{
+    if (auto problem = validate(hook); problem || hook.endpoint != Endpoint::Stock) {
+        return Answer{400, problem.value_or("not the stock endpoint")};
+    }
+    pqxx::work tx(conn);
+    // Answered before: the same words again, without asking the provider. (Only a look: the
+    // event is claimed by finishStock, once the provider has answered.)
+    const pqxx::result replay = tx.exec_params(
+        "SELECT coalesce(response, '') FROM telephony_events WHERE provider_call_id = $1 AND "
+        "event = left($2, 120) AND organisation_id = $3::uuid",
+        eventCallSid(hook), eventKey(hook), hook.organisationId);
+    if (!replay.empty()) {
+        const std::string stored = replay[0][0].as<std::string>();
+        return Answer{200, stored.empty() ? emptyTwiml() : stored};
+    }
+    const pqxx::result r = tx.exec_params(
+        "SELECT t.turn, t.slots::text, c.location_id::text, l.name FROM ivr_turns t "
+        "JOIN calls c ON c.id = t.call_id JOIN locations l ON l.id = c.location_id "
+        "WHERE t.id = $1 AND t.organisation_id = $2::uuid AND c.provider_call_id = $3 AND "
+        "c.organisation_id = $2::uuid",
+        hook.queryNumber, hook.organisationId, paramOr(hook, "CallSid"));
+    if (r.empty()) {
+        return Answer{200, hangupTwiml()}; // not this call's question
+    }
+    StockLookup lookup;
+    lookup.turnId = hook.queryNumber;
+    lookup.turn = r[0][0].as<int>();
+    lookup.storeId = r[0][2].as<std::string>();
+    lookup.storeName = r[0][3].as<std::string>();
+    boost::system::error_code ec;
+    const boost::json::value slots = boost::json::parse(r[0][1].as<std::string>(), ec);
+    if (const auto* o = ec ? nullptr : slots.if_object()) {
+        if (const auto* item = o->if_contains("item"); item && item->is_string()) {
+            lookup.query.item = std::string(item->get_string());
+        }
+        if (const auto* size = o->if_contains("size"); size && size->is_string()) {
+            lookup.query.size = std::string(size->get_string());
+        }
+        if (const auto* colours = o->if_contains("colours"); colours && colours->is_array()) {
+            for (const auto& c : colours->get_array()) {
+                if (c.is_string()) {
+                    lookup.query.colours.emplace_back(c.get_string());
+                }
+            }
+        }
+    }
+    if (const auto provider = integrations::inventoryProvider(tx, hook.organisationId)) {
+        auto opened = integrations::openIntegration(tx, secrets, hook.organisationId, *provider);
+        if (opened) {
+            lookup.integration = std::move(opened).value();
+        } else {
+            log::warn("telephony", "stock check: " + opened.error());
+        }
+    }
+    tx.commit();
+    return lookup;
+}
+
+Answer finishStock(pqxx::connection& conn, const Webhook& hook, const StockLookup& lookup,
+                   const Result<integrations::StockResult, integrations::ProviderError>& result)
+{
+    pqxx::work tx(conn);
+    if (auto repeat = claimEvent(tx, hook)) {
+        tx.commit();
+        return {200, *repeat};
+    }
+    std::string twiml;
+    auto call = lockCall(tx, hook);
+    if (!call || call->ended) {
+        twiml = hangupTwiml();
+    } else if (result) {
+        const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
+        const std::string answer =
+            integrations::spokenStockAnswer(result.value(), lookup.query, lookup.storeName);
+        twiml = answered(tx, hook, *call, settings, lookup.turnId, lookup.turn, answer);
+    } else {
+        // Never stuck: the caller goes to a person, who can look it up.
+        log::warn("telephony", "stock check failed for organisation " + hook.organisationId + ": " +
+                                   result.error().message);
+        finishTurn(tx, lookup.turnId, "failed", result.error().message);
+        twiml = toPerson(tx, hook, *call, 0, "stock",
+                         "I'm sorry, I can't check that right now. Let me connect you to a "
+                         "colleague.");
+    }
+    saveAnswer(tx, hook, twiml);
     tx.commit();
     return {200, twiml};
 }
@@ -1209,6 +1578,9 @@ std::size_t sweep(pqxx::connection& conn)
         "interval '10 minutes') RETURNING id, organisation_id, location_id, customer_id, "
         "from_number, started_at) " +
         std::string(kMissedCallTasks) + "FROM silent g" + kMissedCallTaskRules);
+    // A self-served call whose end was never reported.
+    run("UPDATE calls SET ended_at = now() WHERE status = 'self_served' AND ended_at IS NULL AND "
+        "started_at < now() - interval '4 hours'");
     // A conversation with no word for 4 hours: its end was lost.
     run("UPDATE calls c SET status = 'completed', ended_at = now() WHERE c.status = 'in_progress' "
         "AND c.answered_at < now() - interval '4 hours'");

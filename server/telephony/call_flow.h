@@ -1,5 +1,7 @@
 #pragma once
 
+#include "server/integrations/inventory.h"
+#include "server/integrations/store.h"
 #include "server/telephony/directory.h"
 #include "shared/telephony/twilio.h"
 
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 
 // The voice call flow behind Twilio's webhooks (docs/telephony.md): a call arrives, the routing
 // engine picks who to ring, unanswered offers move to the next person, then to the region's
@@ -22,7 +25,8 @@ enum class Endpoint {
     Leg,       // POST /twilio/voice/leg?d=<decision>: the rung person's leg (answered)
     Wait,      // POST /twilio/voice/wait?d=<decision>: a waiting caller's next turn
     Choice,    // POST /twilio/voice/choice?d=<decision>: a waiting caller pressed a key
-    Menu,      // POST /twilio/voice/menu: the caller chose what they need (or did not)
+    Menu,      // POST /twilio/voice/menu[?d=<turn>]: the caller chose or said what they need
+    Stock,     // POST /twilio/voice/stock?d=<question>: the line looks up stock
     Recorded,  // POST /twilio/voice/recorded: the <Record> verb ended
     Status,    // POST /twilio/status: the call's status callback
     Recording, // POST /twilio/recording: a voicemail recording is ready
@@ -50,6 +54,23 @@ std::optional<std::string> validate(const Webhook& hook);
 // Applies the webhook and returns the TwiML for the provider. Throws on database failure (the
 // transaction is rolled back; the caller answers with fallbackTwiml()).
 Answer handle(pqxx::connection& conn, const Webhook& hook);
+
+// The self-service line's stock check runs in three stages, so that no database connection waits
+// on the provider: prepareStock reads the question and the organisation's source of stock (or
+// answers a repeat at once), the integration workers ask the provider, and finishStock applies
+// the outcome once and answers (the stock, or a colleague when the provider cannot tell).
+struct StockLookup {
+    std::int64_t turnId = 0;
+    int turn = 0;
+    std::string storeId;
+    std::string storeName;
+    integrations::StockQuery query;
+    std::optional<integrations::OpenedIntegration> integration; // none: cannot ask anyone
+};
+std::variant<Answer, StockLookup> prepareStock(pqxx::connection& conn, const Webhook& hook,
+                                               const crypto::SecretBox& secrets);
+Answer finishStock(pqxx::connection& conn, const Webhook& hook, const StockLookup& lookup,
+                   const Result<integrations::StockResult, integrations::ProviderError>& result);
 
 // What a caller hears when we cannot decide (our database is down, or the provider reached the
 // fallback URL): the store's own line rings, so nobody is dropped.

@@ -62,13 +62,19 @@ constexpr std::array kDirections = {std::string_view("inbound"), std::string_vie
 constexpr std::array kCallStatuses = {
     std::string_view("ringing"),   std::string_view("in_progress"), std::string_view("completed"),
     std::string_view("abandoned"), std::string_view("missed"),      std::string_view("voicemail"),
-    std::string_view("callback")};
+    std::string_view("callback"),  std::string_view("self_served")};
 constexpr std::array kTaskKinds = {std::string_view("callback"), std::string_view("follow_up")};
 constexpr std::array kTaskStatuses = {std::string_view("open"), std::string_view("done"),
                                       std::string_view("cancelled")};
-constexpr std::array kAppointmentStatuses = {std::string_view("booked"),
-                                             std::string_view("cancelled"),
-                                             std::string_view("done"), std::string_view("no_show")};
+// requested: asked for on the phone line (or by a customer) and waiting for staff to confirm it
+// by setting booked.
+constexpr std::array kAppointmentStatuses = {
+    std::string_view("requested"), std::string_view("booked"), std::string_view("cancelled"),
+    std::string_view("done"), std::string_view("no_show")};
+// Where the store's calendar (Google Calendar) stands with the appointment: none (no calendar
+// connected), pending (to be written), synced, failed (retried; the error says why).
+constexpr std::array kCalendarStates = {std::string_view("none"), std::string_view("pending"),
+                                        std::string_view("synced"), std::string_view("failed")};
 
 // Configuration (read-only to devices; admins change it through the admin API).
 constexpr std::array kOrganisationFields = {
@@ -191,6 +197,8 @@ constexpr std::array kAppointmentFields = {
     text("purpose", I | U | F, 200),
     oneOf("status", I | U, kAppointmentStatuses),
     timestamp("created_at", I),
+    oneOf("calendar_state", N, kCalendarStates), // set by the server's calendar upkeep
+    text("calendar_error", N, 300),
 };
 
 // Set by the server only: the person's own choice goes through PUT /v1/me/presence (it means

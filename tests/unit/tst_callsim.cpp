@@ -4,6 +4,7 @@
 
 #include "shared/telephony/twilio.h"
 #include "shared/telephony/twiml.h"
+#include "shared/util/utf8.h"
 #include "tools/callsim/call_script.h"
 #include "tools/callsim/options.h"
 #include "tools/callsim/stats.h"
@@ -163,6 +164,27 @@ std::string hangupTwiml(std::string_view words = "Goodbye.")
 
 const std::string kEmptyTwiml = cc::telephony::TwimlBuilder().str();
 
+// The self-service line (call_flow.cpp, onVoice() and menuGather()): something said, then a
+// <Gather> for keys and words whose action is the menu (turn `turn`), then back to the menu.
+std::string menuTwiml(int turn, std::string_view before = "Thank you for calling Northwind.")
+{
+    return twiml([&](cc::telephony::TwimlBuilder& t) {
+        t.say(before);
+        cc::telephony::GatherOptions gather;
+        gather.input = cc::telephony::GatherInput::DtmfSpeech;
+        gather.numDigits = 1;
+        gather.timeout = 5;
+        gather.action = kBase + "/twilio/voice/menu" +
+                        (turn > 0 ? "?d=" + std::to_string(turn) : std::string());
+        gather.speechTimeout = "auto";
+        gather.hints = "in stock, opening hours, appointment";
+        t.gather(gather, [](cc::telephony::GatherPrompts& p) {
+            p.say("Just tell me what you need. To speak to a colleague, press 0.");
+        });
+        t.redirect(kBase + "/twilio/voice/menu");
+    });
+}
+
 } // namespace
 
 class TestCallSim : public QObject {
@@ -318,10 +340,35 @@ private Q_SLOTS:
         QTest::newRow("Dial in Gather")
             << QByteArray("<Response><Gather><Dial>+15550100</Dial></Gather></Response>")
             << "only Say, Play and Pause";
+        QTest::newRow("unknown input")
+            << QByteArray("<Response><Gather input='dtmf voice'/></Response>")
+            << "dtmf and/or speech";
         QTest::newRow("unknown event")
             << QByteArray("<Response><Dial><Client statusCallbackEvent='picked'>a</Client>"
                           "</Dial></Response>")
             << "unknown";
+    }
+
+    void readsWhetherAGatherListensForSpeech()
+    {
+        const auto verbs = parseTwiml("<Response><Gather input='dtmf speech'/>"
+                                      "<Gather input=' speech '/><Gather/>"
+                                      "<Gather input='dtmf'/></Response>");
+        QVERIFY2(verbs.ok(), verbs.ok() ? "" : verbs.error().c_str());
+        QCOMPARE(verbs->size(), std::size_t(4));
+        QVERIFY((*verbs)[0].dtmf && (*verbs)[0].speech);
+        QVERIFY(!(*verbs)[1].dtmf && (*verbs)[1].speech);
+        QVERIFY((*verbs)[2].dtmf && !(*verbs)[2].speech); // Twilio's default: dtmf
+        QVERIFY((*verbs)[3].dtmf && !(*verbs)[3].speech);
+
+        const auto menu = parseTwiml(menuTwiml(0));
+        QVERIFY2(menu.ok(), menu.ok() ? "" : menu.error().c_str());
+        QCOMPARE(menu->size(), std::size_t(3));
+        const Verb& gather = (*menu)[1];
+        QCOMPARE(gather.kind, Verb::Kind::Gather);
+        QVERIFY(gather.dtmf && gather.speech);
+        QCOMPARE(q(gather.action), q(kBase + "/twilio/voice/menu"));
+        QCOMPARE(gather.prompts.size(), std::size_t(1));
     }
 
     void refusesWhatTwilioWouldRefuse()
@@ -793,6 +840,234 @@ private Q_SLOTS:
         QVERIFY(distinct.size() > 1);
     }
 
+    // ---- callers who speak ----
+
+    void saysAPhraseToTheGatherAction()
+    {
+        CallerProfile profile = certain();
+        profile.says = {"Do you have the red Sorrento sofa in stock?"};
+        {
+            CallScript script(profile, identity(), 43, countingSids());
+            script.start();
+            Step step = script.answered(200, menuTwiml(0));
+            QCOMPARE(step.kind, Step::Kind::Wait); // the greeting
+            step = script.waited();
+            QCOMPARE(step.kind, Step::Kind::Wait); // the Gather's prompt
+            step = script.waited();
+            QCOMPARE(step.kind, Step::Kind::Wait); // the caller speaks: 9 words
+            QVERIFY2(step.seconds >= 3 && step.seconds <= 6,
+                     qPrintable(QString::number(step.seconds)));
+            step = script.waited();
+            QCOMPARE(step.kind, Step::Kind::Send);
+            const Request& r = step.request;
+            QCOMPARE(r.kind, RequestKind::GatherAction);
+            QCOMPARE(q(r.url), q(kBase + "/twilio/voice/menu"));
+            QVERIFY(r.follow);
+            QCOMPARE(q(param(r.params, "SpeechResult")),
+                     QStringLiteral("Do you have the red Sorrento sofa in stock?"));
+            QCOMPARE(q(param(r.params, "Confidence")), QStringLiteral("0.92"));
+            QCOMPARE(q(param(r.params, "Digits")), QStringLiteral("<absent>"));
+            QCOMPARE(q(param(r.params, "CallSid")), q(kCallSid));
+            QCOMPARE(q(param(r.params, "AccountSid")), q(kAccount));
+            QCOMPARE(q(param(r.params, "From")), QStringLiteral("+15551234567"));
+            QCOMPARE(q(param(r.params, "CallStatus")), QStringLiteral("in-progress"));
+            QVERIFY(signedCorrectly(r));
+            const auto decoded =
+                cc::telephony::parseFormUrlEncoded(cc::telephony::formUrlEncode(r.params));
+            QVERIFY(decoded.ok() && *decoded == r.params);
+
+            double waited = 0;
+            step = skipWaits(script, script.answered(200, hangupTwiml("We have it.")), waited);
+            QCOMPARE(step.request.kind, RequestKind::Status);
+            QCOMPARE(script.answered(200, kEmptyTwiml).kind, Step::Kind::Done);
+            QVERIFY(!script.takeProblem());
+        }
+        {
+            // Without an action, Twilio posts what it heard to the document's own URL.
+            CallScript script(profile, identity(), 43, countingSids());
+            script.start();
+            double waited = 0;
+            const Step step = skipWaits(
+                script,
+                script.answered(200, "<Response><Gather input='speech'><Say>Tell me.</Say>"
+                                     "</Gather></Response>"),
+                waited);
+            QCOMPARE(step.kind, Step::Kind::Send);
+            QCOMPARE(step.request.kind, RequestKind::GatherAction);
+            QCOMPARE(q(step.request.url), q(kBase + "/twilio/voice"));
+            QCOMPARE(q(param(step.request.params, "SpeechResult")),
+                     QStringLiteral("Do you have the red Sorrento sofa in stock?"));
+            QVERIFY(signedCorrectly(step.request));
+        }
+    }
+
+    void phrasesInOrderThenSilence()
+    {
+        CallerProfile profile = certain();
+        profile.says = {"opening hours", "thank you"};
+        CallScript script(profile, identity(), 47, countingSids());
+        script.start();
+        double waited = 0;
+        Step step = skipWaits(script, script.answered(200, menuTwiml(0)), waited);
+        QCOMPARE(step.request.kind, RequestKind::GatherAction);
+        QCOMPARE(q(step.request.url), q(kBase + "/twilio/voice/menu"));
+        QCOMPARE(q(param(step.request.params, "SpeechResult")), QStringLiteral("opening hours"));
+
+        step = skipWaits(
+            script, script.answered(200, menuTwiml(1, "We are open from 9 to 6 today.")), waited);
+        QCOMPARE(step.request.kind, RequestKind::GatherAction);
+        QCOMPARE(q(step.request.url), q(kBase + "/twilio/voice/menu?d=1"));
+        QCOMPARE(q(param(step.request.params, "SpeechResult")), QStringLiteral("thank you"));
+        QVERIFY(signedCorrectly(step.request));
+
+        // Nothing left to say: the Gather times out and the next verb (the Redirect) runs.
+        step = script.answered(200, menuTwiml(2, "You are welcome."));
+        QCOMPARE(step.kind, Step::Kind::Wait); // the answer
+        step = script.waited();
+        QCOMPARE(step.kind, Step::Kind::Wait); // the prompt
+        step = script.waited();
+        QCOMPARE(step.kind, Step::Kind::Wait); // silence, the whole timeout
+        QCOMPARE(step.seconds, 5.0);
+        step = script.waited();
+        QCOMPARE(step.kind, Step::Kind::Send);
+        QCOMPARE(step.request.kind, RequestKind::Redirect);
+        QCOMPARE(q(step.request.url), q(kBase + "/twilio/voice/menu"));
+        QCOMPARE(q(param(step.request.params, "SpeechResult")), QStringLiteral("<absent>"));
+        QCOMPARE(q(param(step.request.params, "Confidence")), QStringLiteral("<absent>"));
+        QCOMPARE(q(param(step.request.params, "Digits")), QStringLiteral("<absent>"));
+        step = skipWaits(script, script.answered(200, hangupTwiml()), waited);
+        QCOMPARE(step.request.kind, RequestKind::Status);
+    }
+
+    void keysOnlyGatherHearsNoWords()
+    {
+        CallerProfile profile = certain();
+        profile.says = {"a colleague please"};
+        CallScript script(profile, identity(), 53, countingSids());
+        script.start();
+        // The queue's Gather listens for keys only: the caller keeps their words.
+        Step step = script.answered(200, waitTwiml(1));
+        QCOMPARE(step.kind, Step::Kind::Wait); // the announcement
+        step = script.waited();
+        QCOMPARE(step.kind, Step::Kind::Wait); // the timeout
+        QCOMPARE(step.seconds, 3.0);
+        step = script.waited();
+        QCOMPARE(step.kind, Step::Kind::Send);
+        QCOMPARE(step.request.kind, RequestKind::Redirect);
+        QCOMPARE(q(param(step.request.params, "SpeechResult")), QStringLiteral("<absent>"));
+        // The first Gather that listens for speech gets them.
+        double waited = 0;
+        step = skipWaits(script, script.answered(200, menuTwiml(0)), waited);
+        QCOMPARE(step.request.kind, RequestKind::GatherAction);
+        QCOMPARE(q(param(step.request.params, "SpeechResult")),
+                 QStringLiteral("a colleague please"));
+        QCOMPARE(script.transcript().back(), std::string("caller: a colleague please"));
+    }
+
+    void pressingForACallbackComesFirst()
+    {
+        CallerProfile profile = certain();
+        profile.callbackProb = 1;
+        profile.says = {"hello"};
+        CallScript script(profile, identity(), 59, countingSids());
+        script.start();
+        double waited = 0;
+        Step step = skipWaits(script, script.answered(200, menuTwiml(0)), waited);
+        QCOMPARE(step.request.kind, RequestKind::GatherAction);
+        QCOMPARE(q(param(step.request.params, "Digits")), QStringLiteral("1"));
+        QCOMPARE(q(param(step.request.params, "SpeechResult")), QStringLiteral("<absent>"));
+        // Pressed once; at the next Gather the phrase is still there.
+        step = skipWaits(script, script.answered(200, menuTwiml(1)), waited);
+        QCOMPARE(q(param(step.request.params, "SpeechResult")), QStringLiteral("hello"));
+        QCOMPARE(q(param(step.request.params, "Digits")), QStringLiteral("<absent>"));
+    }
+
+    void transcriptHasWhatWasHeardAndSaid()
+    {
+        CallerProfile profile = certain();
+        profile.says = {"opening hours"};
+        CallScript script(profile, identity(), 61, countingSids());
+        script.start();
+        double waited = 0;
+        Step step = skipWaits(
+            script,
+            script.answered(200,
+                            "<Response><Say>Thank you for calling.</Say>"
+                            "<Play>https://h/music.mp3</Play><Pause length='1'/>"
+                            "<Gather input='dtmf speech' action='/twilio/voice/menu'>"
+                            "<Say>Tell me   what\n  you need.</Say><Pause/></Gather></Response>"),
+            waited);
+        QCOMPARE(step.request.kind, RequestKind::GatherAction);
+        QCOMPARE(q(step.request.url), q(kBase + "/twilio/voice/menu"));
+        step = skipWaits(script,
+                         script.answered(200, "<Response><Say loop='2'>We are open from 9 to 6."
+                                              "</Say><Say/><Hangup/></Response>"),
+                         waited);
+        QCOMPARE(step.request.kind, RequestKind::Status);
+        // Play and Pause are not words; a looped Say counts once; an empty Say is nothing.
+        const std::vector<std::string> expected = {
+            "Thank you for calling.", "Tell me what you need.", "caller: opening hours",
+            "We are open from 9 to 6."};
+        QCOMPARE(script.transcript(), expected);
+    }
+
+    void transcriptIsBounded()
+    {
+        std::string many = "<Response>";
+        for (int i = 0; i < 60; ++i) {
+            many += "<Say>Line " + std::to_string(i) + ".</Say>";
+        }
+        many += "</Response>";
+        {
+            CallScript script(certain(), identity(), 67, countingSids());
+            script.start();
+            double waited = 0;
+            const Step step = skipWaits(script, script.answered(200, many), waited);
+            QCOMPARE(step.request.kind, RequestKind::Status);
+            QCOMPARE(script.transcript().size(), CallScript::kMaxTranscriptLines);
+            QCOMPARE(script.transcript().front(), std::string("Line 0."));
+            QCOMPARE(script.transcript().back(), std::string("Line 49."));
+        }
+        {
+            // A long line is cut at a character boundary, and says so.
+            std::string accents;
+            for (int i = 0; i < 700; ++i) {
+                accents += "\xC3\xA9"; // U+00E9, two bytes
+            }
+            CallerProfile profile = certain();
+            profile.says = {std::string(2000, 'a')};
+            CallScript script(profile, identity(), 71, countingSids());
+            script.start();
+            double waited = 0;
+            Step step = skipWaits(script,
+                                  script.answered(200, "<Response><Gather input='speech'><Say>" +
+                                                           accents + "</Say></Gather></Response>"),
+                                  waited);
+            QCOMPARE(step.request.kind, RequestKind::GatherAction);
+            QCOMPARE(param(step.request.params, "SpeechResult").size(), std::size_t(2000));
+            const auto& lines = script.transcript();
+            QCOMPARE(lines.size(), std::size_t(2));
+            for (const std::string& line : lines) {
+                QVERIFY2(line.size() <= CallScript::kMaxTranscriptLineBytes,
+                         qPrintable(QString::number(line.size())));
+                QVERIFY(line.size() >= CallScript::kMaxTranscriptLineBytes - 4);
+                QVERIFY(line.ends_with("..."));
+                QVERIFY(cc::util::isValidUtf8(line));
+            }
+            QVERIFY(lines[0].starts_with("\xC3\xA9"));
+            QVERIFY(lines[1].starts_with("caller: aaa"));
+        }
+        {
+            // A runner that reports no transcript for this call keeps none.
+            CallScript script(certain(), identity(), 73, countingSids());
+            script.keepTranscript(false);
+            script.start();
+            double waited = 0;
+            skipWaits(script, script.answered(200, many), waited);
+            QVERIFY(script.transcript().empty());
+        }
+    }
+
     // ---- figures ----
 
     void percentilesAreNearestRank()
@@ -868,6 +1143,25 @@ private Q_SLOTS:
         QVERIFY(formatJson(r).find("\"/twilio/voice/dial\":2") != std::string::npos);
     }
 
+    void reportShowsTheFirstTranscripts()
+    {
+        Report r;
+        QVERIFY(formatJson(r).find("\"transcripts\":[]") != std::string::npos);
+        r.callsStarted = 25;
+        r.keepTranscript(1, {"Hello.", "caller: opening hours"});
+        r.keepTranscript(Report::kKeptTranscripts, {"not kept"});
+        QCOMPARE(r.transcripts.size(), std::size_t(2));
+        const std::string json = formatJson(r);
+        // One array per call started, of the first 20, in the order they started.
+        std::string expected = "\"transcripts\":[[],[\"Hello.\",\"caller: opening hours\"]";
+        for (std::size_t i = 2; i < Report::kKeptTranscripts; ++i) {
+            expected += ",[]";
+        }
+        expected += "]";
+        QVERIFY2(json.find(expected) != std::string::npos, json.c_str());
+        QVERIFY(json.find("not kept") == std::string::npos);
+    }
+
     // ---- command line ----
 
     void parsesTheCommandLine()
@@ -901,6 +1195,42 @@ private Q_SLOTS:
         QVERIFY(o->profile.latencyOnly);
         QCOMPARE(o->progressSeconds, 2.0);
         QVERIFY(o->randomNumbers);
+        QVERIFY(o->profile.says.empty());
+    }
+
+    void parsesWhatCallersSay()
+    {
+        std::vector<std::string> args = {"--account-sid", kAccount, "--numbers", "+12125550100"};
+        std::string longest;
+        for (int i = 0; i < 250; ++i) {
+            longest += "\xC3\xA9"; // 500 bytes
+        }
+        for (const std::string& a :
+             {std::string("--say"), std::string("Do you have red shoes?"),
+              std::string("--say=opening hours"), std::string("--say"), longest}) {
+            args.push_back(a);
+        }
+        auto o = parseOptions(args, std::string("token"), std::nullopt);
+        QVERIFY2(o.ok(), o.ok() ? "" : o.error().c_str());
+        const std::vector<std::string> expected = {"Do you have red shoes?", "opening hours",
+                                                   longest};
+        QCOMPARE(o->profile.says, expected);
+        QVERIFY(usage().find("--say TEXT") != std::string::npos);
+
+        // Refused without echoing the text back.
+        const auto refused = [&](const std::string& phrase) {
+            auto bad = args;
+            bad.emplace_back("--say");
+            bad.push_back(phrase);
+            const auto r = parseOptions(bad, std::string("token"), std::nullopt);
+            return r.ok() ? std::string("accepted") : r.error();
+        };
+        QVERIFY(refused("\xC3\x28").find("UTF-8") != std::string::npos);
+        QVERIFY(refused("a\xC2\x85"
+                        "b")
+                    .find("U+0085") != std::string::npos); // C1
+        QVERIFY(refused("a\x7F").find("control") != std::string::npos);
+        QVERIFY(refused(longest + "a").find("1 to 500 bytes") != std::string::npos);
     }
 
     void refusesBadCommandLines_data()
@@ -918,6 +1248,13 @@ private Q_SLOTS:
             << QStringList{"--ca", "ca.pem", "--insecure"} << "exclude";
         QTest::newRow("agents half") << QStringList{"--agents-file", "a.txt"} << "both";
         QTest::newRow("missing value") << QStringList{"--rate"} << "needs a value";
+        QTest::newRow("say nothing") << QStringList{"--say="} << "1 to 500 bytes";
+        QTest::newRow("say too much") << QStringList{"--say", QString(501, QLatin1Char('a'))}
+                                      << "1 to 500 bytes of text, not 501 bytes";
+        QTest::newRow("say tab") << QStringList{"--say", "a\tb"} << "control characters: U+0009";
+        QTest::newRow("say bell") << QStringList{"--say", "a\ab"} << "control characters";
+        QTest::newRow("say line") << QStringList{"--say", "a\nb"} << "control characters";
+        QTest::newRow("say no value") << QStringList{"--say"} << "needs a value";
     }
 
     void refusesBadCommandLines()

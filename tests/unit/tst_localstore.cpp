@@ -485,7 +485,7 @@ private Q_SLOTS:
         QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('sync_base') WHERE name = "
                             "'version' AND type = 'INTEGER' AND \"notnull\" = 1"),
                  1);
-        QCOMPARE(scalar(db, "PRAGMA user_version"), 5);
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
         QCOMPARE(scalar(db, "PRAGMA foreign_keys"), 0);
         QCOMPARE(scalar(db, "PRAGMA synchronous"),
                  2); // FULL: a person's write survives a power cut
@@ -546,13 +546,40 @@ private Q_SLOTS:
         auto store = openStore(path);
         QVERIFY(store);
         sqlite3* db = store->handle();
-        QCOMPARE(scalar(db, "PRAGMA user_version"), 5);
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
         QCOMPARE(scalar(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
                             "('calls_status', 'calls_offered_to', 'calls_handled_by', "
                             "'calls_from_number', 'call_notes_call_id', 'tasks_customer_id', "
                             "'appointments_customer_id', 'user_locations_location_id', "
                             "'users_home_location_id')"),
                  9);
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
+    }
+
+    // A v5 file (sync schema 2) gets the appointments' calendar columns on open, and keeps its
+    // rows and queued writes.
+    void upgradesV5File()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath("v5.sqlite").toStdString();
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            QVERIFY(!insertCustomer(*store, 1, "Ann").empty());
+            QVERIFY(execAll(store->handle(),
+                            {"ALTER TABLE appointments DROP COLUMN calendar_state",
+                             "ALTER TABLE appointments DROP COLUMN calendar_error",
+                             "PRAGMA user_version = 5"}));
+        }
+        auto store = openStore(path);
+        QVERIFY(store);
+        sqlite3* db = store->handle();
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
+        QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('appointments') WHERE name IN "
+                            "('calendar_state', 'calendar_error')"),
+                 2);
         QCOMPARE(store->pendingCount(), std::size_t{1});
         QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
     }
@@ -1185,7 +1212,7 @@ private Q_SLOTS:
             auto store = openStore(path);
             QVERIFY(store);
             sqlite3* db = store->handle();
-            QCOMPARE(scalar(db, "PRAGMA user_version"), 5);
+            QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
             // v4: the presence table, and the fields calls and tasks gained, each with the
             // hidden version column.
             QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('presence') WHERE name "
@@ -1223,7 +1250,7 @@ private Q_SLOTS:
         }
         auto store = openStore(path); // opening again migrates nothing
         QVERIFY(store);
-        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 5);
+        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 6);
         QCOMPARE(acknowledgedCount(*store), 2);
         PushResult result =
             answer(m1, MutationStatus::Rejected, "customers.display_name is locked");
@@ -1254,7 +1281,7 @@ private Q_SLOTS:
             auto store = openStore(path);
             QVERIFY(store);
             sqlite3* db = store->handle();
-            QCOMPARE(scalar(db, "PRAGMA user_version"), 5);
+            QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
             for (const auto& e : cc::sync::entities()) {
                 QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" +
                                         std::string(e.name) + "') WHERE name = 'sync_version'"),
@@ -1291,7 +1318,7 @@ private Q_SLOTS:
         }
         auto store = openStore(path); // opening again migrates nothing
         QVERIFY(store);
-        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 5);
+        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 6);
         QCOMPARE(rowVersion(*store, "customers", 1), 7);
         QCOMPARE(rowVersion(*store, "customers", 3), 0);
         QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m3, m2}));

@@ -16,6 +16,32 @@ constexpr double kWordsPerSecond = 2.5;
 constexpr double kPlaySeconds = 5;
 constexpr int kForeverLoops = 10; // loop="0" ("until the call moves on") counts as this many
 constexpr double kKeyPressSeconds = 1;
+constexpr std::string_view kCallerPrefix = "caller: ";
+
+bool isBlank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+std::size_t countWords(std::string_view text)
+{
+    std::size_t words = 0;
+    bool inWord = false;
+    for (char c : text) {
+        const bool blank = isBlank(c);
+        if (!blank && !inWord) {
+            ++words;
+        }
+        inWord = !blank;
+    }
+    return words;
+}
+
+// Words read (or said) at about 150 a minute, with a short breath around them.
+double speakingSeconds(std::string_view text)
+{
+    return 0.5 + static_cast<double>(countWords(text)) / kWordsPerSecond;
+}
 
 std::string pathOf(std::string_view url)
 {
@@ -260,6 +286,8 @@ void CallScript::execute(const Verb& verb)
 {
     switch (verb.kind) {
     case Verb::Kind::Say:
+        heard(verb.text);
+        [[fallthrough]];
     case Verb::Kind::Play:
     case Verb::Kind::Pause:
         // Patience is for waiting on a person (the queue's <Gather>, a ringing <Dial>): a caller
@@ -288,29 +316,43 @@ void CallScript::gather(const Verb& verb)
 {
     double prompts = 0;
     for (const Verb& p : verb.prompts) {
+        if (p.kind == Verb::Kind::Say) {
+            heard(p.text); // as it starts: a caller who hangs up in it heard some of it
+        }
         prompts += promptSeconds(p);
     }
     if (!wait(prompts, true)) {
         endCall(EndReason::Abandoned);
         return;
     }
-    if (verb.dtmf && m_wantsCallback && !m_pressedCallback) {
-        if (!wait(kKeyPressSeconds, true)) {
+    const bool presses = verb.dtmf && m_wantsCallback && !m_pressedCallback;
+    const bool speaks = !presses && verb.speech && m_said < m_profile.says.size();
+    if (!presses && !speaks) {
+        // Neither a key nor a word within the timeout: Twilio goes on with the next verb.
+        if (!wait(verb.seconds, true)) {
             endCall(EndReason::Abandoned);
-            return;
         }
-        m_pressedCallback = true;
-        FormParams params = callParams("in-progress");
-        params.emplace_back("Digits", "1");
-        // Without an action Twilio posts the digits to the document's own URL.
-        send(RequestKind::GatherAction, resolve(verb.action.empty() ? m_documentUrl : verb.action),
-             std::move(params), true);
         return;
     }
-    // No key within the timeout: Twilio goes on with the next verb.
-    if (!wait(verb.seconds, true)) {
+    const std::string phrase = speaks ? m_profile.says[m_said] : std::string();
+    if (!wait(presses ? kKeyPressSeconds : speakingSeconds(phrase), true)) {
         endCall(EndReason::Abandoned);
+        return;
     }
+    FormParams params = callParams("in-progress");
+    if (presses) {
+        m_pressedCallback = true;
+        params.emplace_back("Digits", "1");
+    } else {
+        // Twilio sends what it recognised instead of Digits.
+        ++m_said;
+        heard(std::string(kCallerPrefix) + phrase);
+        params.emplace_back("SpeechResult", phrase);
+        params.emplace_back("Confidence", std::string(kSpeechConfidence));
+    }
+    // Without an action Twilio posts the input to the document's own URL.
+    send(RequestKind::GatherAction, resolve(verb.action.empty() ? m_documentUrl : verb.action),
+         std::move(params), true);
 }
 
 void CallScript::dial(const Verb& verb)
@@ -522,6 +564,35 @@ void CallScript::fail(std::string problem)
     m_problem = std::move(problem);
 }
 
+void CallScript::heard(std::string_view text)
+{
+    if (!m_keepTranscript || m_transcript.size() >= kMaxTranscriptLines) {
+        return;
+    }
+    // Whitespace runs as one space; copied only as far as the bound needs.
+    std::string line;
+    for (std::size_t i = 0; i < text.size() && line.size() <= kMaxTranscriptLineBytes; ++i) {
+        if (!isBlank(text[i])) {
+            line.push_back(text[i]);
+        } else if (!line.empty() && i + 1 < text.size() && !isBlank(text[i + 1])) {
+            line.push_back(' ');
+        }
+    }
+    if (line.empty()) {
+        return; // an empty <Say> plays nothing
+    }
+    if (line.size() > kMaxTranscriptLineBytes) {
+        constexpr std::string_view kCut = "...";
+        std::size_t end = kMaxTranscriptLineBytes - kCut.size();
+        while (end > 0 && (static_cast<unsigned char>(line[end]) & 0xC0U) == 0x80U) {
+            --end; // not inside a UTF-8 sequence
+        }
+        line.resize(end);
+        line += kCut;
+    }
+    m_transcript.push_back(std::move(line));
+}
+
 FormParams CallScript::callParams(std::string_view callStatus) const
 {
     return {{"AccountSid", m_id.accountSid},
@@ -576,18 +647,8 @@ double CallScript::promptSeconds(const Verb& verb)
 {
     const int times = verb.loop == 0 ? kForeverLoops : verb.loop;
     switch (verb.kind) {
-    case Verb::Kind::Say: {
-        std::size_t words = 0;
-        bool inWord = false;
-        for (char c : verb.text) {
-            const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-            if (!space && !inWord) {
-                ++words;
-            }
-            inWord = !space;
-        }
-        return times * (0.5 + static_cast<double>(words) / kWordsPerSecond);
-    }
+    case Verb::Kind::Say:
+        return times * speakingSeconds(verb.text);
     case Verb::Kind::Play:
         return times * kPlaySeconds;
     case Verb::Kind::Pause:

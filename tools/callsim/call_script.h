@@ -39,6 +39,10 @@ struct CallerProfile {
     double messageSeconds = 20;   // mean message length (exponential, at least 1 s)
     double forgeProb = 0;         // the call's first request carries a wrong signature
     bool latencyOnly = false;     // only /twilio/voice, then the status callback at once
+    // What the caller says, in order: at each <Gather> that listens for speech, once its prompts
+    // have played, the next phrase (unless they press 1 for a callback there). With none left
+    // they stay silent and the <Gather> times out.
+    std::vector<std::string> says;
 };
 
 // Who calls whom, and the account that signs.
@@ -68,7 +72,7 @@ std::string_view outcomeName(Outcome outcome);
 
 enum class RequestKind {
     Voice,             // POST {base}/twilio/voice: the call arrives
-    GatherAction,      // the <Gather> action: a key was pressed
+    GatherAction,      // the <Gather> action: a key was pressed or words were said
     Redirect,          // a <Redirect>
     DialAction,        // the <Dial> action: the dialled leg ended
     LegCallback,       // a <Client>/<Number> statusCallback: the dialled leg's progress
@@ -102,6 +106,11 @@ class CallScript {
 public:
     // A call gives up after this many webhook requests: a TwiML loop, not a caller.
     static constexpr int kMaxRequests = 1000;
+    // The transcript keeps this many lines at most, each at most this many bytes.
+    static constexpr std::size_t kMaxTranscriptLines = 50;
+    static constexpr std::size_t kMaxTranscriptLineBytes = 1000;
+    // What Twilio's recogniser is taken to report for every phrase (Confidence, 0..1).
+    static constexpr std::string_view kSpeechConfidence = "0.92";
 
     CallScript(CallerProfile profile, CallIdentity identity, std::uint64_t seed, SidSource sids);
 
@@ -117,6 +126,14 @@ public:
     std::optional<std::string> takeProblem();
 
     Outcome outcome() const;
+    // What the caller heard and said, in order: the text of each <Say> played (once however
+    // often it loops; a prompt of a <Gather> when it starts), and each phrase said, as
+    // "caller: <phrase>". Whitespace runs read as one space; a line longer than
+    // kMaxTranscriptLineBytes is cut (at a character boundary) and ends in "..."; lines past
+    // kMaxTranscriptLines are dropped.
+    const std::vector<std::string>& transcript() const { return m_transcript; }
+    // Whether to keep the transcript (default yes): a runner keeps only the few it reports.
+    void keepTranscript(bool keep) { m_keepTranscript = keep; }
     double elapsedSeconds() const { return m_clock; } // simulated, at the end of the queued steps
     int requests() const { return m_requests; }
 
@@ -139,6 +156,7 @@ private:
                      std::string_view legStatus, std::optional<int> duration);
     void endCall(EndReason reason);
     void fail(std::string problem);
+    void heard(std::string_view text);
 
     cc::telephony::FormParams callParams(std::string_view callStatus) const;
     std::string resolve(std::string_view url) const;
@@ -175,6 +193,9 @@ private:
     int m_unanswered = 0;  // offers that were busy or not answered
     int m_legSequence = 0; // SequenceNumber of the dialled leg's callbacks
     int m_requests = 0;
+    std::size_t m_said = 0; // phrases of m_profile.says said so far
+    std::vector<std::string> m_transcript;
+    bool m_keepTranscript = true;
     std::optional<std::string> m_problem;
     bool m_failed = false;
 };

@@ -1,5 +1,7 @@
 #include "tools/callsim/options.h"
 
+#include "shared/util/utf8.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -93,6 +95,34 @@ Setter text(std::string& target)
         target = v;
         return std::nullopt;
     };
+}
+
+// --say: what a caller says goes out as SpeechResult, and into the report.
+constexpr std::size_t kMaxPhraseBytes = 500;
+
+std::optional<std::string> checkPhrase(std::string_view phrase)
+{
+    if (phrase.empty() || phrase.size() > kMaxPhraseBytes) {
+        return "--say takes 1 to " + std::to_string(kMaxPhraseBytes) + " bytes of text, not " +
+               std::to_string(phrase.size()) + " bytes";
+    }
+    std::size_t i = 0;
+    while (i < phrase.size()) {
+        std::uint32_t cp = 0;
+        const std::size_t length = util::decodeUtf8(phrase, i, cp);
+        if (length == 0) {
+            return "--say takes UTF-8 text: invalid UTF-8 at byte " + std::to_string(i);
+        }
+        // C0, DEL and C1: tabs and line breaks included (a phrase is one line).
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+            char code[16];
+            std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(cp));
+            return "--say takes text without control characters: " + std::string(code) +
+                   " at byte " + std::to_string(i);
+        }
+        i += length;
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -191,6 +221,12 @@ Callers and staff (simulated seconds; see --time-scale)
   --callback-prob P       presses 1 in the queue to be called back (default 0.1)
   --voicemail-prob P      leaves a message at the beep, else hangs up (default 0.7)
   --message-seconds S     mean message length, exponential (default 20)
+  --say TEXT              what the caller says, at each <Gather> that listens for speech
+                          (input="speech" or "dtmf speech") once its prompts have played;
+                          repeat for the next ones, in order. Twilio's SpeechResult (with
+                          Confidence 0.92) goes to the <Gather> action; once every phrase is
+                          said the caller stays silent. 1-500 bytes of UTF-8 each, no control
+                          characters. A caller pressing 1 for a callback there does not speak.
   --forge-prob P          the call's first request is signed wrongly on purpose and must be
                           refused with 403 (429 once the server's limit on bad signatures
                           applies); a forged call stops there (default 0)
@@ -218,7 +254,9 @@ Staff online (optional)
 Report: calls started and finished; outcomes (answered, no_answer_then_answered, voicemail,
 callback_requested, abandoned, not_in_service, routed, forged_refused, failed, other);
 requests by endpoint; HTTP status counts; webhook latency p50/p90/p99/max from sending a
-request to having its whole answer; the first errors. 503 and 429 answers are retried three
+request to having its whole answer; the first errors. With --json also "transcripts": for
+the first 20 calls (in the order they started), what each heard (every <Say>) and said
+("caller: ..."), at most 50 lines of 1000 bytes per call. 503 and 429 answers are retried three
 times with backoff. Exit status: 0 when no request failed unexpectedly, 1 otherwise, 2 for a
 usage error.
 )";
@@ -306,7 +344,8 @@ Result<Options, std::string> parseOptions(const std::vector<std::string>& args,
             continue;
         }
         const auto it = valued.find(name);
-        if (it == valued.end()) {
+        const bool say = name == "--say"; // repeated, and not echoed back when refused
+        if (it == valued.end() && !say) {
             return "unknown option " + name + " (see --help)";
         }
         std::string value;
@@ -316,6 +355,13 @@ Result<Options, std::string> parseOptions(const std::vector<std::string>& args,
             value = args[++i];
         } else {
             return name + " needs a value";
+        }
+        if (say) {
+            if (auto problem = checkPhrase(value)) {
+                return *problem;
+            }
+            o.profile.says.push_back(std::move(value));
+            continue;
         }
         if (auto problem = it->second(value)) {
             return name + " takes " + *problem + ", not \"" + value + "\"";

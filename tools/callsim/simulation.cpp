@@ -41,10 +41,12 @@ std::uint64_t entropySeed()
 } // namespace
 
 struct Simulation::Call {
-    Call(asio::io_context& io, CallScript s)
-        : script(std::move(s))
+    Call(asio::io_context& io, std::uint64_t i, CallScript s)
+        : index(i)
+        , script(std::move(s))
         , timer(io)
     {}
+    std::uint64_t index; // 0 for the first call started
     CallScript script;
     asio::steady_timer timer;
 };
@@ -137,8 +139,11 @@ void Simulation::launch()
     }
 
     auto call = std::make_shared<Call>(
-        m_io, CallScript(m_options.profile, std::move(id), seed,
-                         [this](std::string_view prefix) { return newSid(prefix); }));
+        m_io, index,
+        CallScript(m_options.profile, std::move(id), seed,
+                   [this](std::string_view prefix) { return newSid(prefix); }));
+    // Only the first calls' transcripts are reported: the others need not keep one.
+    call->script.keepTranscript(index < Report::kKeptTranscripts);
     ++m_active;
     ++m_report.callsStarted;
     execute(call, call->script.start());
@@ -243,6 +248,7 @@ void Simulation::end(const std::shared_ptr<Call>& call)
     --m_active;
     ++m_report.callsFinished;
     ++m_report.outcomes[static_cast<std::size_t>(call->script.outcome())];
+    m_report.keepTranscript(call->index, call->script.transcript());
     if (m_pending > 0) {
         // An arrival that waited for a free slot (also after the arrivals ended: it is part of
         // the run).

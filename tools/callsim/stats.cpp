@@ -2,9 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace cc::callsim {
 namespace {
@@ -106,6 +108,18 @@ void Report::addError(std::string message)
     }
 }
 
+void Report::keepTranscript(std::uint64_t callIndex, std::vector<std::string> lines)
+{
+    if (callIndex >= kKeptTranscripts) {
+        return;
+    }
+    const auto at = static_cast<std::size_t>(callIndex);
+    if (transcripts.size() <= at) {
+        transcripts.resize(at + 1);
+    }
+    transcripts[at] = std::move(lines);
+}
+
 void Report::countEndpoint(std::string_view requestUrl)
 {
     const std::size_t scheme = requestUrl.find("://");
@@ -184,6 +198,20 @@ std::string formatJson(const Report& r)
     for (const auto& e : r.firstErrors) {
         errors.emplace_back(e);
     }
+    // One array per call started (of the first kKeptTranscripts), in the order they started:
+    // a call still running when the run stopped has an empty one.
+    boost::json::array transcripts;
+    const std::size_t shown =
+        static_cast<std::size_t>(std::min<std::uint64_t>(r.callsStarted, Report::kKeptTranscripts));
+    for (std::size_t i = 0; i < std::max(shown, r.transcripts.size()); ++i) {
+        boost::json::array lines;
+        if (i < r.transcripts.size()) {
+            for (const auto& line : r.transcripts[i]) {
+                lines.emplace_back(line);
+            }
+        }
+        transcripts.emplace_back(std::move(lines));
+    }
     boost::json::object root{
         {"url", r.url},
         {"mode", r.mode},
@@ -203,6 +231,7 @@ std::string formatJson(const Report& r)
         {"agents",
          {{"wanted", r.agentsWanted}, {"online", r.agentsOnline}, {"failed", r.agentsFailed}}},
         {"errors", {{"count", r.errors}, {"first", std::move(errors)}}},
+        {"transcripts", std::move(transcripts)},
     };
     return boost::json::serialize(root);
 }

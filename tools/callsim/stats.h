@@ -75,7 +75,14 @@ struct Report {
     std::uint64_t errors = 0;
     std::vector<std::string> firstErrors;
 
+    // What the first calls heard and said (CallScript::transcript()): entry i is the call
+    // started i-th, kept once it ended (empty until then).
+    static constexpr std::size_t kKeptTranscripts = 20;
+    std::vector<std::vector<std::string>> transcripts;
+
     void addError(std::string message);
+    // Kept when `callIndex` (0 for the first call started) is below kKeptTranscripts.
+    void keepTranscript(std::uint64_t callIndex, std::vector<std::string> lines);
     // Counted under its path; a server that invents paths cannot grow the map without bound.
     void countEndpoint(std::string_view requestUrl);
 };

@@ -563,6 +563,7 @@ VerbResult readGather(const XmlElement& e)
     if (const std::string* input = e.attribute("input")) {
         const auto kinds = words(*input);
         v.dtmf = std::find(kinds.begin(), kinds.end(), "dtmf") != kinds.end();
+        v.speech = std::find(kinds.begin(), kinds.end(), "speech") != kinds.end();
         for (const auto& k : kinds) {
             if (k != "dtmf" && k != "speech") {
                 return "<Gather> input \"" + *input + "\" is not dtmf and/or speech";

@@ -55,6 +55,7 @@ struct Verb {
                              // Record: maxLength (3600)
     int numDigits = 0;       // Gather: 0 is "until finishOnKey or the timeout"
     bool dtmf = true;        // Gather: listens for keys (input includes "dtmf")
+    bool speech = false;     // Gather: listens for words (input includes "speech")
     std::string action;      // Gather, Dial, Record: empty when not given
     std::string finishOnKey; // Gather ("#"), Record ("1234567890*#")
     std::string recordingStatusCallback; // Record
