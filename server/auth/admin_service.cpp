@@ -609,6 +609,7 @@ RoutingRules routingRuleDefaults()
     defaults[ruleIndex("wrap_up_s")] = std::int64_t{builtIn.wrapUpSeconds};
     defaults[ruleIndex("missed_pause_s")] = std::int64_t{builtIn.missedCallPauseSeconds};
     defaults[ruleIndex("overflow_when_closed")] = builtIn.overflowWhenClosed;
+    defaults[ruleIndex("self_service")] = false;
     defaults[ruleIndex("callback_due_minutes")] = kDefaultCallbackMinutes;
     defaults[ruleIndex("callback_escalate_minutes")] = kDefaultCallbackMinutes;
     return defaults;

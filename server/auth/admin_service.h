@@ -70,7 +70,7 @@ struct RuleField {
     std::int64_t max = 0;
     std::string_view unit; // of an Integer, for messages
 };
-inline constexpr std::array<RuleField, 11> kRoutingRuleFields{{
+inline constexpr std::array<RuleField, 12> kRoutingRuleFields{{
     {"ring_timeout_s", RuleKind::Integer, 5, 120, "seconds"},
     {"overflow_after_s", RuleKind::Integer, 0, 3600, "seconds"},
     {"voicemail_after_s", RuleKind::Integer, 10, 3600, "seconds"},
@@ -87,6 +87,8 @@ inline constexpr std::array<RuleField, 11> kRoutingRuleFields{{
     // reads (server/telephony/call_flow.cpp): digits 1 to 9, labels up to 60 and skills up to 64
     // bytes.
     {"menu", RuleKind::Menu, 1, 9, {}},
+    // Callers may say what they need and the line answers what it can (docs/integrations.md).
+    {"self_service", RuleKind::Boolean, 0, 0, {}},
 }};
 
 // One rule's value; monostate is "not set": a store inherits the organisation's value, the

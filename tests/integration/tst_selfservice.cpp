@@ -17,6 +17,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QTest>
 
@@ -213,9 +214,8 @@ private Q_SLOTS:
             m_admin = user("admin", "admin", m_storeA);
             m_staffA = user("sam", "staff", m_storeA);
             m_staffB = user("bea", "staff", m_storeB);
-            tx.exec("INSERT INTO routing_rules (organisation_id, self_service, ring_timeout_s) "
-                    "VALUES (" +
-                    sqlText(m_org) + ", true, 10)");
+            tx.exec("INSERT INTO routing_rules (organisation_id, ring_timeout_s) VALUES (" +
+                    sqlText(m_org) + ", 10)");
             tx.commit();
         }
         const cc::server::crypto::SecretBox secrets(
@@ -350,6 +350,11 @@ private Q_SLOTS:
                    "%' OR detail::text LIKE '%" + kGoogleSecret + "%'"),
                  std::string("0"));
         QVERIFY(!m_fx.server->log().contains(kShopifyToken.c_str()));
+
+        // The admin switches the self-service line on for the organisation.
+        QCOMPARE(put("/v1/admin/routing-rules", QJsonObject{{"self_service", true}}, m_adminToken)
+                     .status,
+                 200);
     }
 
     // ---- the self-service line ----
@@ -443,8 +448,7 @@ private Q_SLOTS:
                    callSid.toStdString() + "'"),
                  std::string("talk_to_person person"));
         QCOMPARE(twilio("/twilio/status", callParams(callSid, "completed")).status, 200);
-        QCOMPARE(put("/v1/me/presence", QJsonObject{{"status", "away"}}, m_staffToken).status,
-                 200);
+        QCOMPARE(put("/v1/me/presence", QJsonObject{{"status", "away"}}, m_staffToken).status, 200);
     }
 
     void booksSaturdayAtElevenIntoDevicesAndCalendar()
@@ -529,6 +533,38 @@ private Q_SLOTS:
         q("UPDATE appointments SET status = 'cancelled' WHERE id = " + sqlText(id));
         QVERIFY(SyncDevice::waitFor(
             [&] { return m_fakes->calendarEvents(kCalendar)[0].status == "cancelled"; }, 20000));
+    }
+
+    // The issue's own words, played by the call simulator as Twilio would: speech recognised
+    // at the menu, the redirect to the stock check, the answer read out, then goodbye.
+    void simulatedCallerHearsTheStock()
+    {
+        QProcess sim;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("CALLSIM_AUTH_TOKEN"), QString::fromStdString(kAuthToken));
+        sim.setProcessEnvironment(env);
+        sim.start(QStringLiteral(CC_CALLSIM_BINARY),
+                  {"--url", m_fx.server->baseUrl(), "--ca", m_fx.tls.caFile, "--account-sid",
+                   QString::fromStdString(kAccountSid), "--numbers",
+                   QString::fromStdString(kNumberA), "--calls", "1", "--callback-prob", "0",
+                   "--patience-seconds", "0", "--time-scale", "0", "--say",
+                   "do you have the blue rain jacket in medium", "--json"});
+        QVERIFY(sim.waitForStarted(5000));
+        QVERIFY(sim.waitForFinished(60000));
+        const QByteArray out = sim.readAllStandardOutput();
+        QVERIFY2(sim.exitCode() == 0, (out + sim.readAllStandardError()).constData());
+        const QJsonArray transcripts = json(out)["transcripts"].toArray();
+        QCOMPARE(transcripts.size(), 1);
+        QStringList heard;
+        for (const auto& line : transcripts[0].toArray()) {
+            heard << line.toString();
+        }
+        const QString all = heard.join('\n');
+        QVERIFY2(all.contains("caller: do you have the blue rain jacket in medium"),
+                 qPrintable(all));
+        QVERIFY2(all.contains("One moment while I check that for you."), qPrintable(all));
+        QVERIFY2(all.contains("we have 7 of the Rain Jacket in Blue / M"), qPrintable(all));
+        QVERIFY2(all.contains("Thank you for calling. Goodbye."), qPrintable(all));
     }
 
     // ---- stock from the app ----
