@@ -18,6 +18,15 @@ APP_BIN="$CC_ROOT/build/$PRESET/app/main/callcommander"
 CALLSIM_BIN="$CC_ROOT/build/$PRESET/tools/callcommander-callsim"
 CALLSIM_PID_FILE="$CC_LOCAL/callsim.pid"
 CALLSIM_LOG="$CC_LOCAL/logs/callsim.log"
+# A second simulator: callers who ask the self-service line a question instead of waiting.
+ASKER_PID_FILE="$CC_LOCAL/callsim-asker.pid"
+ASKER_LOG="$CC_LOCAL/logs/callsim-asker.log"
+# The demo's shop systems: local stand-ins for Shopify and Google Calendar (the real ones cannot
+# be reached from here), which the server talks to over HTTPS like to the real ones.
+FAKES_BIN="$CC_ROOT/build/$PRESET/tests/fakes/callcommander-provider-fakes"
+FAKES_PID_FILE="$CC_LOCAL/provider-fakes.pid"
+FAKES_LOG="$CC_LOCAL/logs/provider-fakes.log"
+FAKES_PORT=${CALLCOMMANDER_DEV_FAKES_PORT:-8444}
 # The demo's phone line: a Twilio account whose calls the call simulator plays (the SID is made
 # up; the auth token that signs its webhooks is made once per checkout).
 DEMO_ACCOUNT_SID="ACd3e00000000000000000000000000001"
@@ -54,28 +63,46 @@ stop_server() {
     rm -f "$PID_FILE"
 }
 
-callsim_running() {
-    [ -f "$CALLSIM_PID_FILE" ] || return 1
-    local pid
-    pid=$(cat "$CALLSIM_PID_FILE")
-    runs "$pid" "$CALLSIM_BIN"
+callsim_running() { # [PID_FILE]
+    local file=${1:-$CALLSIM_PID_FILE}
+    [ -f "$file" ] || return 1
+    runs "$(cat "$file")" "$CALLSIM_BIN"
 }
 
 stop_callsim() {
-    callsim_running || { rm -f "$CALLSIM_PID_FILE"; return 0; }
+    local file pid
+    for file in "$CALLSIM_PID_FILE" "$ASKER_PID_FILE"; do
+        callsim_running "$file" || { rm -f "$file"; continue; }
+        pid=$(cat "$file")
+        kill -INT "$pid" 2>/dev/null || true # no new calls; its staff sign out
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -TERM "$pid" 2>/dev/null || true # a second signal: at once
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        rm -f "$file"
+    done
+}
+
+fakes_running() {
+    [ -f "$FAKES_PID_FILE" ] || return 1
+    runs "$(cat "$FAKES_PID_FILE")" "$FAKES_BIN"
+}
+
+stop_fakes() {
+    fakes_running || { rm -f "$FAKES_PID_FILE"; return 0; }
     local pid
-    pid=$(cat "$CALLSIM_PID_FILE")
-    kill -INT "$pid" 2>/dev/null || true # no new calls; its staff sign out
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -TERM "$pid" 2>/dev/null || true # a second signal: at once
+    pid=$(cat "$FAKES_PID_FILE")
+    kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$CALLSIM_PID_FILE"
+    rm -f "$FAKES_PID_FILE"
 }
 
 stop_all() {
     say "Stopping the demo phone line (call simulator)"
     stop_callsim
+    say "Stopping the demo shop systems (provider fakes)"
+    stop_fakes
     say "Stopping the server"
     stop_server
     say "Stopping PostgreSQL"
@@ -86,6 +113,8 @@ case "${1:-up}" in
 stop) stop_all; exit 0 ;;
 status)
     server_running && echo "server: running (pid $(cat "$PID_FILE"), $SERVER_URL)" || echo "server: stopped"
+    fakes_running && echo "demo shop systems: running (pid $(cat "$FAKES_PID_FILE"), https://127.0.0.1:$FAKES_PORT)" || echo "demo shop systems: stopped"
+    callsim_running "$ASKER_PID_FILE" && echo "self-service callers: running (pid $(cat "$ASKER_PID_FILE"))" || echo "self-service callers: stopped"
     callsim_running && echo "demo calls: running (pid $(cat "$CALLSIM_PID_FILE"), log ${CALLSIM_LOG#"$CC_ROOT"/})" || echo "demo calls: stopped"
     as_pg "$PG_BIN/pg_ctl" -D "$(cc_pg_root dev)/data" status >/dev/null 2>&1 \
         && echo "postgresql: running (127.0.0.1:$PG_PORT)" || echo "postgresql: stopped"
@@ -98,7 +127,9 @@ start=$SECONDS
 cc_install_packages
 # A simulator from an earlier run would outlive its binary's rebuild: stop it first.
 stop_callsim
-cc_build "$PRESET" callcommander callcommander-server callcommander-callsim
+stop_fakes
+cc_build "$PRESET" callcommander callcommander-server callcommander-callsim \
+    callcommander-provider-fakes
 cc_pg_start dev "$PG_PORT"
 cc_dev_certs
 
@@ -124,6 +155,9 @@ tls.key = $CC_LOCAL/tls/server.key
 db.conninfo = $CC_PG_CONNINFO
 auth.token_keys = $(cat "$KEY_FILE")
 secrets.keys = $(cat "$SECRETS_KEY_FILE")
+integrations.ca_file = $CC_LOCAL/tls/ca.pem
+# The demo shop systems listen on this machine (never set this for real providers).
+integrations.allow_private_addresses = true
 log.level = info
 CONF
 umask 022
@@ -179,6 +213,79 @@ done
 [ -n "$ready" ] || { tail -n 20 "$SERVER_LOG" >&2; die "the server did not become ready"; }
 echo "    ready: $(curl -fsS --cacert "$CC_LOCAL/tls/ca.pem" "https://127.0.0.1:$SERVER_PORT/readyz")"
 
+say "Connecting the demo shop systems: Shopify (stock) and Google Calendar, as an admin would"
+mkdir -p "$(dirname "$FAKES_LOG")"
+: >"$FAKES_LOG"
+setsid nohup "$FAKES_BIN" --cert "$CC_LOCAL/tls/server.pem" --key "$CC_LOCAL/tls/server.key" \
+    --port "$FAKES_PORT" --demo >>"$FAKES_LOG" 2>&1 </dev/null &
+echo $! >"$FAKES_PID_FILE"
+for _ in $(seq 1 50); do grep -q '^listening on' "$FAKES_LOG" && break; sleep 0.1; done
+grep -q '^listening on' "$FAKES_LOG" || { tail -n 20 "$FAKES_LOG" >&2; die "the provider fakes did not start"; }
+FAKES_CONFIG=$(head -n 1 "$FAKES_LOG")
+# Through the admin API, signed in as the demo admin: credentials go in sealed, never come out.
+# Bodies and tokens travel on stdin, in the environment (psql's \getenv) and in a 0600 header
+# file, never on a command line, which any local user can read with ps.
+API_AUTH="$CC_LOCAL/run-api-auth"
+api() { # METHOD PATH < JSON body -> answer body; a failure shows the server's answer
+    curl -sS --fail-with-body --cacert "$CC_LOCAL/tls/ca.pem" -X "$1" \
+        -H 'Content-Type: application/json' -H @"$API_AUTH" --data-binary @- \
+        "https://127.0.0.1:$SERVER_PORT$2"
+}
+jsonfield() { # FIELD < JSON -> its text value, read by PostgreSQL (no jq needed)
+    CC_DOC="$(cat)" psql "$CC_PG_CONNINFO" -At -v field="$1" <<'SQL'
+\getenv doc CC_DOC
+SELECT (:'doc')::jsonb ->> :'field'
+SQL
+}
+(umask 077; : >"$API_AUTH")
+LOGIN=$(CC_PASSWORD="$DEMO_PASSWORD" psql "$CC_PG_CONNINFO" -At <<'SQL' | api POST /v1/auth/login
+\getenv password CC_PASSWORD
+SELECT json_build_object('organisation', 'northwind', 'email', 'dana.whitfield@northwind.example',
+                         'password', :'password', 'deviceId', 'run-sh')
+SQL
+)
+TOKEN=$(jsonfield accessToken <<<"$LOGIN")
+[ -n "$TOKEN" ] || die "the demo admin could not sign in"
+printf 'Authorization: Bearer %s\n' "$TOKEN" >"$API_AUTH"
+# Northwind's stores in code order are the demo shop's locations and calendars 1..12.
+integration_body() { # shopify | google_calendar -> the PUT body, from the fakes' configuration
+    CC_FAKES_CONFIG="$FAKES_CONFIG" psql "$CC_PG_CONNINFO" -At -v provider="$1" <<'SQL'
+\getenv c CC_FAKES_CONFIG
+WITH cfg AS (SELECT (:'c')::jsonb AS j),
+stores AS (SELECT l.id, (row_number() OVER (ORDER BY l.code))::int - 1 AS i FROM locations l
+             JOIN organisations o ON o.id = l.organisation_id WHERE o.slug = 'northwind')
+SELECT CASE :'provider'
+  WHEN 'shopify' THEN json_build_object(
+         'enabled', true,
+         'settings', json_build_object('base_url', j->'shopify'->>'baseUrl'),
+         'credentials', json_build_object('access_token', j->'shopify'->>'accessToken'),
+         'locations', (SELECT json_object_agg(id, j->'shopify'->'locations'->>i) FROM stores))
+  ELSE json_build_object(
+         'enabled', true,
+         'settings', json_build_object('token_url', j->'google'->>'tokenUrl',
+                                       'calendar_url', j->'google'->>'calendarBaseUrl',
+                                       'client_id', j->'google'->>'clientId'),
+         'credentials', json_build_object('client_secret', j->'google'->>'clientSecret',
+                                          'refresh_token', j->'google'->>'refreshToken'),
+         'locations', (SELECT json_object_agg(id, j->'google'->'calendars'->>i) FROM stores))
+  END
+  FROM cfg
+SQL
+}
+for provider in shopify google_calendar; do
+    integration_body "$provider" | api PUT "/v1/admin/integrations/$provider" >/dev/null
+    echo "    $provider: $(echo '{}' | api POST "/v1/admin/integrations/$provider/test")"
+done
+echo '{"self_service": true}' | api PUT /v1/admin/routing-rules >/dev/null
+# Signed out again: the demo admin's sign-in does not linger.
+REFRESH=$(jsonfield refreshToken <<<"$LOGIN")
+CC_REFRESH="$REFRESH" psql "$CC_PG_CONNINFO" -At <<'SQL' | api POST /v1/auth/logout >/dev/null
+\getenv token CC_REFRESH
+SELECT json_build_object('refreshToken', :'token')
+SQL
+rm -f "$API_AUTH"
+TOKEN="" REFRESH="" LOGIN=""
+
 say "Starting the demo phone line: a call every ~10 s to the stores, staff online (log: ${CALLSIM_LOG#"$CC_ROOT"/})"
 [ -n "$DEMO_NUMBERS" ] || die "the demo data has no phone numbers for northwind"
 CALLSIM_AUTH_TOKEN=$(cat "$DEMO_TOKEN_FILE") CALLSIM_AGENT_PASSWORD="$DEMO_PASSWORD" \
@@ -190,6 +297,16 @@ CALLSIM_AUTH_TOKEN=$(cat "$DEMO_TOKEN_FILE") CALLSIM_AGENT_PASSWORD="$DEMO_PASSW
 echo $! >"$CALLSIM_PID_FILE"
 sleep 2 # a bad option, or staff who cannot sign in, end it at once
 callsim_running || { tail -n 20 "$CALLSIM_LOG" >&2; die "the call simulator did not start"; }
+say "Starting callers who ask the self-service line about stock (~1 a minute; log: ${ASKER_LOG#"$CC_ROOT"/})"
+CALLSIM_AUTH_TOKEN=$(cat "$DEMO_TOKEN_FILE") \
+    setsid nohup "$CALLSIM_BIN" --url "https://127.0.0.1:$SERVER_PORT" --ca "$CC_LOCAL/tls/ca.pem" \
+    --account-sid "$DEMO_ACCOUNT_SID" --numbers "$DEMO_NUMBERS" --pick random \
+    --from "$DEMO_CALLERS" --rate 0.016 --duration 86400 --callback-prob 0 \
+    --say "do you have the blue rain jacket in medium" --progress=300 \
+    >>"$ASKER_LOG" 2>&1 </dev/null &
+echo $! >"$ASKER_PID_FILE"
+sleep 1
+callsim_running "$ASKER_PID_FILE" || { tail -n 20 "$ASKER_LOG" >&2; die "the self-service callers did not start"; }
 echo "    set up in $((SECONDS - start)) s"
 
 APP_ARGS=(--server "$SERVER_URL" --ca-cert "$CC_LOCAL/tls/ca.pem" --organisation northwind

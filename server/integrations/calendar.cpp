@@ -2,6 +2,7 @@
 
 #include "server/integrations/provider_json.h"
 #include "shared/telephony/twilio.h"
+#include "shared/util/utf8.h"
 
 #include <boost/json.hpp>
 
@@ -33,7 +34,7 @@ Verdict classifyGoogle(const HttpResponse& r, const std::vector<int>& acceptable
     std::string message;
     if (auto body = parseObject(r.body)) {
         const json::value* error = findPath(body.value(), {"error"});
-        message = stringAt(error, "message").substr(0, 200);
+        message = util::clipUtf8(stringAt(error, "message"), 200);
         if (const json::array* errors = arrayAt(error, "errors"); errors && !errors->empty()) {
             reason = stringAt(&errors->front(), "reason");
         }
@@ -166,7 +167,7 @@ Result<std::string, ProviderError> GoogleCalendar::accessToken(bool fresh)
         return {Verdict::Next::Fail,
                 {K::Unauthorized,
                  "Google refused the stored authorisation" +
-                     (code.empty() ? std::string() : " (" + code.substr(0, 64) + ")") +
+                     (code.empty() ? std::string() : " (" + util::clipUtf8(code, 64) + ")") +
                      ": reconnect Google Calendar",
                  r.status}};
     });

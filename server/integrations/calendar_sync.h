@@ -21,8 +21,21 @@ struct CalendarWork {
     std::string appointmentId;
     std::int64_t seq = 0;
     std::string calendarId;
-    bool remove = false; // delete the event (the appointment was deleted or cancelled)
+    bool remove = false; // delete the event (deleted, cancelled, or moved to another store)
+    bool update = false; // a write for the appointment as it is now (not a removal from an old
+                         // calendar): its outcome is the appointment's calendar_state
     CalendarEvent event; // when not removing
+};
+
+// What became of one item.
+struct CalendarOutcome {
+    enum class Kind {
+        Done,    // written or deleted
+        Failed,  // retried later; `error` says why
+        Dropped, // nothing to do any more (the organisation disconnected Google Calendar)
+    };
+    Kind kind = Kind::Done;
+    std::optional<ProviderError> error;
 };
 
 struct CalendarBatch {
@@ -33,20 +46,21 @@ struct CalendarBatch {
     std::map<std::string, std::string> problems;
 };
 
-// Takes up to `limit` due items (leased for two minutes) and opens their organisations'
-// calendars.
+// Takes up to `limit` due items (leased for two minutes: keep `limit` small enough that the batch
+// ends well within that) and opens their organisations' calendars.
 CalendarBatch takeCalendarWork(pqxx::connection& conn, const crypto::SecretBox& secrets,
                                std::size_t limit);
 
 class Worker;
 
 // Writes the batch's events on an integration worker; one outcome per item, in order.
-std::vector<std::optional<ProviderError>> writeCalendarBatch(Worker& worker,
-                                                             const CalendarBatch& batch);
+std::vector<CalendarOutcome> writeCalendarBatch(Worker& worker, const CalendarBatch& batch);
 
-// Settles one item: done (the outbox row goes, the appointment is 'synced'), or failed (retried
-// after a backoff that doubles up to an hour; the appointment is 'failed' with the reason).
+// Settles one item, unless the appointment changed meanwhile (a newer seq: that one is due now):
+// done (the outbox row goes, the appointment is 'synced'), failed (retried after a backoff that
+// doubles up to an hour; the appointment is 'failed' with the reason), or dropped (the row goes,
+// the appointment is 'none').
 void recordCalendarOutcome(pqxx::connection& conn, const CalendarWork& work,
-                           const std::optional<ProviderError>& error);
+                           const CalendarOutcome& outcome);
 
 } // namespace cc::server::integrations

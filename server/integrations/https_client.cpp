@@ -7,6 +7,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -64,6 +65,28 @@ bool validHostChar(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '.';
+}
+
+// Not loopback, private (RFC 1918, RFC 4193), link-local, carrier-grade NAT, "this network",
+// multicast or unspecified; IPv4-mapped IPv6 addresses are judged as the IPv4 they carry.
+bool isPublic(const asio::ip::address& address)
+{
+    if (address.is_v6()) {
+        const auto v6 = address.to_v6();
+        if (v6.is_v4_mapped()) {
+            return isPublic(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
+        }
+        const auto bytes = v6.to_bytes();
+        const bool uniqueLocal = (bytes[0] & 0xFE) == 0xFC;
+        return !(v6.is_loopback() || v6.is_unspecified() || v6.is_link_local() ||
+                 v6.is_multicast() || uniqueLocal);
+    }
+    const auto b = address.to_v4().to_bytes();
+    const bool privateRange =
+        b[0] == 10 || (b[0] == 172 && (b[1] & 0xF0) == 16) || (b[0] == 192 && b[1] == 168);
+    const bool sharedRange = b[0] == 100 && (b[1] & 0xC0) == 64; // 100.64.0.0/10
+    return !(b[0] == 127 || b[0] == 0 || privateRange || sharedRange ||
+             (b[0] == 169 && b[1] == 254) || b[0] >= 224);
 }
 
 } // namespace
@@ -183,15 +206,38 @@ struct HttpsClient::Impl {
         error_code ec;
         tcp::resolver::results_type endpoints;
         tcp::resolver resolver(io);
+        // The stream's expiry does not cover name resolution: a timer cancels a slow one.
+        asio::steady_timer resolveTimer(io);
+        resolveTimer.expires_at(deadline);
+        bool resolveTimedOut = false;
+        resolveTimer.async_wait([&](error_code e) {
+            if (!e) {
+                resolveTimedOut = true;
+                resolver.cancel();
+            }
+        });
         resolver.async_resolve(base.host, base.port,
                                [&](error_code e, tcp::resolver::results_type r) {
                                    ec = e;
                                    endpoints = std::move(r);
+                                   resolveTimer.cancel();
                                });
         runUntilDone();
+        if (resolveTimedOut) {
+            return TransportError{TransportErrorKind::Timeout,
+                                  "resolving " + base.host + " took too long"};
+        }
         if (ec) {
             return TransportError{TransportErrorKind::Resolve,
                                   "cannot resolve " + base.host + ": " + ec.message()};
+        }
+        if (!options.allowPrivateAddresses) {
+            for (const auto& entry : endpoints) {
+                if (!isPublic(entry.endpoint().address())) {
+                    return TransportError{TransportErrorKind::Resolve,
+                                          base.host + " is not a public address"};
+                }
+            }
         }
         lowest.async_connect(endpoints, [&](error_code e, const tcp::endpoint&) { ec = e; });
         runUntilDone();

@@ -66,6 +66,11 @@ public:
         std::string caFile; // empty: the system's certificate store
         std::size_t maxResponseBytes = 2 * 1024 * 1024;
         std::string userAgent = "callcommander-server";
+        // Addresses organisations set are reached only on the public internet: a loopback,
+        // private, link-local or unique-local address is refused after the name resolves, so an
+        // admin cannot point the server at its own network. Tests and the demo, whose providers
+        // are local stand-ins, allow them (integrations.allow_private_addresses).
+        bool allowPrivateAddresses = false;
     };
 
     explicit HttpsClient(Options options);

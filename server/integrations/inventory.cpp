@@ -1,6 +1,7 @@
 #include "server/integrations/inventory.h"
 
 #include "server/integrations/provider_json.h"
+#include "shared/util/utf8.h"
 
 #include <boost/json.hpp>
 
@@ -169,7 +170,8 @@ private:
             const std::string first =
                 errors->empty() ? std::string() : stringAt(&errors->front(), "message");
             return {Verdict::Next::Fail,
-                    {K::Rejected, "Shopify refused the query: " + first.substr(0, 200), r.status}};
+                    {K::Rejected, "Shopify refused the query: " + util::clipUtf8(first, 200),
+                     r.status}};
         }
         parsed = std::move(body).value();
         return {};
@@ -221,7 +223,7 @@ Verdict classifySquare(const HttpResponse& r, json::value& parsed)
         if (const json::array* errors = arrayAt(&body.value(), "errors");
             errors != nullptr && !errors->empty()) {
             detail = stringAt(&errors->front(), "code") + ": " +
-                     stringAt(&errors->front(), "detail").substr(0, 200);
+                     util::clipUtf8(stringAt(&errors->front(), "detail"), 200);
         }
     }
     const auto error = [&](K kind, std::string what) {

@@ -31,9 +31,18 @@ AccessTokens& Worker::tokens()
     return m_pool.tokens();
 }
 
-Result<StockResult, ProviderError> Worker::findStock(const OpenedIntegration& integration,
-                                                     const std::string& storeId, StockQuery query)
+Result<StockResult, ProviderError>
+Worker::findStock(const OpenedIntegration& integration, const std::string& storeId,
+                  StockQuery query, std::optional<std::chrono::steady_clock::time_point> deadline)
 {
+    if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+        return ProviderError{K::Unavailable, "the caller could not wait any longer", 0};
+    }
+    m_caller.setDeadline(deadline);
+    struct Clear {
+        RetryingCaller& caller;
+        ~Clear() { caller.setDeadline(std::nullopt); }
+    } clear{m_caller};
     const auto location = integration.locations.find(storeId);
     if (location == integration.locations.end()) {
         return ProviderError{
@@ -91,10 +100,18 @@ Pool::Pool(PoolOptions options)
     , m_breakers(m_options.breakerThreshold, m_options.breakerCoolDown)
 {
     // Fails here, at start, when the CA file is unreadable: not on a caller's first question.
-    HttpsClient probe({m_options.caFile});
+    HttpsClient probe(clientOptions());
     for (std::size_t i = 0; i < std::max<std::size_t>(1, m_options.workers); ++i) {
         m_threads.emplace_back([this, i] { workerLoop(i); });
     }
+}
+
+HttpsClient::Options Pool::clientOptions() const
+{
+    HttpsClient::Options o;
+    o.caFile = m_options.caFile;
+    o.allowPrivateAddresses = m_options.allowPrivateAddresses;
+    return o;
 }
 
 Pool::~Pool()
@@ -139,7 +156,7 @@ void Pool::stop()
 
 void Pool::workerLoop(std::size_t index)
 {
-    Worker worker(*this, HttpsClient::Options{m_options.caFile});
+    Worker worker(*this, clientOptions());
     for (;;) {
         Task task;
         {

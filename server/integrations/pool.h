@@ -20,7 +20,8 @@ namespace cc::server::integrations {
 struct PoolOptions {
     std::size_t workers = 4;
     std::size_t maxQueue = 256;
-    std::string caFile; // empty: the system's store (tests trust their fakes' CA)
+    std::string caFile;                 // empty: the system's store (tests trust their fakes' CA)
+    bool allowPrivateAddresses = false; // HttpsClient::Options
     RetryPolicy policy;
     int breakerThreshold = 5;
     std::chrono::milliseconds breakerCoolDown{30000};
@@ -34,9 +35,11 @@ class Worker {
 public:
     Worker(Pool& pool, HttpsClient::Options http);
 
-    // Stock for one store. NotFound when the store has no location at the provider.
-    Result<StockResult, ProviderError> findStock(const OpenedIntegration& integration,
-                                                 const std::string& storeId, StockQuery query);
+    // Stock for one store. NotFound when the store has no location at the provider. With a
+    // deadline (a caller waiting on the phone), every request and wait ends by then.
+    Result<StockResult, ProviderError>
+    findStock(const OpenedIntegration& integration, const std::string& storeId, StockQuery query,
+              std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
     // A small real call that proves the settings and credentials work ("test connection").
     std::optional<ProviderError> test(const OpenedIntegration& integration);
@@ -68,10 +71,17 @@ private:
                                      " failed repeatedly just now: not asked for a while",
                                  0};
         }
-        auto result = call();
-        record(integration, result ? std::nullopt : std::optional<ProviderError>(result.error()),
-               now);
-        return result;
+        try {
+            auto result = call();
+            record(integration,
+                   result ? std::nullopt : std::optional<ProviderError>(result.error()), now);
+            return result;
+        } catch (...) {
+            // A half-open trial that threw must still settle the breaker, or it stays half open.
+            record(integration,
+                   ProviderError{ProviderError::Kind::Unavailable, "the call failed", 0}, now);
+            throw;
+        }
     }
     bool allow(const OpenedIntegration& integration);
     void record(const OpenedIntegration& integration, const std::optional<ProviderError>& error,
@@ -108,6 +118,7 @@ private:
         Failure onFailure;
     };
     void workerLoop(std::size_t index);
+    HttpsClient::Options clientOptions() const;
 
     PoolOptions m_options;
     CircuitBreakers m_breakers;

@@ -88,9 +88,14 @@ RetryingCaller::call(const BaseUrl& base, const HttpRequest& request, const Clas
     using K = ProviderError::Kind;
     const auto started = steady_clock::now();
     const auto remaining = [&] {
-        return m_policy.budget - duration_cast<milliseconds>(steady_clock::now() - started);
+        const auto now = steady_clock::now();
+        milliseconds left = m_policy.budget - duration_cast<milliseconds>(now - started);
+        if (m_deadline) {
+            left = std::min(left, duration_cast<milliseconds>(*m_deadline - now));
+        }
+        return left;
     };
-    ProviderError last{K::Unavailable, "no attempt was made", 0};
+    ProviderError last{K::Unavailable, "no time was left to ask", 0};
     for (int attempt = 1; attempt <= std::max(1, m_policy.maxAttempts); ++attempt) {
         const milliseconds timeout = std::min(m_policy.attemptTimeout, remaining());
         if (timeout <= milliseconds(0)) {
@@ -170,6 +175,12 @@ void CircuitBreakers::record(const std::string& organisationId, Provider provide
         e.open = true;
         e.openUntil = now + m_coolDown;
     }
+}
+
+void CircuitBreakers::reset(const std::string& organisationId, Provider provider)
+{
+    std::lock_guard lock(m_mutex);
+    m_entries.erase({organisationId, provider});
 }
 
 CircuitBreakers::State CircuitBreakers::state(const std::string& organisationId, Provider provider,

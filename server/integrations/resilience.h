@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 // What keeps a slow or failing provider from holding up a caller: bounded retries with
@@ -86,12 +87,20 @@ public:
     const RetryPolicy& policy() const { return m_policy; }
     int attempts() const { return m_attempts; } // made so far, over every call
 
+    // An absolute end for everything this caller does until it is cleared: a caller on the phone
+    // waits for one answer, however many requests (pages, a token refresh) it takes.
+    void setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline)
+    {
+        m_deadline = deadline;
+    }
+
 private:
     HttpsClient& m_http;
     RetryPolicy m_policy;
     Sleeper m_sleep;
     std::function<double()> m_random;
     int m_attempts = 0;
+    std::optional<std::chrono::steady_clock::time_point> m_deadline;
 };
 
 // Per organisation and provider: Closed lets calls through and counts consecutive failures;
@@ -107,6 +116,8 @@ public:
     bool allow(const std::string& organisationId, Provider provider, Clock::time_point now);
     void record(const std::string& organisationId, Provider provider, bool success,
                 Clock::time_point now);
+    // Forgets the organisation's record with the provider (its settings changed: a new chance).
+    void reset(const std::string& organisationId, Provider provider);
 
     enum class State { Closed, Open, HalfOpen };
     State state(const std::string& organisationId, Provider provider, Clock::time_point now) const;

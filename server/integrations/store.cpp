@@ -294,10 +294,23 @@ SaveOutcome saveIntegration(pqxx::connection& conn, const crypto::SecretBox& sec
         sealed = secrets.seal(json::serialize(c), associatedData(provider, organisationId));
     } else {
         const pqxx::result existing = tx.exec_params(
-            "SELECT 1 FROM integrations WHERE organisation_id = $1::uuid AND provider = $2",
+            "SELECT settings::text FROM integrations WHERE organisation_id = $1::uuid AND "
+            "provider = $2 FOR UPDATE",
             organisationId, name);
         if (existing.empty()) {
             return SaveOutcome::NeedsCredentials;
+        }
+        auto stored = parseObject(existing[0][0].as<std::string>());
+        for (const auto& spec : specOf(provider).settings) {
+            if (spec.kind != SettingSpec::Kind::HttpsUrl) {
+                continue;
+            }
+            const auto wanted = patch.settings.find(std::string(spec.name));
+            const std::string before =
+                stored ? stringAt(&stored.value(), spec.name) : std::string();
+            if (wanted != patch.settings.end() && wanted->second != before) {
+                return SaveOutcome::AddressNeedsCredentials;
+            }
         }
     }
     if (patch.enabled && (provider == Provider::Shopify || provider == Provider::Square)) {
@@ -470,14 +483,16 @@ std::optional<Provider> inventoryProvider(pqxx::work& tx, const std::string& org
 }
 
 void recordCheck(pqxx::connection& conn, const std::string& organisationId, Provider provider,
-                 const std::optional<ProviderError>& error)
+                 const std::optional<ProviderError>& error, bool onlyIfChanged)
 {
     pqxx::work tx(conn);
-    tx.exec_params0(
+    tx.exec_params(
         "UPDATE integrations SET status = $3, last_error = left($4, 500), checked_at = now() "
-        "WHERE organisation_id = $1::uuid AND provider = $2",
+        "WHERE organisation_id = $1::uuid AND provider = $2 AND (NOT $5 OR (status, "
+        "coalesce(last_error, '')) IS DISTINCT FROM ($3, coalesce(left($4, 500), '')))",
         organisationId, std::string(toString(provider)), error ? "failing" : "ok",
-        error ? std::optional<std::string>(error->message) : std::nullopt);
+        error ? std::optional<std::string>(util::clipUtf8(error->message, 500)) : std::nullopt,
+        onlyIfChanged);
     tx.commit();
 }
 

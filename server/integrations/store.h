@@ -51,7 +51,15 @@ struct IntegrationPatch {
 // required credentials. Throws std::invalid_argument with a message for the admin.
 IntegrationPatch parseIntegrationPatch(Provider provider, std::string_view body);
 
-enum class SaveOutcome { Saved, NeedsCredentials, UnknownStore, InventoryTaken };
+enum class SaveOutcome {
+    Saved,
+    NeedsCredentials, // nothing stored yet to keep
+    // An address changed without the credentials: stored credentials are only ever sent where
+    // they were entered for, so whoever moves them elsewhere must know them.
+    AddressNeedsCredentials,
+    UnknownStore,
+    InventoryTaken,
+};
 
 // Writes the patch in one transaction (credentials sealed), audited without secrets. The
 // connection to the provider is "untested" again afterwards.
@@ -85,8 +93,9 @@ Result<OpenedIntegration, std::string> openIntegration(pqxx::work& tx,
 // The organisation's source of stock (Shopify or Square), if one is connected and enabled.
 std::optional<Provider> inventoryProvider(pqxx::work& tx, const std::string& organisationId);
 
-// Records the outcome of a test or a real call for the admin's screen.
+// Records the outcome of a test or a real call for the admin's screen. `onlyIfChanged`: a real
+// call writes only when the status or the error changes (no write per stock check).
 void recordCheck(pqxx::connection& conn, const std::string& organisationId, Provider provider,
-                 const std::optional<ProviderError>& error);
+                 const std::optional<ProviderError>& error, bool onlyIfChanged = false);
 
 } // namespace cc::server::integrations

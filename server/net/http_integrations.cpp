@@ -9,6 +9,7 @@
 #include "server/integrations/store.h"
 #include "server/net/sessions.h"
 #include "server/ops/log.h"
+#include "shared/intent/intent.h"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -22,6 +23,7 @@ namespace in = integrations;
 
 constexpr std::size_t kMaxStockBody = 4096;
 constexpr std::size_t kMaxItemBytes = 100;
+constexpr std::size_t kMaxTypedBytes = 300;
 
 enum class Action { List, Put, Delete, Test, Stock };
 
@@ -97,7 +99,9 @@ json::value viewsBody(const std::vector<in::IntegrationView>& views)
     return json::object{{"integrations", std::move(out)}};
 }
 
-// {"store_id": uuid, "item": "rain jacket", "colours": ["blue"], "size": "medium"}
+// {"store_id": uuid, "item": "rain jacket", "colours": ["blue"], "size": "medium"}, or instead
+// of item, colours and size what someone typed: {"store_id": uuid, "text": "blue rain jacket in
+// a medium?"}, read by the same intent detection as the phone line.
 struct StockRequest {
     std::string storeId;
     in::StockQuery query;
@@ -128,6 +132,18 @@ StockRequest parseStockRequest(std::string_view body)
         return std::string(f->get_string());
     };
     r.storeId = text("store_id", 36, true);
+    if (o->contains("text") && !o->contains("item")) {
+        const std::string typed = text("text", kMaxTypedBytes, true);
+        const intent::Detection d = intent::detect(typed, intent::Reference{});
+        if (d.slots.item.empty()) {
+            throw std::invalid_argument("which item? Name it, for example \"blue rain jacket, "
+                                        "medium\"");
+        }
+        r.query.item = d.slots.item;
+        r.query.colours = d.slots.colours;
+        r.query.size = d.slots.size;
+        return r;
+    }
     r.query.item = text("item", kMaxItemBytes, true);
     const std::string size = text("size", 20, false);
     if (!size.empty()) {
@@ -242,6 +258,8 @@ void HttpSession::handleIntegrations(Request&& req, std::string_view path)
                 switch (in::saveIntegration(conn, secrets, org, caller.userId, *route.provider,
                                             *patch, ip)) {
                 case in::SaveOutcome::Saved:
+                    // New settings, a new chance: the breaker forgets the old failures.
+                    pool.breakers().reset(org, *route.provider);
                     log::info("integrations", std::string(in::toString(*route.provider)) +
                                                   " set for organisation " + org + " by " +
                                                   caller.userId);
@@ -250,6 +268,11 @@ void HttpSession::handleIntegrations(Request&& req, std::string_view path)
                 case in::SaveOutcome::NeedsCredentials:
                     answer(http::status::bad_request,
                            json::object{{"error", "credentials are required to connect"}});
+                    return;
+                case in::SaveOutcome::AddressNeedsCredentials:
+                    answer(http::status::bad_request,
+                           json::object{{"error", "changing an address needs the credentials "
+                                                  "again"}});
                     return;
                 case in::SaveOutcome::UnknownStore:
                     answer(http::status::bad_request,
@@ -315,11 +338,14 @@ void HttpSession::handleIntegrations(Request&& req, std::string_view path)
                 return;
             }
             auto integration = std::make_shared<in::OpenedIntegration>(std::move(opened).value());
-            auto record = [&database, unavailable, org, provider](
-                              std::optional<in::ProviderError> error, std::function<void()> then) {
+            // The status the admin sees: after a test, always; after a stock check, when it
+            // changes (and without holding up the answer).
+            auto record = [&database, org, provider](std::optional<in::ProviderError> error,
+                                                     bool onlyIfChanged,
+                                                     std::function<void()> then) {
                 database.submit(
-                    [org, provider, error, then](pqxx::connection& c) {
-                        in::recordCheck(c, org, provider, error);
+                    [org, provider, error, onlyIfChanged, then](pqxx::connection& c) {
+                        in::recordCheck(c, org, provider, error, onlyIfChanged);
                         then();
                     },
                     [then](const std::string&) { then(); });
@@ -329,7 +355,7 @@ void HttpSession::handleIntegrations(Request&& req, std::string_view path)
                  provider](in::Worker& worker) {
                     if (route.action == Action::Test) {
                         auto error = worker.test(*integration);
-                        record(error, [answer, error] {
+                        record(error, false, [answer, error] {
                             answer(http::status::ok,
                                    error ? json::object{{"status", "failing"},
                                                         {"error", in::toString(error->kind)},
@@ -341,14 +367,17 @@ void HttpSession::handleIntegrations(Request&& req, std::string_view path)
                     auto result = worker.findStock(*integration, storeId, stock->query);
                     if (!result) {
                         const in::ProviderError error = result.error();
-                        record(in::countsAgainstProvider(error)
-                                   ? std::optional<in::ProviderError>(error)
-                                   : std::nullopt,
-                               [answer, error] { answer(statusOf(error), errorBody(error)); });
+                        answer(statusOf(error), errorBody(error));
+                        // Only what says something about the provider: not an unknown item, an
+                        // unlinked store, or a breaker that did not ask.
+                        if (in::countsAgainstProvider(error)) {
+                            record(error, true, [] {});
+                        }
                         return;
                     }
                     answer(http::status::ok,
                            stockBody(result.value(), stock->query, storeId, storeName, provider));
+                    record(std::nullopt, true, [] {});
                 },
                 unavailable);
         },

@@ -22,6 +22,9 @@ namespace cc::server::net {
 namespace {
 
 constexpr auto kStaleAfter = std::chrono::seconds(10);
+// From the stock webhook's arrival to the provider's last word: leaves the database time to apply
+// the outcome well within Twilio's 15 s.
+constexpr auto kStockDeadline = std::chrono::seconds(11);
 
 Response twimlResponse(const Request& req, http::status status, std::string body)
 {
@@ -268,9 +271,12 @@ void HttpSession::answerStock(std::shared_ptr<telephony::Webhook> hook, TwilioAn
                 return;
             }
             pool->submit(
-                [lookup, finish](integrations::Worker& worker) {
-                    finish(lookup,
-                           worker.findStock(*lookup->integration, lookup->storeId, lookup->query));
+                [lookup, finish, received](integrations::Worker& worker) {
+                    // Twilio waits 15 s for this answer: the provider gets what is left of
+                    // kStockDeadline, pages and retries included, and a job that waited too
+                    // long in the queue asks nobody.
+                    finish(lookup, worker.findStock(*lookup->integration, lookup->storeId,
+                                                    lookup->query, received + kStockDeadline));
                 },
                 [lookup, finish](const std::string& reason) {
                     finish(lookup, ProviderError{ProviderError::Kind::Unavailable, reason, 0});

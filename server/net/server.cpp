@@ -28,7 +28,9 @@ namespace {
 constexpr auto kTelephonyTick = std::chrono::seconds(5);
 constexpr auto kTelephonyFirstTicks = std::chrono::milliseconds(250); // until the directory loads
 constexpr auto kDirectoryRefresh = std::chrono::seconds(30);
-constexpr std::size_t kCalendarBatch = 50; // appointments written to calendars per upkeep run
+// Appointments written to calendars per upkeep run: at most a few seconds each, well within the
+// two minutes the outbox leases them for.
+constexpr std::size_t kCalendarBatch = 10;
 
 std::string defaultNodeName()
 {
@@ -250,6 +252,7 @@ integrations::PoolOptions poolOptions(const ops::Config& config)
     integrations::PoolOptions options;
     options.workers = config.integrationWorkers;
     options.caFile = config.integrationsCaFile;
+    options.allowPrivateAddresses = config.integrationsAllowPrivate;
     return options;
 }
 
@@ -354,13 +357,21 @@ struct Server::Impl {
                         database.submit(
                             [this, batch, outcomes = std::move(outcomes)](pqxx::connection& c) {
                                 for (std::size_t i = 0; i < batch->work.size(); ++i) {
-                                    if (outcomes[i]) {
-                                        log::warn("integrations", "calendar: appointment " +
-                                                                      batch->work[i].appointmentId +
-                                                                      ": " + outcomes[i]->message);
+                                    if (outcomes[i].error) {
+                                        log::warn("integrations",
+                                                  "calendar: appointment " +
+                                                      batch->work[i].appointmentId + ": " +
+                                                      outcomes[i].error->message);
                                     }
-                                    integrations::recordCalendarOutcome(c, batch->work[i],
-                                                                        outcomes[i]);
+                                    try {
+                                        integrations::recordCalendarOutcome(c, batch->work[i],
+                                                                            outcomes[i]);
+                                    } catch (const std::exception& e) {
+                                        // Its lease runs out and it is done again.
+                                        log::warn("integrations",
+                                                  std::string("calendar outcome not recorded: ") +
+                                                      e.what());
+                                    }
                                 }
                                 calendarBusy = false;
                             },

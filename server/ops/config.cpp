@@ -97,6 +97,17 @@ std::function<bool(Config&, const std::string&)> text(std::string Config::*field
     };
 }
 
+std::function<bool(Config&, const std::string&)> boolean(bool Config::*field)
+{
+    return [=](Config& c, const std::string& v) {
+        if (v != "true" && v != "false") {
+            return false;
+        }
+        c.*field = v == "true";
+        return true;
+    };
+}
+
 const std::vector<Key>& keys()
 {
     static const std::vector<Key> all = {
@@ -147,7 +158,10 @@ const std::vector<Key>& keys()
          }},
         {"integrations.workers", "a number 1-64",
          number<std::size_t>(&Config::integrationWorkers, 1, 64)},
-        {"integrations.ca_file", "a PEM file of CA certificates", text(&Config::integrationsCaFile)},
+        {"integrations.ca_file", "a PEM file of CA certificates",
+         text(&Config::integrationsCaFile)},
+        {"integrations.allow_private_addresses", "true or false",
+         boolean(&Config::integrationsAllowPrivate)},
         {"telephony.public_url", "an https:// URL without a path, e.g. https://calls.example.com",
          [](Config& c, const std::string& v) {
              const bool https = v.starts_with("https://") && v.size() > 8 && v.size() <= 200;

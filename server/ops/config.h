@@ -60,6 +60,9 @@ struct Config {
     // test's local fakes; a company's TLS-inspecting proxy).
     std::size_t integrationWorkers = 4;
     std::string integrationsCaFile;
+    // Providers on loopback or private networks (local stand-ins in tests and the demo). Off:
+    // an admin cannot point the server at its own network.
+    bool integrationsAllowPrivate = false;
 
     LogLevel logLevel = LogLevel::Info;
     LogFormat logFormat = LogFormat::Text;

@@ -659,10 +659,13 @@ std::string onVoice(pqxx::work& tx, const Webhook& hook)
         return route(tx, hook, *call, true);
     }
     // A closed store does not ask what the caller needs: routing says at once where the call
-    // goes (another store of the region, or voicemail with the closed greeting).
-    for (const auto& s : loadStores(tx, hook.organisationId, call->locationId)) {
-        if (s.id == call->locationId && !routing::isOpen(s)) {
-            return route(tx, hook, *call, true);
+    // goes (another store of the region, or voicemail with the closed greeting). With
+    // self-service the line still answers: when it opens, stock, an appointment.
+    if (!settings.selfService) {
+        for (const auto& s : loadStores(tx, hook.organisationId, call->locationId)) {
+            if (s.id == call->locationId && !routing::isOpen(s)) {
+                return route(tx, hook, *call, true);
+            }
         }
     }
     // The caller says what they need first; no key (or word) within a few seconds routes without
@@ -959,10 +962,10 @@ std::string toPerson(pqxx::work& tx, const Webhook& hook, CallRow& call, std::in
 
 // An appointment the caller asked for: a row of our own (it syncs to the store's devices and,
 // through the calendar upkeep, to its calendar), 'requested' until staff confirm it, with a task
-// to do so.
+// to do so. The caller's number is in the task and what they said in ivr_turns: neither goes
+// into the appointment, whose purpose the store's calendar shows.
 std::string requestAppointment(pqxx::work& tx, const Webhook& hook, const CallRow& call,
-                               const routing::Store& store, const RequestedSlot& slot,
-                               const std::string& utterance)
+                               const routing::Store& store, const RequestedSlot& slot)
 {
     const std::string when =
         spokenDate(slot.date, {store.localNow.year, store.localNow.month, store.localNow.day}) +
@@ -975,8 +978,7 @@ std::string requestAppointment(pqxx::work& tx, const Webhook& hook, const CallRo
         "($4::date + make_interval(mins => $6)) AT TIME ZONE l.timezone, left($7, 200), "
         "'requested' FROM locations l WHERE l.id = $2::uuid RETURNING id::text",
         hook.organisationId, call.locationId, call.customerId, intent::toIsoString(slot.date),
-        slot.startMinute, slot.endMinute,
-        "Asked for by phone (" + caller + "): \"" + utterance + "\"");
+        slot.startMinute, slot.endMinute, std::string("Asked for on the phone line"));
     tx.exec_params(
         "INSERT INTO tasks (id, organisation_id, location_id, customer_id, call_id, kind, title, "
         "due_at) VALUES (gen_random_uuid(), $1::uuid, $2::uuid, nullif($3, '')::uuid, $4::uuid, "
@@ -1026,8 +1028,9 @@ std::string onSpeech(pqxx::work& tx, const Webhook& hook, CallRow& call, const S
                             "Let me connect you to a colleague who can check that for you.");
         }
         // The provider is asked outside this transaction: /twilio/voice/stock does it while the
-        // caller hears this.
-        tx.exec_params("UPDATE calls SET status = 'self_served', offered_to = NULL, "
+        // caller hears this. The call still waits (ringing) until the answer is given: a caller
+        // who hangs up meanwhile, or a check that is never applied, is a missed call.
+        tx.exec_params("UPDATE calls SET status = 'ringing', offered_to = NULL, "
                        "routing_reason = 'self-service: checking stock' WHERE id = $1::uuid",
                        call.id);
         TwimlBuilder t;
@@ -1046,7 +1049,7 @@ std::string onSpeech(pqxx::work& tx, const Webhook& hook, CallRow& call, const S
             return answered(tx, hook, call, settings, turnId, turn, refusal);
         }
         return answered(tx, hook, call, settings, turnId, turn,
-                        requestAppointment(tx, hook, call, store, *slot, speech));
+                        requestAppointment(tx, hook, call, store, *slot));
     }
     default:
         // Moving or cancelling an appointment, an order: a person checks who is asking.
@@ -1472,6 +1475,7 @@ Answer finishStock(pqxx::connection& conn, const Webhook& hook, const StockLooku
     std::string twiml;
     auto call = lockCall(tx, hook);
     if (!call || call->ended) {
+        finishTurn(tx, lookup.turnId, "failed", "the caller hung up before the answer");
         twiml = hangupTwiml();
     } else if (result) {
         const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);

@@ -1,5 +1,7 @@
 #include "shared/util/utf8.h"
 
+#include <algorithm>
+
 namespace cc::util {
 
 std::size_t decodeUtf8(std::string_view s, std::size_t i, std::uint32_t& codePoint)
@@ -56,6 +58,28 @@ bool isValidUtf8(std::string_view s)
         i += length;
     }
     return true;
+}
+
+std::string clipUtf8(std::string_view s, std::size_t maxBytes)
+{
+    std::string out;
+    out.reserve(std::min(s.size(), maxBytes));
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::uint32_t cp = 0;
+        const std::size_t length = decodeUtf8(s, i, cp);
+        const std::size_t take = length == 0 ? 1 : length;
+        if (out.size() + take > maxBytes) {
+            break;
+        }
+        if (length == 0) {
+            out.push_back('?');
+        } else {
+            out.append(s.substr(i, length));
+        }
+        i += take;
+    }
+    return out;
 }
 
 } // namespace cc::util

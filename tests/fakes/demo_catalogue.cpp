@@ -120,7 +120,7 @@ void loadDemoCatalogue(ProviderFakes& fakes)
                 v.sku = sku;
                 Stock s{sku, {}};
                 for (int store = 1; store <= kDemoStores; ++store) {
-                    // The fourth store, a small one, does not carry every variant.
+                    // The last store, a small one, does not carry every variant.
                     if (store == kDemoStores && (productIndex + variantIndex) % 3 == 0) {
                         continue;
                     }

@@ -1,7 +1,7 @@
 #pragma once
 
-// The demo's provider data: a small clothing and shoe shop with four stores, the same catalogue
-// in Shopify (locations gid://shopify/Location/1..4) and Square (locations L1..L4), one Google
+// The demo's provider data: a small clothing and shoe shop with twelve stores, the same catalogue
+// in Shopify (locations gid://shopify/Location/1..12) and Square (locations L1..L12), one Google
 // calendar per store (store-<n>@calendar.example) with a few appointments, and fixed
 // credentials so that a script can configure the product from one JSON line.
 
@@ -11,7 +11,7 @@
 
 namespace cc::fakes {
 
-inline constexpr int kDemoStores = 4;
+inline constexpr int kDemoStores = 12; // as many as Northwind, the demo organisation, has
 
 void loadDemoCatalogue(ProviderFakes& fakes);
 

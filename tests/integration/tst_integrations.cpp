@@ -62,6 +62,8 @@ private slots:
     void shopifyRefusedTokenIsNotRetried();
     void oversizedAnswerIsRefused();
     void connectionIsReused();
+    void privateAddressesAreRefusedByDefault();
+    void deadlineBoundsEveryPage();
 
     void squareFindsStockAcrossPages();
     void squareErrorsAreRead();
@@ -73,7 +75,15 @@ private slots:
     void poolBreakerStopsAskingAFailingProvider();
 
 private:
-    in::HttpsClient client() { return in::HttpsClient({m_tls.caFile.toStdString()}); }
+    // The fakes listen on loopback, which the product refuses unless told otherwise.
+    in::HttpsClient::Options clientOptions() const
+    {
+        in::HttpsClient::Options o;
+        o.caFile = m_tls.caFile.toStdString();
+        o.allowPrivateAddresses = true;
+        return o;
+    }
+    in::HttpsClient client() { return in::HttpsClient(clientOptions()); }
     in::BaseUrl base() const { return in::parseBaseUrl(m_fakes->baseUrl()).value(); }
     in::ShopifyConfig shopify() const { return {base(), "shpat_test", "2024-07", 50, 4}; }
     in::SquareConfig square() const { return {base(), "sq-token", "2024-07-17", 100, 4}; }
@@ -525,7 +535,9 @@ void TestIntegrations::shopifyRefusedTokenIsNotRetried()
 
 void TestIntegrations::oversizedAnswerIsRefused()
 {
-    in::HttpsClient http({m_tls.caFile.toStdString(), 64 * 1024});
+    auto options = clientOptions();
+    options.maxResponseBytes = 64 * 1024;
+    in::HttpsClient http(options);
     in::RetryingCaller caller(http, fastPolicy());
     m_fakes->injectFaults(FakeProvider::Shopify,
                           {Fault::error(200, std::nullopt, std::string(200 * 1024, ' ') + "{}")});
@@ -545,6 +557,77 @@ void TestIntegrations::connectionIsReused()
         QVERIFY(shop->findStock({"rain jacket", {}, "", kLoc1}));
     }
     QCOMPARE(http.connectionsOpened(), std::size_t(1));
+}
+
+void TestIntegrations::privateAddressesAreRefusedByDefault()
+{
+    in::HttpsClient::Options strict;
+    strict.caFile = m_tls.caFile.toStdString();
+    in::HttpsClient http(strict);
+    in::RetryingCaller caller(http, fastPolicy());
+    for (const char* url : {"https://127.0.0.1:1", "https://localhost:1", "https://10.1.2.3",
+                            "https://192.168.0.1", "https://169.254.169.254", "https://[::1]:1"}) {
+        const auto base = in::parseBaseUrl(url);
+        if (!base) {
+            continue; // "[::1]" is not a host name this parser takes: refused earlier still
+        }
+        auto refused = in::makeShopifyInventory(caller, {base.value(), "t", "2024-07", 50, 1})
+                           ->findStock({"rain jacket", {}, "", kLoc1});
+        QVERIFY2(!refused, url);
+        QVERIFY2(refused.error().message.find("not a public address") != std::string::npos,
+                 refused.error().message.c_str());
+    }
+    QCOMPARE(caller.attempts(), 5); // refused before connecting, never retried
+    QCOMPARE(m_fakes->counters(FakeProvider::Shopify).requests, std::size_t(0));
+}
+
+void TestIntegrations::deadlineBoundsEveryPage()
+{
+    // Four pages, each answered after 400 ms: a caller who can wait one second gets an answer
+    // (or a clear failure) within about that, not after four pages.
+    m_fakes->setPageSize(FakeProvider::Shopify, 1);
+    m_fakes->injectFaults(FakeProvider::Shopify, {Fault::delayed(400ms), Fault::delayed(400ms),
+                                                  Fault::delayed(400ms), Fault::delayed(400ms)});
+    in::PoolOptions options;
+    options.workers = 1;
+    options.caFile = m_tls.caFile.toStdString();
+    options.allowPrivateAddresses = true;
+    in::Pool pool(options);
+    in::OpenedIntegration shop;
+    shop.organisationId = "org-deadline";
+    shop.provider = in::Provider::Shopify;
+    shop.shopify = shopify();
+    shop.locations = {{"store-1", kLoc1}};
+    std::promise<cc::Result<in::StockResult, in::ProviderError>> done;
+    const auto started = std::chrono::steady_clock::now();
+    pool.submit(
+        [&](in::Worker& w) {
+            done.set_value(
+                w.findStock(shop, "store-1", {"rain jacket", {}, "", ""}, started + 1000ms));
+        },
+        [&](const std::string& reason) {
+            done.set_value(in::ProviderError{in::ProviderError::Kind::Unavailable, reason, 0});
+        });
+    const auto result = done.get_future().get();
+    const auto took = std::chrono::steady_clock::now() - started;
+    QVERIFY(!result);
+    QVERIFY2(took < 1300ms,
+             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count())
+                 .c_str());
+    // A job that starts after its deadline asks nobody.
+    const auto before = m_fakes->counters(FakeProvider::Shopify).requests;
+    std::promise<cc::Result<in::StockResult, in::ProviderError>> late;
+    pool.submit(
+        [&](in::Worker& w) {
+            late.set_value(w.findStock(shop, "store-1", {"rain jacket", {}, "", ""},
+                                       std::chrono::steady_clock::now() - 1ms));
+        },
+        [&](const std::string& reason) {
+            late.set_value(in::ProviderError{in::ProviderError::Kind::Unavailable, reason, 0});
+        });
+    QVERIFY(!late.get_future().get());
+    QCOMPARE(m_fakes->counters(FakeProvider::Shopify).requests, before);
+    pool.stop();
 }
 
 void TestIntegrations::squareFindsStockAcrossPages()
@@ -704,6 +787,7 @@ void TestIntegrations::poolBreakerStopsAskingAFailingProvider()
     in::PoolOptions options;
     options.workers = 1;
     options.caFile = m_tls.caFile.toStdString();
+    options.allowPrivateAddresses = true;
     options.policy = fastPolicy();
     options.policy.maxAttempts = 1;
     options.breakerThreshold = 2;

@@ -38,6 +38,7 @@ const std::string kShopifyToken = "shpat_0123456789abcdef";
 const std::string kGoogleSecret = "google-client-secret-xyz";
 const std::string kRefreshToken = "1//refresh-token-abc";
 const std::string kCalendar = "store-a@calendar.example";
+const std::string kCalendarB = "store-b@calendar.example";
 
 QString sid(const char* prefix)
 {
@@ -172,9 +173,11 @@ private Q_SLOTS:
         }
         m_fakes->setGoogleCredentials({"client-1", kGoogleSecret, kRefreshToken});
         m_fakes->addGoogleCalendar(kCalendar);
+        m_fakes->addGoogleCalendar(kCalendarB);
 
         const QString problem =
-            m_fx.start({{"CALLCOMMANDER_INTEGRATIONS_CA_FILE", m_fakeTls.caFile}});
+            m_fx.start({{"CALLCOMMANDER_INTEGRATIONS_CA_FILE", m_fakeTls.caFile},
+                        {"CALLCOMMANDER_INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES", "true"}});
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
         m_db = std::make_unique<pqxx::connection>(m_fx.db->conninfo());
         {
@@ -307,7 +310,9 @@ private Q_SLOTS:
                              QJsonObject{{"client_secret", QString::fromStdString(kGoogleSecret)},
                                          {"refresh_token", QString::fromStdString(kRefreshToken)}}},
                             {"locations", QJsonObject{{QString::fromStdString(m_storeA),
-                                                       QString::fromStdString(kCalendar)}}}},
+                                                       QString::fromStdString(kCalendar)},
+                                                      {QString::fromStdString(m_storeB),
+                                                       QString::fromStdString(kCalendarB)}}}},
                 m_adminToken);
         QCOMPARE(google.status, 200);
 
@@ -350,6 +355,17 @@ private Q_SLOTS:
                    "%' OR detail::text LIKE '%" + kGoogleSecret + "%'"),
                  std::string("0"));
         QVERIFY(!m_fx.server->log().contains(kShopifyToken.c_str()));
+
+        // The stored credentials go only where they were entered for: moving an address needs
+        // them again, and nothing changes meanwhile.
+        const auto moved =
+            put("/v1/admin/integrations/shopify",
+                QJsonObject{{"settings", QJsonObject{{"base_url", "https://attacker.example"}}}},
+                m_adminToken);
+        QCOMPARE(moved.status, 400);
+        QVERIFY(moved.body.contains("credentials again"));
+        QCOMPARE(q("SELECT settings->>'base_url' FROM integrations WHERE provider = 'shopify'"),
+                 m_fakes->baseUrl());
 
         // The admin switches the self-service line on for the organisation.
         QCOMPARE(put("/v1/admin/routing-rules", QJsonObject{{"self_service", true}}, m_adminToken)
@@ -486,11 +502,14 @@ private Q_SLOTS:
             20000));
         const auto event = m_fakes->calendarEvents(kCalendar).back();
         QCOMPARE(event.privateProperties.at("ccAppointmentId"), id);
-        QVERIFY2(event.startDateTime.starts_with(
-                     q("SELECT to_char(starts_at AT TIME ZONE 'Europe/London', "
-                       "'YYYY-MM-DD\"T\"11:00') FROM appointments WHERE id = " +
-                       sqlText(id))),
-                 event.startDateTime.c_str());
+        // The instant, in UTC (unambiguous when summer time ends), with the store's zone.
+        QCOMPARE(event.startDateTime,
+                 q("SELECT to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                   "FROM appointments WHERE id = " +
+                   sqlText(id)));
+        QCOMPARE(event.startTimeZone, std::string("Europe/London"));
+        // Nothing about the caller but their request: no number, no words in the calendar.
+        QCOMPARE(event.description, std::string("Asked for on the phone line"));
         QVERIFY(SyncDevice::waitFor(
             [&] {
                 return q("SELECT calendar_state FROM appointments WHERE id = " + sqlText(id)) ==
@@ -529,10 +548,24 @@ private Q_SLOTS:
         QCOMPARE(m_fakes->calendarEvents(kCalendar)[0].description,
                  std::string("fitting for a rain jacket"));
 
+        // Moved to store B, which has a calendar of its own: the event leaves A's and is
+        // written to B's.
+        q("UPDATE appointments SET location_id = " + sqlText(m_storeB) +
+          " WHERE id = " + sqlText(id));
+        QVERIFY(SyncDevice::waitFor(
+            [&] {
+                const auto b = m_fakes->calendarEvents(kCalendarB);
+                return m_fakes->calendarEvents(kCalendar)[0].status == "cancelled" &&
+                       b.size() == 1 && b[0].status == "confirmed";
+            },
+            20000));
+
         // Cancelled: the event goes.
         q("UPDATE appointments SET status = 'cancelled' WHERE id = " + sqlText(id));
         QVERIFY(SyncDevice::waitFor(
-            [&] { return m_fakes->calendarEvents(kCalendar)[0].status == "cancelled"; }, 20000));
+            [&] { return m_fakes->calendarEvents(kCalendarB)[0].status == "cancelled"; }, 20000));
+        QVERIFY(SyncDevice::waitFor(
+            [&] { return q("SELECT count(*) FROM calendar_outbox") == "0"; }, 20000));
     }
 
     // The issue's own words, played by the call simulator as Twilio would: speech recognised
@@ -581,6 +614,20 @@ private Q_SLOTS:
         QCOMPARE(answer["lines"].toArray().size(), 1);
         QCOMPARE(answer["lines"].toArray()[0].toObject()["available"].toInt(), 2);
         QVERIFY(answer["summary"].toString().contains("2 of the Rain Jacket"));
+        // Typed as someone would say it: the same reading as the phone line.
+        const auto typed = postJson("/v1/stock",
+                                    QJsonObject{{"store_id", QString::fromStdString(m_storeA)},
+                                                {"text", "got the rain jacket in blue, size M?"}},
+                                    m_staffToken);
+        QCOMPARE(typed.status, 200);
+        QCOMPARE(json(typed.body)["lines"].toArray().size(), 1);
+        QCOMPARE(json(typed.body)["lines"].toArray()[0].toObject()["available"].toInt(), 7);
+        QCOMPARE(postJson("/v1/stock",
+                          QJsonObject{{"store_id", QString::fromStdString(m_storeA)},
+                                      {"text", "hello there"}},
+                          m_staffToken)
+                     .status,
+                 400);
         // Another store's staff cannot ask about store A; nor can anyone without a token.
         QCOMPARE(postJson("/v1/stock", ask, m_staffBToken).status, 404);
         QCOMPARE(postJson("/v1/stock", ask, "nope").status, 401);

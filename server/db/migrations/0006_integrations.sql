@@ -79,17 +79,23 @@ ALTER TABLE appointments
         CHECK (calendar_state IN ('none', 'pending', 'synced', 'failed')),
     ADD COLUMN calendar_error text CHECK (calendar_error IS NULL OR length(calendar_error) <= 300);
 
--- What the calendar upkeep has to do. `seq` counts changes: an outcome for an older version never
--- settles a newer one. Rows of deleted appointments carry the calendar to delete the event from.
+-- What the calendar upkeep has to do: one row per appointment and calendar (an appointment moved
+-- to another store has its event deleted from the old calendar and written to the new one).
+-- `seq` comes from a sequence, so every change has a higher one than any before it: an outcome
+-- for an older version never settles a newer one. `leased_until` is the upkeep's, untouched by
+-- edits, so two nodes never write one event at once.
+CREATE SEQUENCE calendar_outbox_seq;
 CREATE TABLE calendar_outbox (
-    appointment_id  uuid PRIMARY KEY,
+    appointment_id  uuid NOT NULL,
+    calendar_id     text NOT NULL CHECK (length(calendar_id) BETWEEN 1 AND 255),
     organisation_id uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
-    seq             bigint NOT NULL DEFAULT 1,
+    seq             bigint NOT NULL DEFAULT nextval('calendar_outbox_seq'),
     delete_event    boolean NOT NULL DEFAULT false,
-    calendar_id     text,
     attempts        integer NOT NULL DEFAULT 0,
     next_at         timestamptz NOT NULL DEFAULT now(),
-    last_error      text CHECK (last_error IS NULL OR length(last_error) <= 300)
+    leased_until    timestamptz,
+    last_error      text CHECK (last_error IS NULL OR length(last_error) <= 300),
+    PRIMARY KEY (appointment_id, calendar_id)
 );
 CREATE INDEX calendar_outbox_due_idx ON calendar_outbox (next_at);
 
@@ -101,7 +107,20 @@ CREATE FUNCTION calendar_of(org uuid, store uuid) RETURNS text LANGUAGE sql STAB
        AND i.enabled
 $$;
 
+-- Queues writing (or deleting) an appointment's event in a calendar.
+CREATE FUNCTION calendar_queue(org uuid, appointment uuid, cal text, remove boolean)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO calendar_outbox (appointment_id, calendar_id, organisation_id, delete_event)
+    VALUES (appointment, cal, org, remove)
+    ON CONFLICT (appointment_id, calendar_id) DO UPDATE
+       SET seq = nextval('calendar_outbox_seq'), delete_event = EXCLUDED.delete_event,
+           attempts = 0, next_at = now(), last_error = NULL
+$$;
+
 CREATE FUNCTION calendar_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    new_cal text;
+    old_cal text;
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.starts_at = OLD.starts_at AND NEW.ends_at = OLD.ends_at
        AND NEW.status = OLD.status AND NEW.purpose = OLD.purpose
@@ -109,28 +128,22 @@ BEGIN
        AND NEW.customer_id IS NOT DISTINCT FROM OLD.customer_id THEN
         RETURN NEW; -- the upkeep recording an outcome, or a change the calendar does not show
     END IF;
-    IF calendar_of(NEW.organisation_id, NEW.location_id) IS NULL THEN
-        IF TG_OP = 'UPDATE' AND OLD.calendar_state IN ('synced', 'pending', 'failed')
-           AND calendar_of(OLD.organisation_id, OLD.location_id) IS NOT NULL THEN
-            -- Moved to a store without a calendar: its event leaves the old one.
-            INSERT INTO calendar_outbox (appointment_id, organisation_id, delete_event, calendar_id)
-            VALUES (OLD.id, OLD.organisation_id, true, calendar_of(OLD.organisation_id,
-                                                                  OLD.location_id))
-            ON CONFLICT (appointment_id) DO UPDATE SET seq = calendar_outbox.seq + 1,
-                delete_event = true, calendar_id = EXCLUDED.calendar_id, attempts = 0,
-                next_at = now(), last_error = NULL;
+    new_cal := calendar_of(NEW.organisation_id, NEW.location_id);
+    IF TG_OP = 'UPDATE' AND OLD.calendar_state <> 'none' THEN
+        old_cal := calendar_of(OLD.organisation_id, OLD.location_id);
+        IF old_cal IS NOT NULL AND old_cal IS DISTINCT FROM new_cal THEN
+            -- Moved to another store: its event leaves the old store's calendar.
+            PERFORM calendar_queue(OLD.organisation_id, OLD.id, old_cal, true);
         END IF;
+    END IF;
+    IF new_cal IS NULL THEN
         NEW.calendar_state := 'none';
         NEW.calendar_error := NULL;
         RETURN NEW;
     END IF;
     NEW.calendar_state := 'pending';
     NEW.calendar_error := NULL;
-    INSERT INTO calendar_outbox (appointment_id, organisation_id)
-    VALUES (NEW.id, NEW.organisation_id)
-    ON CONFLICT (appointment_id) DO UPDATE SET seq = calendar_outbox.seq + 1,
-        delete_event = false, calendar_id = NULL, attempts = 0, next_at = now(),
-        last_error = NULL;
+    PERFORM calendar_queue(NEW.organisation_id, NEW.id, new_cal, false);
     RETURN NEW;
 END
 $$;
@@ -142,14 +155,10 @@ CREATE TRIGGER calendar_mark BEFORE INSERT OR UPDATE ON appointments
 CREATE FUNCTION calendar_forget() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE cal text := calendar_of(OLD.organisation_id, OLD.location_id);
 BEGIN
+    -- Writes still queued for it are moot; its event, if it has one, goes.
+    DELETE FROM calendar_outbox WHERE appointment_id = OLD.id AND NOT delete_event;
     IF cal IS NOT NULL AND OLD.calendar_state <> 'none' THEN
-        INSERT INTO calendar_outbox (appointment_id, organisation_id, delete_event, calendar_id)
-        VALUES (OLD.id, OLD.organisation_id, true, cal)
-        ON CONFLICT (appointment_id) DO UPDATE SET seq = calendar_outbox.seq + 1,
-            delete_event = true, calendar_id = EXCLUDED.calendar_id, attempts = 0,
-            next_at = now(), last_error = NULL;
-    ELSE
-        DELETE FROM calendar_outbox WHERE appointment_id = OLD.id;
+        PERFORM calendar_queue(OLD.organisation_id, OLD.id, cal, true);
     END IF;
     RETURN NULL;
 END
