@@ -15,7 +15,8 @@ ApplicationWindow {
     visible: true
     title: qsTr("Call Commander")
 
-    // A page to open once signed in ("calls", "tasks", "conflicts"), for demos and screenshots.
+    // A page to open once signed in ("calls", "tasks", "appointments", "conflicts",
+    // "integrations"), for demos and screenshots.
     // Without one, the people who take calls start on the calls page: it is their work.
     property string startPage: ""
 
@@ -91,6 +92,8 @@ ApplicationWindow {
             onTasksRequested: stack.push(tasksPage)
             onCallsRequested: stack.push(callsPage)
             onConflictsRequested: stack.push(conflictsPage)
+            onAppointmentsRequested: stack.push(appointmentsPage)
+            onIntegrationsRequested: stack.push(integrationsPage)
         }
     }
 
@@ -110,6 +113,18 @@ ApplicationWindow {
         id: tasksPage
 
         TasksPage {}
+    }
+
+    Component {
+        id: appointmentsPage
+
+        AppointmentsPage {}
+    }
+
+    Component {
+        id: integrationsPage
+
+        IntegrationsPage {}
     }
 
     Component {
@@ -133,8 +148,12 @@ ApplicationWindow {
             const takesCalls = Session.role === "staff" || Session.role === "manager"
             if (window.startPage === "tasks")
                 stack.push(tasksPage)
+            else if (window.startPage === "appointments" && takesCalls)
+                stack.push(appointmentsPage)
             else if (window.startPage === "conflicts")
                 stack.push(conflictsPage)
+            else if (window.startPage === "integrations" && Session.role === "admin")
+                stack.push(integrationsPage)
             else if (takesCalls && (window.startPage === "calls" || window.startPage === ""))
                 stack.push(callsPage)
         }

@@ -140,6 +140,16 @@ QNetworkReply* Session::apiPut(const QString& path, const QJsonObject& body)
     return m_network.put(r, QJsonDocument(body).toJson(QJsonDocument::Compact));
 }
 
+QNetworkReply* Session::apiDelete(const QString& path)
+{
+    if (m_state != State::SignedIn || m_accessToken.isEmpty()) {
+        return nullptr;
+    }
+    QNetworkRequest r = request(path);
+    r.setRawHeader("Authorization", "Bearer " + m_accessToken.toLatin1());
+    return m_network.deleteResource(r);
+}
+
 void Session::signIn(const QString& password)
 {
     if (m_state == State::SigningIn) {

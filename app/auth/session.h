@@ -70,6 +70,7 @@ public:
     QNetworkReply* apiGet(const QString& path);
     QNetworkReply* apiPost(const QString& path, const QJsonObject& body);
     QNetworkReply* apiPut(const QString& path, const QJsonObject& body);
+    QNetworkReply* apiDelete(const QString& path);
     QString userId() const { return m_userId; }
 
 Q_SIGNALS:

@@ -64,7 +64,8 @@ int main(int argc, char* argv[])
                                          QStringLiteral("address"));
     const QCommandLineOption pageOption(
         QStringLiteral("page"),
-        QStringLiteral("Page to open once signed in (calls, tasks, conflicts)."),
+        QStringLiteral("Page to open once signed in (calls, tasks, appointments, conflicts, "
+                       "integrations)."),
         QStringLiteral("name"));
     parser.addOptions(
         {serverOption, caOption, organisationOption, emailOption, screenshotOption, pageOption});

@@ -33,6 +33,7 @@ class ScreenPop : public CacheObject {
     Q_PROPERTY(QString customerName READ customerName NOTIFY changed)
     Q_PROPERTY(QString callerLabel READ callerLabel NOTIFY changed)
     Q_PROPERTY(QString storeName READ storeName NOTIFY changed)
+    Q_PROPERTY(QString storeId READ storeId NOTIFY changed)
     Q_PROPERTY(QString need READ need NOTIFY changed)
     Q_PROPERTY(QString disposition READ disposition NOTIFY changed)
     Q_PROPERTY(QString headline READ headline NOTIFY changed)
@@ -70,6 +71,9 @@ public:
     // The name, or the number for a new caller, or "Withheld number".
     QString callerLabel() const;
     QString storeName() const { return m_card.storeName; }
+    // The store the person acts for on this call (stock, a booking, the note): the store called
+    // when it is one of theirs, else their own.
+    QString storeId() const { return m_card.noteStoreId; }
     QString need() const { return m_card.need; }
     QString disposition() const { return m_card.disposition; }
     // "Call for you from Alice Martin — Store A", "On the phone with …", "Call ended: …".

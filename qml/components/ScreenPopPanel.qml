@@ -15,6 +15,11 @@ Pane {
 
     // The outcome being chosen and the note being typed, for the call on the card.
     property string chosen: ""
+    // The appointment booked from this card, as it reads ("Tomorrow, 11:00–11:30 at …").
+    property string bookedText: ""
+    // The dialogs the card opens (for the page and tests to reach).
+    readonly property alias stockCheckDialog: stockDialog
+    readonly property alias bookingDialog: bookDialog
     readonly property bool ringing: pop.phase === ScreenPop.Ringing
     readonly property bool wrapUp: pop.phase === ScreenPop.WrapUp
     readonly property bool finishing: pop.phase === ScreenPop.OnCall || wrapUp
@@ -43,7 +48,10 @@ Pane {
         // keeps the note and the outcome being chosen.
         function onCallIdChanged() {
             panel.chosen = panel.pop.disposition
+            panel.bookedText = ""
             note.clear()
+            stockDialog.close()
+            bookDialog.close()
         }
         function onCallFinished() {
             note.clear()
@@ -121,6 +129,42 @@ Pane {
                 color: "#37474f"
                 wrapMode: Text.WordWrap
                 Layout.fillWidth: true
+            }
+
+            // What callers ask for most, at hand during and after the call: the caller's store
+            // and (when known) the customer are filled in.
+            Flow {
+                objectName: "callActions"
+                visible: panel.pop.storeId.length > 0
+                spacing: 8
+                Layout.fillWidth: true
+
+                Button {
+                    objectName: "checkStockButton"
+                    text: qsTr("Check stock")
+                    implicitHeight: 48
+                    font.pixelSize: 16
+                    Accessible.name: qsTr("Check stock for the caller")
+                    onClicked: stockDialog.open()
+                }
+                Button {
+                    objectName: "bookAppointmentButton"
+                    text: panel.pop.known ? qsTr("Book an appointment for %1").arg(panel.pop.customerName)
+                                          : qsTr("Book an appointment")
+                    implicitHeight: 48
+                    font.pixelSize: 16
+                    onClicked: bookDialog.open()
+                }
+                Label {
+                    objectName: "bookedNotice"
+                    visible: panel.bookedText.length > 0
+                    text: qsTr("Booked: %1").arg(panel.bookedText)
+                    color: "#1b5e20"
+                    font.pixelSize: 15
+                    font.weight: Font.DemiBold
+                    height: 48
+                    verticalAlignment: Text.AlignVCenter
+                }
             }
 
             // The history and, once the call is the person's, the form to finish it. On a wide
@@ -284,5 +328,24 @@ Pane {
                 }
             }
         }
+    }
+
+    StockCheckDialog {
+        id: stockDialog
+
+        objectName: "stockDialog"
+        cache: panel.pop.sync
+        storeId: panel.pop.storeId
+    }
+
+    BookAppointmentDialog {
+        id: bookDialog
+
+        objectName: "bookDialog"
+        cache: panel.pop.sync
+        storeId: panel.pop.storeId
+        customerId: panel.pop.customerId
+        customerName: panel.pop.customerName
+        onBookedAt: whenText => panel.bookedText = whenText
     }
 }

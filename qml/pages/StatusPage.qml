@@ -15,6 +15,8 @@ Page {
     signal tasksRequested
     signal callsRequested
     signal conflictsRequested
+    signal appointmentsRequested
+    signal integrationsRequested
 
     // "Synced 12 s ago", refreshed while the page is shown.
     property date now: new Date()
@@ -158,6 +160,24 @@ Page {
                 onClicked: page.tasksRequested()
             }
 
+            // How many callers wait for a confirmation, on the button that leads to them.
+            AppointmentsModel {
+                id: appointments
+
+                sync: Session.role === "staff" || Session.role === "manager" ? Sync : null
+            }
+            Button {
+                objectName: "appointmentsButton"
+                visible: Session.role === "staff" || Session.role === "manager"
+                text: appointments.requestedCount > 0
+                      ? qsTr("Appointments · %n to confirm", "", appointments.requestedCount)
+                      : qsTr("Appointments")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: qsTr("Appointments: confirm requests, book, check stock")
+                onClicked: page.appointmentsRequested()
+            }
+
             GridLayout {
                 columns: 2
                 columnSpacing: 24
@@ -211,6 +231,16 @@ Page {
                 font.pixelSize: 18
                 Accessible.name: text
                 onClicked: page.auditRequested()
+            }
+
+            Button {
+                objectName: "integrationsButton"
+                visible: Session.role === "admin"
+                text: qsTr("Integrations: stock and calendar")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: qsTr("Integrations: Shopify, Square and Google Calendar")
+                onClicked: page.integrationsRequested()
             }
 
             Button {

@@ -6,7 +6,9 @@
 #include "shared/sync/schema.h"
 
 #include <QDateTime>
+#include <QTimeZone>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,8 +42,10 @@ enum : int {
     kLeo,
     kTom,
     kJo,
+    kRosa,
     kAlice = 40,
     kBob,
+    kCarmen,
     kRinging = 60,
     kWaiting,
     kWithBen,
@@ -52,9 +56,17 @@ enum : int {
     kTomJustDone,
     kJoOnCall,
     kJoNext,
+    kCarmenRinging,
     kTaskOpen = 80,
     kTaskDone,
     kFitting = 90,
+    kAskedByPhone,
+    kHarbourAsked,
+    kBobPickup,
+    kCarmenSkiBoots,
+    kCancelled,
+    kYesterday,
+    kRiversideAsked,
     kNoteBoots = 100,
     kNoteJacket,
 };
@@ -99,6 +111,38 @@ private:
 Value id(int n)
 {
     return uuid(n);
+}
+
+// `days` after today at hour:minute on the demo stores' clock (New York), in ms.
+std::int64_t newYork(std::int64_t nowMs, int days, int hour, int minute = 0)
+{
+    const QTimeZone zone("America/New_York");
+    const QDate today = QDateTime::fromMSecsSinceEpoch(nowMs, Qt::UTC).toTimeZone(zone).date();
+    return QDateTime(today.addDays(days), QTime(hour, minute), zone).toMSecsSinceEpoch();
+}
+
+// The next quarter of an hour at or after `ms`.
+std::int64_t quarter(std::int64_t ms)
+{
+    constexpr std::int64_t q = 15 * 60 * 1000;
+    return (ms + q - 1) / q * q;
+}
+
+void appointment(Rows& r, int n, int store, const Value& customer, const Value& staff,
+                 std::int64_t starts, int minutes, const std::string& purpose,
+                 const std::string& status, const Value& calendarState, const Value& calendarError)
+{
+    r.add("appointments", {{"id", id(n)},
+                           {"location_id", id(store)},
+                           {"customer_id", customer},
+                           {"staff_id", staff},
+                           {"starts_at", starts},
+                           {"ends_at", starts + std::int64_t{minutes} * 60 * 1000},
+                           {"purpose", purpose},
+                           {"status", status},
+                           {"created_at", r.ago(3600)},
+                           {"calendar_state", calendarState},
+                           {"calendar_error", calendarError}});
 }
 
 void user(Rows& r, int n, const std::string& name, const std::string& role, int home)
@@ -196,6 +240,7 @@ protocol::Changes demo(std::int64_t now)
                         {"main_phone", std::string("+12125550300")},
                         {"address", std::string("3 River Road, New York")}});
     user(r, kJo, "Jo Kim", "staff", kRiverside);
+    user(r, kRosa, "Rosa Diaz", "staff", kRiverside);
 
     r.add("customers", {{"id", id(kAlice)},
                         {"display_name", std::string("Alice Martin")},
@@ -215,6 +260,15 @@ protocol::Changes demo(std::int64_t now)
     r.add("customer_phones", {{"customer_id", id(kBob)},
                               {"number", std::string("+12125550112")},
                               {"label", std::string("home")}});
+    r.add("customers", {{"id", id(kCarmen)},
+                        {"display_name", std::string("Carmen Ortiz")},
+                        {"email", std::string("carmen@example.com")},
+                        {"marketing_consent", true},
+                        {"sms_consent", true},
+                        {"created_at", r.ago(30 * day)}});
+    r.add("customer_phones", {{"customer_id", id(kCarmen)},
+                              {"number", std::string("+12125550133")},
+                              {"label", std::string("mobile")}});
 
     // Live: Alice rings Ana (the call is not linked to her yet: she is found by her number), a
     // new caller waits, Ben talks with Bob.
@@ -236,6 +290,9 @@ protocol::Changes demo(std::int64_t now)
     call(r, kTomJustDone, kMainStreet, Null{}, "+12125550188", r.ago(190), r.ago(180), r.ago(40),
          "completed", id(kTom), Null{}, Null{}, std::string("opening hours"));
     joOnCall(r, "in_progress", Null{});
+    // Carmen rings Rosa at Riverside (the booking and stock tests' caller).
+    call(r, kCarmenRinging, kRiverside, id(kCarmen), "+12125550133", r.ago(8), Null{}, Null{},
+         "ringing", Null{}, Null{}, id(kRosa), std::string("appointment"));
     call(r, kBobEarlier, kMainStreet, id(kBob), "+12125550112", r.ago(3 * hour),
          r.ago(3 * hour - 10), r.ago(3 * hour - 100), "completed", id(kAna),
          std::string("resolved"), Null{}, Null{});
@@ -268,11 +325,38 @@ protocol::Changes demo(std::int64_t now)
                            {"location_id", id(kMainStreet)},
                            {"customer_id", id(kAlice)},
                            {"staff_id", id(kSam)},
-                           {"starts_at", r.in(day + 2 * hour)},
-                           {"ends_at", r.in(day + 3 * hour)},
+                           {"starts_at", newYork(now, 1, 11)},
+                           {"ends_at", newYork(now, 1, 12)},
                            {"purpose", std::string("Boot fitting")},
                            {"status", std::string("booked")},
-                           {"created_at", r.ago(day)}});
+                           {"created_at", r.ago(day)},
+                           {"calendar_state", std::string("synced")},
+                           {"calendar_error", Null{}}});
+    // Appointments: one asked for on the phone line and waiting to be confirmed, Bob's pickup
+    // today that the store's calendar refused, Carmen's fitting still going into it; at Harbour
+    // Point and Riverside one request each; a cancelled one and yesterday's (not shown).
+    appointment(r, kAskedByPhone, kMainStreet, Null{}, Null{}, newYork(now, 2, 11), 30,
+                "Asked for by phone (+12125550177): \"can I come in at 11 to get my boots "
+                "fitted\"",
+                "requested", std::string("synced"), Null{});
+    appointment(
+        r, kBobPickup, kMainStreet, id(kBob), id(kBen),
+        std::max(quarter(r.in(2 * hour)), newYork(now, 0, 17, 30)), 15, "Tent repair pickup",
+        "booked", std::string("failed"),
+        std::string("Google Calendar refused the refresh token: reconnect Google Calendar"));
+    appointment(r, kCarmenSkiBoots, kMainStreet, id(kCarmen), Null{}, newYork(now, 3, 15, 30), 60,
+                "Ski boot fitting", "booked", std::string("pending"), Null{});
+    appointment(r, kHarbourAsked, kHarbour, Null{}, Null{}, newYork(now, 1, 10), 30,
+                "Asked for by phone (+16175550123): \"tomorrow at 10 for a bike service\"",
+                "requested", std::string("synced"), Null{});
+    appointment(r, kRiversideAsked, kRiverside, Null{}, Null{}, newYork(now, 2, 14), 30,
+                "Asked for by phone (+12125550144): \"thursday at 2 for a kayak fitting\"",
+                "requested", std::string("synced"), Null{});
+    appointment(r, kCancelled, kMainStreet, id(kBob), Null{}, newYork(now, 4, 9), 30,
+                "Cancelled fitting", "cancelled", std::string("synced"), Null{});
+    appointment(r, kYesterday, kMainStreet, id(kAlice), Null{}, newYork(now, -1, 12), 30,
+                "Yesterday's fitting", "booked", std::string("synced"), Null{});
+
     r.add("call_notes",
           {{"id", id(kNoteBoots)},
            {"customer_id", id(kAlice)},
@@ -298,7 +382,10 @@ protocol::Changes demo(std::int64_t now)
     presence(r, kMaya, "away", "idle", Null{}, Null{}, r.ago(hour), true);
     presence(r, kLeo, "available", "idle", Null{}, Null{}, r.ago(12 * 60), true);
     presence(r, kJo, "available", "on_call", id(kJoOnCall), Null{}, r.ago(290), true);
-    presence(r, kTom, "available", "wrap_up", id(kTomJustDone), Null{}, r.ago(180), true, r.in(20));
+    presence(r, kRosa, "available", "ringing", id(kCarmenRinging), Null{}, r.ago(600), true);
+    // His wrap-up lasts long enough for the tests that run before the calls page's.
+    presence(r, kTom, "available", "wrap_up", id(kTomJustDone), Null{}, r.ago(180), true,
+             r.in(10 * 60));
     return r.page();
 }
 
@@ -320,8 +407,14 @@ QString writeDemoCaches(const QString& folder, DemoPeople* people)
     people->manager = QString::fromStdString(uuid(kMaya));
     people->wrapUp = QString::fromStdString(uuid(kTom));
     people->onCall = QString::fromStdString(uuid(kJo));
+    people->booking = QString::fromStdString(uuid(kRosa));
+    people->mainStreet = QString::fromStdString(uuid(kMainStreet));
+    people->harbour = QString::fromStdString(uuid(kHarbour));
+    people->riverside = QString::fromStdString(uuid(kRiverside));
+    people->carmen = QString::fromStdString(uuid(kCarmen));
     const protocol::Changes page = demo(QDateTime::currentMSecsSinceEpoch());
-    for (const QString& who : {people->staff, people->manager, people->wrapUp, people->onCall}) {
+    for (const QString& who :
+         {people->staff, people->manager, people->wrapUp, people->onCall, people->booking}) {
         const QString failure =
             writeCache(app::SyncService::cachePath(folder, people->organisation, who), page);
         if (!failure.isEmpty()) {

@@ -6,12 +6,17 @@
 // of their own, so the app's `Sync` singleton stays as a fresh install has it. Screenshots go to
 // `screenshotFolder` (qml-screenshots/ in the working directory, where ctest runs it: the build's
 // tests/ folder).
+#include "app/admin/integrationsmodel.h"
+#include "app/models/stockcheck.h"
 #include "app/net/serverconnection.h"
 #include "app/sync/syncservice.h"
 #include "tests/qml/democache.h"
 
 #include <QApplication>
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QQmlEngine>
 #include <QQuickStyle>
 #include <QTemporaryDir>
@@ -29,25 +34,106 @@ class DemoData : public QObject {
     Q_PROPERTY(cc::app::SyncService* managerSync READ managerSync CONSTANT)
     Q_PROPERTY(cc::app::SyncService* wrapUpSync READ wrapUpSync CONSTANT)
     Q_PROPERTY(cc::app::SyncService* onCallSync READ onCallSync CONSTANT)
+    Q_PROPERTY(cc::app::SyncService* bookingSync READ bookingSync CONSTANT)
     Q_PROPERTY(QString screenshotFolder READ screenshotFolder CONSTANT)
+    // The organisation's integrations as an admin sees them (Shopify working, Google Calendar
+    // failing, Square not connected), and two stock checks with the server's answers.
+    Q_PROPERTY(cc::app::IntegrationsModel* integrations READ integrations CONSTANT)
+    Q_PROPERTY(cc::app::StockCheck* stockAnswer READ stockAnswer CONSTANT)
+    Q_PROPERTY(cc::app::StockCheck* stockFailure READ stockFailure CONSTANT)
+    Q_PROPERTY(QString mainStreet READ mainStreet CONSTANT)
+    Q_PROPERTY(QString riverside READ riverside CONSTANT)
+    Q_PROPERTY(QString carmen READ carmen CONSTANT)
 
 public:
     DemoData(cc::app::SyncService* staff, cc::app::SyncService* manager,
-             cc::app::SyncService* wrapUp, cc::app::SyncService* onCall, QString caches,
-             cc::test::DemoPeople people, QString screenshots)
+             cc::app::SyncService* wrapUp, cc::app::SyncService* onCall,
+             cc::app::SyncService* booking, QString caches, cc::test::DemoPeople people,
+             QString screenshots)
         : m_staff(staff)
         , m_manager(manager)
         , m_wrapUp(wrapUp)
         , m_onCall(onCall)
+        , m_booking(booking)
         , m_caches(std::move(caches))
         , m_people(std::move(people))
         , m_screenshots(std::move(screenshots))
-    {}
+    {
+        const QString checked =
+            QDateTime::currentDateTimeUtc().addSecs(-25 * 60).toString(Qt::ISODate);
+        const QJsonObject shopify{
+            {"provider", "shopify"},
+            {"enabled", true},
+            {"settings", QJsonObject{{"base_url", "https://northwind-outfitters.myshopify.com"},
+                                     {"api_version", "2024-07"}}},
+            {"credentials_set", QJsonArray{"access_token"}},
+            {"status", "ok"},
+            {"last_error", ""},
+            {"checked_at", checked},
+            {"updated_at", checked},
+            {"locations", QJsonObject{{m_people.mainStreet, "gid://shopify/Location/1"},
+                                      {m_people.harbour, "gid://shopify/Location/2"}}}};
+        const QJsonObject google{
+            {"provider", "google_calendar"},
+            {"enabled", true},
+            {"settings", QJsonObject{{"client_id", "8812-northwind.apps.googleusercontent.com"},
+                                     {"token_url", "https://oauth2.googleapis.com/token"},
+                                     {"calendar_url", "https://www.googleapis.com/calendar/v3"}}},
+            {"credentials_set", QJsonArray{"client_secret", "refresh_token"}},
+            {"status", "failing"},
+            {"last_error", "Google refused the refresh token (invalid_grant): reconnect Google "
+                           "Calendar"},
+            {"checked_at", checked},
+            {"updated_at", checked},
+            {"locations", QJsonObject{{m_people.mainStreet, "main-street@northwind.example"}}}};
+        const auto rows = cc::app::IntegrationsModel::parse(
+            QJsonDocument(QJsonObject{{"integrations", QJsonArray{shopify, google}}}).toJson());
+        if (rows) {
+            m_integrations.setRows(*rows);
+        }
+        m_stockAnswer.setStoreId(m_people.mainStreet);
+        m_stockAnswer.setItem(QStringLiteral("rain jacket"));
+        m_stockAnswer.setColours({QStringLiteral("blue")});
+        const auto line = [](const char* variant, int available, bool here) {
+            return QJsonObject{{"product", "Trailmaster Rain Jacket"},
+                               {"variant", variant},
+                               {"sku", QStringLiteral("TRJ-%1").arg(
+                                           QString::fromLatin1(variant)
+                                               .toUpper()
+                                               .remove(QLatin1Char(' '))
+                                               .replace(QLatin1Char('/'), QLatin1Char('-')))},
+                               {"available", available},
+                               {"stocked_here", here}};
+        };
+        m_stockAnswer.takeAnswer(
+            200,
+            QJsonDocument(
+                QJsonObject{
+                    {"store_id", m_people.mainStreet},
+                    {"provider", "shopify"},
+                    {"truncated", false},
+                    {"summary", "Yes, at Main Street we have 2 of the Trailmaster "
+                                "Rain Jacket in Blue / S, and 7 of the Trailmaster "
+                                "Rain Jacket in Blue / M."},
+                    {"lines", QJsonArray{line("Blue / L", 0, true), line("Blue / S", 2, true),
+                                         line("Blue / M", 7, true), line("Blue / XL", 0, false)}}})
+                .toJson());
+        m_stockFailure.setItem(QStringLiteral("tent"));
+        m_stockFailure.takeAnswer(
+            503, R"({"error":"unavailable","message":"Shopify: HTTP 503 after 3 attempts"})");
+    }
 
     cc::app::SyncService* staffSync() const { return m_staff; }
     cc::app::SyncService* managerSync() const { return m_manager; }
     cc::app::SyncService* wrapUpSync() const { return m_wrapUp; }
     cc::app::SyncService* onCallSync() const { return m_onCall; }
+    cc::app::SyncService* bookingSync() const { return m_booking; }
+    cc::app::IntegrationsModel* integrations() { return &m_integrations; }
+    cc::app::StockCheck* stockAnswer() { return &m_stockAnswer; }
+    cc::app::StockCheck* stockFailure() { return &m_stockFailure; }
+    QString mainStreet() const { return m_people.mainStreet; }
+    QString riverside() const { return m_people.riverside; }
+    QString carmen() const { return m_people.carmen; }
     QString screenshotFolder() const { return m_screenshots; }
 
     // The server's news about Jo's calls (onCallSync): his caller hangs up; a new call rings for
@@ -72,9 +158,13 @@ private:
     cc::app::SyncService* m_manager;
     cc::app::SyncService* m_wrapUp;
     cc::app::SyncService* m_onCall;
+    cc::app::SyncService* m_booking;
     QString m_caches;
     cc::test::DemoPeople m_people;
     QString m_screenshots;
+    cc::app::IntegrationsModel m_integrations;
+    cc::app::StockCheck m_stockAnswer;
+    cc::app::StockCheck m_stockFailure;
 };
 
 class Setup : public QObject {
@@ -107,14 +197,16 @@ int main(int argc, char** argv)
     cc::app::SyncService managerSync(&offline);
     cc::app::SyncService wrapUpSync(&offline);
     cc::app::SyncService onCallSync(&offline);
+    cc::app::SyncService bookingSync(&offline);
     staffSync.start(caches.path(), people.organisation, people.staff);
     managerSync.start(caches.path(), people.organisation, people.manager);
     wrapUpSync.start(caches.path(), people.organisation, people.wrapUp);
     onCallSync.start(caches.path(), people.organisation, people.onCall);
+    bookingSync.start(caches.path(), people.organisation, people.booking);
     const QString screenshots = QDir::current().absoluteFilePath(QStringLiteral("qml-screenshots"));
     QDir().mkpath(screenshots);
-    DemoData demo(&staffSync, &managerSync, &wrapUpSync, &onCallSync, caches.path(), people,
-                  screenshots);
+    DemoData demo(&staffSync, &managerSync, &wrapUpSync, &onCallSync, &bookingSync, caches.path(),
+                  people, screenshots);
     qmlRegisterSingletonInstance("CallCommander.TestData", 1, 0, "DemoData", &demo);
 
     Setup setup;
