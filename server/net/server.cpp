@@ -358,10 +358,10 @@ struct Server::Impl {
                             [this, batch, outcomes = std::move(outcomes)](pqxx::connection& c) {
                                 for (std::size_t i = 0; i < batch->work.size(); ++i) {
                                     if (outcomes[i].error) {
-                                        log::warn("integrations",
-                                                  "calendar: appointment " +
-                                                      batch->work[i].appointmentId + ": " +
-                                                      outcomes[i].error->message);
+                                        log::warn("integrations", "calendar: appointment " +
+                                                                      batch->work[i].appointmentId +
+                                                                      ": " +
+                                                                      outcomes[i].error->message);
                                     }
                                     try {
                                         integrations::recordCalendarOutcome(c, batch->work[i],

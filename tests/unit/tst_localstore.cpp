@@ -568,10 +568,9 @@ private Q_SLOTS:
             auto store = openStore(path);
             QVERIFY(store);
             QVERIFY(!insertCustomer(*store, 1, "Ann").empty());
-            QVERIFY(execAll(store->handle(),
-                            {"ALTER TABLE appointments DROP COLUMN calendar_state",
-                             "ALTER TABLE appointments DROP COLUMN calendar_error",
-                             "PRAGMA user_version = 5"}));
+            QVERIFY(execAll(store->handle(), {"ALTER TABLE appointments DROP COLUMN calendar_state",
+                                              "ALTER TABLE appointments DROP COLUMN calendar_error",
+                                              "PRAGMA user_version = 5"}));
         }
         auto store = openStore(path);
         QVERIFY(store);
