@@ -962,8 +962,9 @@ std::string toPerson(pqxx::work& tx, const Webhook& hook, CallRow& call, std::in
 
 // An appointment the caller asked for: a row of our own (it syncs to the store's devices and,
 // through the calendar upkeep, to its calendar), 'requested' until staff confirm it, with a task
-// to do so. The caller's number is in the task and what they said in ivr_turns: neither goes
-// into the appointment, whose purpose the store's calendar shows.
+// to do so (done by itself once the appointment is booked or cancelled). The caller's number is
+// in the task and what they said in ivr_turns: neither goes into the appointment, whose purpose
+// the store's calendar shows.
 std::string requestAppointment(pqxx::work& tx, const Webhook& hook, const CallRow& call,
                                const routing::Store& store, const RequestedSlot& slot)
 {
@@ -981,10 +982,11 @@ std::string requestAppointment(pqxx::work& tx, const Webhook& hook, const CallRo
         slot.startMinute, slot.endMinute, std::string("Asked for on the phone line"));
     tx.exec_params(
         "INSERT INTO tasks (id, organisation_id, location_id, customer_id, call_id, kind, title, "
-        "due_at) VALUES (gen_random_uuid(), $1::uuid, $2::uuid, nullif($3, '')::uuid, $4::uuid, "
-        "'follow_up', left($5, 200), now() + interval '1 hour')",
+        "due_at, appointment_id) VALUES (gen_random_uuid(), $1::uuid, $2::uuid, "
+        "nullif($3, '')::uuid, $4::uuid, 'follow_up', left($5, 200), now() + interval '1 hour', "
+        "$6::uuid)",
         hook.organisationId, call.locationId, call.customerId, call.id,
-        "Confirm the appointment " + caller + " asked for " + when);
+        "Confirm the appointment " + caller + " asked for " + when, id[0].as<std::string>());
     log::info("telephony", "appointment " + id[0].as<std::string>() + " requested by phone");
     return "Thank you. I have asked the store to book you in " + when +
            ". A colleague will call you to confirm it.";

@@ -517,8 +517,10 @@ private Q_SLOTS:
             },
             10000));
 
-        // Staff confirm it: the event becomes confirmed.
+        // Staff confirm it: the event becomes confirmed, and the task to confirm it is done.
         q("UPDATE appointments SET status = 'booked' WHERE id = " + sqlText(id));
+        QCOMPARE(q("SELECT status FROM tasks WHERE appointment_id = " + sqlText(id)),
+                 std::string("done"));
         QVERIFY(SyncDevice::waitFor(
             [&] {
                 const auto events = m_fakes->calendarEvents(kCalendar);

@@ -186,3 +186,19 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- The follow-up task that asks staff to confirm an appointment requested on the phone line: done
+-- as soon as the appointment is settled (booked, or cancelled), on whichever device that happens.
+ALTER TABLE tasks ADD COLUMN appointment_id uuid REFERENCES appointments (id) ON DELETE SET NULL;
+CREATE INDEX tasks_appointment_idx ON tasks (appointment_id) WHERE appointment_id IS NOT NULL;
+
+CREATE FUNCTION appointment_settled() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tasks SET status = 'done', completed_at = now()
+     WHERE appointment_id = NEW.id AND status = 'open';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER appointment_settled AFTER UPDATE OF status ON appointments
+    FOR EACH ROW WHEN (OLD.status = 'requested' AND NEW.status <> 'requested')
+    EXECUTE FUNCTION appointment_settled();
