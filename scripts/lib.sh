@@ -13,6 +13,7 @@ CC_PACKAGES=(
     qml6-module-qtquick-templates qml6-module-qtquick-layouts qml6-module-qtquick-window
     qml6-module-qtqml-workerscript qml6-module-qtcharts qml6-module-qttest
     libboost-json1.81-dev libboost-system1.81-dev libpqxx-dev libssl-dev libsqlite3-dev libargon2-dev
+    libhowardhinnant-date-dev tzdata
     postgresql-15 postgresql-client-15 xvfb xauth fonts-dejavu-core clang libclang-rt-14-dev
 )
 

@@ -412,9 +412,15 @@ void migrateV6(sqlite3* db)
     matchSchema(db);
 }
 
+// v7 (sync schema 4: analytics): the calls' answering store, wrap-up and repeat time.
+void migrateV7(sqlite3* db)
+{
+    matchSchema(db);
+}
+
 using Migration = void (*)(sqlite3*);
-constexpr std::array<Migration, 6> kMigrations{migrateV1, migrateV2, migrateV3,
-                                               migrateV4, migrateV5, migrateV6};
+constexpr std::array<Migration, 7> kMigrations{migrateV1, migrateV2, migrateV3, migrateV4,
+                                               migrateV5, migrateV6, migrateV7};
 constexpr int kLatestVersion = static_cast<int>(kMigrations.size());
 
 // ---- Values and JSON ----

@@ -18,7 +18,12 @@ bool permits(Role role, Operation operation)
     case Operation::SetIntegration:
         return role == Role::Admin;
     case Operation::CheckStock:
+    case Operation::WatchLiveAnalytics:
         return true;
+    case Operation::ReadAnalytics:
+        return role != Role::Staff;
+    case Operation::SetAnalyticsSettings:
+        return role == Role::Admin;
     case Operation::SetOwnPresence:
         return role == Role::Staff || role == Role::Manager;
     }
@@ -48,6 +53,12 @@ std::string_view toString(Operation operation)
         return "change an integration";
     case Operation::CheckStock:
         return "check stock at a store";
+    case Operation::WatchLiveAnalytics:
+        return "watch live figures";
+    case Operation::ReadAnalytics:
+        return "read and export historical figures";
+    case Operation::SetAnalyticsSettings:
+        return "set the analytics thresholds";
     }
     return "unknown operation";
 }

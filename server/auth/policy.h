@@ -26,6 +26,14 @@ enum class Operation {
     // Stock at a store, asked by anyone who serves its customers: staff and managers for their
     // stores, executives and admins for any store of the organisation.
     CheckStock,
+    // Analytics (docs/analytics.md). Live "today so far" figures: staff and managers for their
+    // stores (the wallboard), executives and admins for any store and the organisation.
+    WatchLiveAnalytics,
+    // Historical figures and their CSV export (audited): managers for their stores, executives
+    // and admins for the organisation.
+    ReadAnalytics,
+    // The organisation's thresholds (service level, short abandon, repeat window): admins.
+    SetAnalyticsSettings,
 };
 
 bool permits(domain::Role role, Operation operation);

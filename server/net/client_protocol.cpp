@@ -171,6 +171,10 @@ ProtocolOutcome ClientProtocol::onText(std::string_view text)
         out.sync = SyncRequest{env.id, std::move(*push)};
         return out;
     }
+    if (auto* analytics = std::get_if<protocol::AnalyticsSubscribe>(&decoded.value().body)) {
+        out.analytics.emplace(env.id, std::move(*analytics));
+        return out;
+    }
     return fail(ErrorCode::ProtocolViolation,
                 std::string(protocol::typeName(env.body)) + " is sent by servers, not clients",
                 env.id, protocol::kClosePolicy);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct ProtocolOutcome {
     // login session is still live and answer with ClientProtocol::completeSessionCheck().
     std::optional<auth::Claims> checkSession;
     std::optional<SyncRequest> sync;
+    // A live-figures subscription (docs/analytics.md): the session authorises and starts it.
+    std::optional<std::pair<std::string, protocol::AnalyticsSubscribe>> analytics;
 };
 
 class ClientProtocol {

@@ -287,6 +287,9 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
             case auth::Operation::ReadIntegrations:
             case auth::Operation::SetIntegration:
             case auth::Operation::CheckStock:
+            case auth::Operation::WatchLiveAnalytics:
+            case auth::Operation::ReadAnalytics:
+            case auth::Operation::SetAnalyticsSettings:
                 break; // http_integrations.cpp
             case auth::Operation::DisableUser:
                 switch (auth::disableUser(conn, caller, route.target, ip)) {

@@ -170,6 +170,10 @@ void HttpSession::route(Request&& req)
         handleAuth(std::move(req), path);
         return;
     }
+    if (path == "/v1/analytics" || path == "/v1/admin/analytics-settings") {
+        handleAnalytics(std::move(req), path);
+        return;
+    }
     if (path.starts_with("/v1/admin/") || path == "/v1/me/presence") {
         handleAdmin(std::move(req), path);
         return;

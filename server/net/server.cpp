@@ -271,6 +271,7 @@ struct Server::Impl {
         , secrets(config.secretKeys)
         , database(config.dbConninfo, config.dbPoolSize, config.dbMaxQueue)
         , integrations(poolOptions(config))
+        , liveAnalytics(database, syncHub, ioc)
         , syncPoll(ioc)
         , telephonyTick(ioc)
     {
@@ -278,6 +279,7 @@ struct Server::Impl {
         ctx.directory = &directory;
         ctx.secrets = &secrets;
         ctx.integrations = &integrations;
+        ctx.liveAnalytics = &liveAnalytics;
     }
 
     // Every few seconds, once the schema is there: this node says it is alive (its devices count
@@ -439,6 +441,7 @@ struct Server::Impl {
                 return;
             }
             syncHub.pollAll();
+            liveAnalytics.tick();
             pollSync();
         });
     }
@@ -571,6 +574,7 @@ struct Server::Impl {
                                 std::to_string(sessions.size()) + " sessions");
         wakeMigrator();
         syncPoll.cancel();
+        liveAnalytics.stop();
         asio::post(acceptor.get_executor(), [this] {
             error_code ignored;
             acceptor.close(ignored);
@@ -662,6 +666,8 @@ struct Server::Impl {
     db::Database database;
     // After `database`, so it goes first: its jobs may still hand work to the database.
     integrations::Pool integrations;
+    // After `database` and `syncHub`, which it uses; stopped with the sessions.
+    analytics::LiveAnalytics liveAnalytics;
     asio::steady_timer syncPoll;
     asio::steady_timer telephonyTick;
     std::unique_ptr<db::NotificationListener> listener; // stopped before anything it touches
@@ -713,13 +719,17 @@ int Server::run(bool handleSignals)
     d.listener = std::make_unique<db::NotificationListener>(
         d.config.dbConninfo,
         std::vector<std::string>{"cc_session_revoked", "cc_sync", "cc_sync_sequenced",
-                                 "cc_telephony"},
+                                 "cc_telephony", "cc_analytics_settings"},
         [&d](const std::string& channel, const std::string& payload) {
             if (payload.empty() || payload.size() > 64) {
                 return;
             }
             if (channel == "cc_telephony") {
                 d.requestDirectory();
+                return;
+            }
+            if (channel == "cc_analytics_settings") {
+                d.liveAnalytics.settingsChanged(payload);
                 return;
             }
             if (channel == "cc_sync" || channel == "cc_sync_sequenced") {

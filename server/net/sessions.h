@@ -2,6 +2,7 @@
 
 // Private to server/net: what the listener hands to sessions, and the session types.
 
+#include "server/analytics/live.h"
 #include "server/auth/auth_service.h"
 #include "server/auth/policy.h"
 #include "server/auth/ratelimit.h"
@@ -217,10 +218,11 @@ struct NodeContext {
     Limits limits;
     RecentRevocations revocations;
     DeviceRegistry devices;
-    sync::SyncHub* syncHub = nullptr;           // set once by the server before it accepts
-    telephony::Directory* directory = nullptr;  // likewise
-    const crypto::SecretBox* secrets = nullptr; // likewise
-    integrations::Pool* integrations = nullptr; // likewise
+    sync::SyncHub* syncHub = nullptr;                  // set once by the server before it accepts
+    telephony::Directory* directory = nullptr;         // likewise
+    const crypto::SecretBox* secrets = nullptr;        // likewise
+    integrations::Pool* integrations = nullptr;        // likewise
+    analytics::LiveAnalytics* liveAnalytics = nullptr; // likewise
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0}; // open TCP connections, all kinds
 };
@@ -268,6 +270,7 @@ private:
     void answerStock(std::shared_ptr<telephony::Webhook> hook, TwilioAnswer answer,
                      std::string whenNotApplied, std::chrono::steady_clock::time_point received);
     void handleIntegrations(Request&& req, std::string_view path); // http_integrations.cpp
+    void handleAnalytics(Request&& req, std::string_view path);    // http_analytics.cpp
     void send(Response&& res);
     void onWrite(bool keepAlive, error_code ec, std::size_t bytes);
     void doClose();
@@ -288,6 +291,7 @@ private:
 // A secure WebSocket client, from its upgrade request to its close.
 class WsSession : public Closable,
                   public sync::SyncSubscriber,
+                  public analytics::LiveSubscriber,
                   public std::enable_shared_from_this<WsSession> {
 public:
     WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot);
@@ -299,11 +303,14 @@ public:
     // configured limit is closed rather than allowed to hold the server's memory.
     void send(std::shared_ptr<const std::string> message);
     void deliver(std::shared_ptr<const sync::SharedBatch> batch) override;
+    void sendAnalytics(std::shared_ptr<const std::string> message) override;
 
 private:
     // Sync (ws_sync.cpp): catch-up in pages the client pulls, then live batches from the hub.
     enum class SyncMode { Idle, Reading, AwaitingPull, Live };
     void handleSync(SyncRequest&& request);
+    // Live figures (docs/analytics.md): which stores this person may watch, then subscribe.
+    void watchAnalytics(const std::string& id, const protocol::AnalyticsSubscribe& request);
     void subscribe(const std::string& id, const protocol::Subscribe& request);
     void pull(const std::string& id, const protocol::Pull& request);
     void push(std::string id, protocol::Push&& request);

@@ -68,6 +68,9 @@ WsSession::~WsSession()
     if (m_registered && m_ctx.syncHub != nullptr) {
         m_ctx.syncHub->remove(m_scope->organisationId, this);
     }
+    if (m_ctx.liveAnalytics != nullptr) {
+        m_ctx.liveAnalytics->unsubscribe(this);
+    }
 }
 
 void WsSession::run(Request&& upgrade)
@@ -114,6 +117,7 @@ void WsSession::onAccept(error_code ec)
             protocol::kClosePolicy,
             "no hello received in time",
             std::nullopt,
+            std::nullopt,
             std::nullopt});
     });
     doRead();
@@ -139,6 +143,7 @@ void WsSession::onSessionRevoked(const std::string& sessionId)
                                 protocol::ErrorCode::Unauthenticated, "this sign-in has ended"))},
                             protocol::kCloseUnauthenticated,
                             "this sign-in has ended",
+                            std::nullopt,
                             std::nullopt,
                             std::nullopt});
     });
@@ -265,6 +270,7 @@ void WsSession::onPrincipalChanged()
                             protocol::kCloseUnauthenticated,
                             "access token expired",
                             std::nullopt,
+                            std::nullopt,
                             std::nullopt});
     });
 }
@@ -283,6 +289,9 @@ void WsSession::apply(ProtocolOutcome&& outcome)
     }
     if (outcome.sync) {
         handleSync(std::move(*outcome.sync));
+    }
+    if (outcome.analytics) {
+        watchAnalytics(outcome.analytics->first, outcome.analytics->second);
     }
     if (outcome.closeCode) {
         closeWith({static_cast<websocket::close_code>(*outcome.closeCode), outcome.closeReason});

@@ -2,6 +2,7 @@
 // one at a time, then live batches from the node's hub; pushes applied one at a time, in order.
 // Every method runs on the session's strand; database work goes to the pool and comes back here.
 
+#include "server/auth/admin_service.h"
 #include "server/db/database.h"
 #include "server/net/sessions.h"
 #include "server/ops/log.h"
@@ -11,6 +12,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <pqxx/pqxx>
+
+#include <set>
 
 namespace cc::server::net {
 namespace {
@@ -40,6 +43,7 @@ void WsSession::closeDisabled(const std::string& id)
                                                               "this account is disabled", id))},
                         protocol::kCloseUnauthenticated,
                         "account disabled",
+                        std::nullopt,
                         std::nullopt,
                         std::nullopt});
 }
@@ -260,6 +264,7 @@ void WsSession::closeForAccessChange()
                         protocol::kCloseTryAgainLater,
                         "access changed",
                         std::nullopt,
+                        std::nullopt,
                         std::nullopt});
 }
 
@@ -407,6 +412,84 @@ void WsSession::startPush()
         [resume](const std::string& reason) {
             log::warn("sync", "push failed: " + reason);
             resume(std::nullopt, false);
+        });
+}
+
+} // namespace cc::server::net
+
+namespace cc::server::net {
+
+void WsSession::sendAnalytics(std::shared_ptr<const std::string> message)
+{
+    send(std::move(message));
+}
+
+void WsSession::watchAnalytics(const std::string& id, const protocol::AnalyticsSubscribe& request)
+{
+    if (m_ctx.liveAnalytics == nullptr) {
+        replyError(protocol::ErrorCode::NotReady, "live figures are not available", id);
+        return;
+    }
+    if (request.stop) {
+        m_ctx.liveAnalytics->unsubscribe(this);
+        return;
+    }
+    // Which stores come from the database (role and stores as they are now), never from the
+    // client: it may only narrow them down.
+    auto reply = [weak = weak_from_this(), executor = m_ws.get_executor(),
+                  id](protocol::ErrorCode code, std::string message) {
+        asio::dispatch(executor, [weak, code, message = std::move(message), id] {
+            if (auto self = weak.lock(); self && !self->m_closing) {
+                self->replyError(code, message, id);
+            }
+        });
+    };
+    m_ctx.database.submit(
+        [weak = weak_from_this(), reply, claims = *m_protocol.principal(), request,
+         live = m_ctx.liveAnalytics](pqxx::connection& conn) {
+            const auto role = auth::liveRole(conn, claims);
+            if (!role || !auth::permits(*role, auth::Operation::WatchLiveAnalytics)) {
+                reply(protocol::ErrorCode::Forbidden, "you may not watch live figures");
+                return;
+            }
+            const bool wholeOrganisation =
+                *role == domain::Role::Executive || *role == domain::Role::Admin;
+            pqxx::read_transaction tx(conn);
+            const pqxx::result rows =
+                wholeOrganisation
+                    ? tx.exec_params("SELECT id::text FROM locations WHERE organisation_id = "
+                                     "$1::uuid ORDER BY id",
+                                     claims.organisationId)
+                    : tx.exec_params("SELECT ul.location_id::text FROM user_locations ul JOIN "
+                                     "locations l ON l.id = ul.location_id WHERE ul.user_id = "
+                                     "$1::uuid AND l.organisation_id = $2::uuid ORDER BY 1",
+                                     claims.userId, claims.organisationId);
+            std::set<std::string> allowed;
+            for (const auto& r : rows) {
+                allowed.insert(r[0].as<std::string>());
+            }
+            analytics::LiveSubscription what;
+            what.organisationId = claims.organisationId;
+            if (request.locations.empty()) {
+                what.locations.assign(allowed.begin(), allowed.end());
+                what.organisation = wholeOrganisation;
+            } else {
+                for (const auto& l : request.locations) {
+                    if (allowed.count(l) == 0) {
+                        reply(protocol::ErrorCode::Forbidden,
+                              "a store you asked for is not one of yours");
+                        return;
+                    }
+                }
+                what.locations = request.locations;
+            }
+            if (auto self = weak.lock()) {
+                live->subscribe(self, std::move(what));
+            }
+        },
+        [reply](const std::string&) {
+            reply(protocol::ErrorCode::NotReady,
+                  "live figures are unavailable right now; try again");
         });
 }
 

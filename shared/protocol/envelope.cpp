@@ -480,6 +480,165 @@ Error errorFromJson(const json::object& o)
     return m;
 }
 
+// ---- analytics ----
+
+// Counters on the wire, by their names in docs/analytics.md.
+constexpr std::array<std::pair<std::string_view, std::int64_t analytics::Counters::*>, 15>
+    kCounterFields{{
+        {"offered", &analytics::Counters::offered},
+        {"answered", &analytics::Counters::answered},
+        {"answered_in_sl", &analytics::Counters::answeredInSl},
+        {"abandoned", &analytics::Counters::abandoned},
+        {"short_abandoned", &analytics::Counters::shortAbandoned},
+        {"missed", &analytics::Counters::missed},
+        {"callbacks", &analytics::Counters::callbacks},
+        {"self_served", &analytics::Counters::selfServed},
+        {"outbound", &analytics::Counters::outbound},
+        {"wait_answered_ms", &analytics::Counters::waitAnsweredMs},
+        {"handled", &analytics::Counters::handled},
+        {"talk_ms", &analytics::Counters::talkMs},
+        {"wrap_ms", &analytics::Counters::wrapMs},
+        {"fcr_resolved", &analytics::Counters::fcrResolved},
+        {"answered_elsewhere", &analytics::Counters::answeredElsewhere},
+    }};
+
+json::object countersToJson(const analytics::Counters& c)
+{
+    json::object o;
+    for (const auto& [name, member] : kCounterFields) {
+        if (c.*member != 0) {
+            o[name] = c.*member;
+        }
+    }
+    return o;
+}
+
+analytics::Counters countersFromJson(const json::value& v, std::string_view what)
+{
+    const json::object& o = requireObject(v, what);
+    analytics::Counters c;
+    for (const auto& [name, member] : kCounterFields) {
+        if (const json::value* f = o.if_contains(name)) {
+            const std::int64_t n = readInt(*f, std::string(what) + "." + std::string(name));
+            // Live figures of one day: counts and durations never negative; a year of calls in
+            // milliseconds stays far below 2^53 (exact in every JSON reader).
+            if (n < 0 || n > (std::int64_t{1} << 53)) {
+                throw Invalid{std::string(what) + "." + std::string(name) + " is out of range"};
+            }
+            c.*member = n;
+        }
+    }
+    return c;
+}
+
+json::object bodyToJson(const AnalyticsSubscribe& m)
+{
+    json::array locations;
+    for (const auto& l : m.locations) {
+        locations.emplace_back(json::string(l));
+    }
+    json::object o{{"locations", std::move(locations)}};
+    if (m.stop) {
+        o["stop"] = true;
+    }
+    return o;
+}
+
+json::object bodyToJson(const AnalyticsUpdate& m)
+{
+    json::object o{{"scope", m.scope},
+                   {"key", m.key},
+                   {"asOfMs", m.asOfMs},
+                   {"eventMs", m.eventMs},
+                   {"serviceLevelSeconds", m.serviceLevelSeconds},
+                   {"totals", countersToJson(m.totals)},
+                   {"waiting", m.waiting},
+                   {"oldestWaitingMs", m.oldestWaitingMs}};
+    if (!m.date.empty()) {
+        o["date"] = m.date;
+    }
+    if (!m.hours.empty()) {
+        json::array hours;
+        for (const auto& h : m.hours) {
+            hours.emplace_back(countersToJson(h));
+        }
+        o["hours"] = std::move(hours);
+    }
+    if (!m.people.empty()) {
+        json::array people;
+        for (const auto& p : m.people) {
+            json::object po = countersToJson(p.counters);
+            po["userId"] = p.userId;
+            people.emplace_back(std::move(po));
+        }
+        o["people"] = std::move(people);
+    }
+    return o;
+}
+
+AnalyticsSubscribe analyticsSubscribeFromJson(const json::object& o)
+{
+    AnalyticsSubscribe m;
+    if (const json::value* v = o.if_contains("locations")) {
+        for (const auto& l :
+             requireArray(*v, "analytics_subscribe.locations", kMaxAnalyticsLocations)) {
+            const json::string* s = l.if_string();
+            if (s == nullptr || s->empty() || s->size() > kMaxIdLength) {
+                throw Invalid{"analytics_subscribe.locations must hold store ids"};
+            }
+            m.locations.emplace_back(sv(*s));
+        }
+    }
+    if (o.if_contains("stop") != nullptr) {
+        m.stop = readBool(o, "stop", "analytics_subscribe");
+    }
+    return m;
+}
+
+AnalyticsUpdate analyticsUpdateFromJson(const json::object& o)
+{
+    AnalyticsUpdate m;
+    m.scope = readString(o, "scope", "analytics", kMaxNameLength);
+    if (m.scope != "location" && m.scope != "organisation") {
+        throw Invalid{"analytics.scope must be \"location\" or \"organisation\""};
+    }
+    m.key = readString(o, "key", "analytics", kMaxIdLength);
+    m.date = readString(o, "date", "analytics", 10, false);
+    m.asOfMs = readInt(require(o, "asOfMs", "analytics"), "analytics.asOfMs");
+    m.eventMs = readInt(require(o, "eventMs", "analytics"), "analytics.eventMs");
+    const std::int64_t sl =
+        readInt(require(o, "serviceLevelSeconds", "analytics"), "analytics.serviceLevelSeconds");
+    if (sl < 1 || sl > 3600) {
+        throw Invalid{"analytics.serviceLevelSeconds is out of range"};
+    }
+    m.serviceLevelSeconds = static_cast<int>(sl);
+    m.totals = countersFromJson(require(o, "totals", "analytics"), "analytics.totals");
+    if (const json::value* v = o.if_contains("hours")) {
+        const json::array& hours = requireArray(*v, "analytics.hours", 24);
+        if (hours.size() != 24) {
+            throw Invalid{"analytics.hours must have 24 entries"};
+        }
+        for (const auto& h : hours) {
+            m.hours.push_back(countersFromJson(h, "analytics.hours[]"));
+        }
+    }
+    if (const json::value* v = o.if_contains("people")) {
+        for (const auto& p : requireArray(*v, "analytics.people", kMaxAnalyticsPeople)) {
+            const json::object& po = requireObject(p, "analytics.people[]");
+            m.people.push_back({readString(po, "userId", "analytics.people[]", kMaxIdLength),
+                                countersFromJson(p, "analytics.people[]")});
+        }
+    }
+    const std::int64_t waiting = readInt(require(o, "waiting", "analytics"), "analytics.waiting");
+    if (waiting < 0 || waiting > 1000000) {
+        throw Invalid{"analytics.waiting is out of range"};
+    }
+    m.waiting = static_cast<int>(waiting);
+    m.oldestWaitingMs =
+        readInt(require(o, "oldestWaitingMs", "analytics"), "analytics.oldestWaitingMs");
+    return m;
+}
+
 } // namespace
 
 std::string_view toString(ErrorCode code)
@@ -524,6 +683,11 @@ std::string_view typeName(const Body& body)
         std::string_view operator()(const Pull&) const { return "pull"; }
         std::string_view operator()(const Push&) const { return "push"; }
         std::string_view operator()(const PushResult&) const { return "push_result"; }
+        std::string_view operator()(const AnalyticsSubscribe&) const
+        {
+            return "analytics_subscribe";
+        }
+        std::string_view operator()(const AnalyticsUpdate&) const { return "analytics"; }
     };
     return std::visit(Visitor{}, body);
 }
@@ -586,6 +750,10 @@ Result<Envelope, DecodeError> decode(std::string_view text)
             env.body = pushFromJson(body);
         } else if (type == "push_result") {
             env.body = pushResultFromJson(body);
+        } else if (type == "analytics_subscribe") {
+            env.body = analyticsSubscribeFromJson(body);
+        } else if (type == "analytics") {
+            env.body = analyticsUpdateFromJson(body);
         } else {
             failure.code = ErrorCode::UnknownType;
             failure.message = "unknown message type \"" + type + "\"";

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "shared/analytics/measures.h"
 #include "shared/sync/schema.h"
 #include "shared/sync/value.h"
 
@@ -8,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 // The messages app and server exchange over the WebSocket, as plain structs. The wire format
 // (JSON envelopes) lives in envelope.h; docs/protocol.md describes it for people.
@@ -184,8 +186,45 @@ struct PushResult {
     friend bool operator==(const PushResult&, const PushResult&) = default;
 };
 
-using Body =
-    std::variant<Hello, Welcome, Error, Reauth, Subscribe, Changes, Pull, Push, PushResult>;
+// ---- Live analytics (docs/analytics.md) ----
+
+inline constexpr std::size_t kMaxAnalyticsLocations = 1000;
+inline constexpr std::size_t kMaxAnalyticsPeople = 1000;
+
+// client -> server: send live "today so far" figures for these stores (empty: every store the
+// signed-in person may see, and for executives and admins the organisation's totals too).
+// Replaces any earlier subscription of the connection; `stop` ends it.
+struct AnalyticsSubscribe {
+    std::vector<std::string> locations;
+    bool stop = false;
+    friend bool operator==(const AnalyticsSubscribe&, const AnalyticsSubscribe&) = default;
+};
+
+struct PersonCounters {
+    std::string userId;
+    analytics::Counters counters;
+    friend bool operator==(const PersonCounters&, const PersonCounters&) = default;
+};
+
+// server -> client: one store's day so far (or the organisation's: every store's own today),
+// sent on subscribing and then within a moment of every call change that alters it.
+struct AnalyticsUpdate {
+    std::string scope;        // "location" or "organisation"
+    std::string key;          // the store's or the organisation's id
+    std::string date;         // the store's local date, YYYY-MM-DD (empty for the organisation)
+    std::int64_t asOfMs = 0;  // when the figures were taken (server clock)
+    std::int64_t eventMs = 0; // when the newest call change in them reached this server
+    int serviceLevelSeconds = 20;
+    analytics::Counters totals;
+    std::vector<analytics::Counters> hours; // 24 entries, by local hour (stores only)
+    std::vector<PersonCounters> people;     // who answered today (stores only)
+    int waiting = 0;                        // callers waiting right now
+    std::int64_t oldestWaitingMs = 0;       // when the longest wait began (0: nobody waits)
+    friend bool operator==(const AnalyticsUpdate&, const AnalyticsUpdate&) = default;
+};
+
+using Body = std::variant<Hello, Welcome, Error, Reauth, Subscribe, Changes, Pull, Push, PushResult,
+                          AnalyticsSubscribe, AnalyticsUpdate>;
 
 struct Envelope {
     int version = kMaxProtocolVersion; // "v": the protocol version this message is written in

@@ -163,6 +163,9 @@ constexpr std::array kCallFields = {
     text("need", N, 64),            // what the caller asked for (IVR choice or intent)
     text("routing_reason", N, 300), // the last routing decision, in words
     field("recording_seconds", Kind::Int, N, 0, 0, 86400),
+    uuid("answered_location_id", N), // the answering person's store (another on overflow)
+    field("wrap_up_ms", Kind::Int, N, 0, 0, 86400000), // the wrap-up after it, once over
+    timestamp("repeated_at", N), // when the same number called next (first-contact resolution)
 };
 constexpr std::array kNoteFields = {
     uuid("id", I | R),

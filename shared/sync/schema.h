@@ -16,7 +16,7 @@ namespace cc::sync {
 
 // Bumped whenever an entity or field is added or changes meaning; part of every device's scope
 // key, so a device that synced an older schema downloads its scopes again.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 enum class Kind {
     Uuid,      // lower-case canonical 8-4-4-4-12

@@ -485,7 +485,7 @@ private Q_SLOTS:
         QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('sync_base') WHERE name = "
                             "'version' AND type = 'INTEGER' AND \"notnull\" = 1"),
                  1);
-        QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 7);
         QCOMPARE(scalar(db, "PRAGMA foreign_keys"), 0);
         QCOMPARE(scalar(db, "PRAGMA synchronous"),
                  2); // FULL: a person's write survives a power cut
@@ -546,7 +546,7 @@ private Q_SLOTS:
         auto store = openStore(path);
         QVERIFY(store);
         sqlite3* db = store->handle();
-        QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 7);
         QCOMPARE(scalar(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN "
                             "('calls_status', 'calls_offered_to', 'calls_handled_by', "
                             "'calls_from_number', 'call_notes_call_id', 'tasks_customer_id', "
@@ -575,10 +575,37 @@ private Q_SLOTS:
         auto store = openStore(path);
         QVERIFY(store);
         sqlite3* db = store->handle();
-        QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 7);
         QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('appointments') WHERE name IN "
                             "('calendar_state', 'calendar_error')"),
                  2);
+        QCOMPARE(store->pendingCount(), std::size_t{1});
+        QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
+    }
+
+    // A v6 file (sync schema 3) gets the calls' analytics columns on open, and keeps its rows
+    // and queued writes.
+    void upgradesV6File()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string path = dir.filePath("v6.sqlite").toStdString();
+        {
+            auto store = openStore(path);
+            QVERIFY(store);
+            QVERIFY(!insertCustomer(*store, 1, "Ann").empty());
+            QVERIFY(execAll(store->handle(), {"ALTER TABLE calls DROP COLUMN answered_location_id",
+                                              "ALTER TABLE calls DROP COLUMN wrap_up_ms",
+                                              "ALTER TABLE calls DROP COLUMN repeated_at",
+                                              "PRAGMA user_version = 6"}));
+        }
+        auto store = openStore(path);
+        QVERIFY(store);
+        sqlite3* db = store->handle();
+        QCOMPARE(scalar(db, "PRAGMA user_version"), 7);
+        QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('calls') WHERE name IN "
+                            "('answered_location_id', 'wrap_up_ms', 'repeated_at')"),
+                 3);
         QCOMPARE(store->pendingCount(), std::size_t{1});
         QCOMPARE(str(store->row("customers", uuid(1)), "display_name"), std::string("Ann"));
     }
@@ -1211,7 +1238,7 @@ private Q_SLOTS:
             auto store = openStore(path);
             QVERIFY(store);
             sqlite3* db = store->handle();
-            QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
+            QCOMPARE(scalar(db, "PRAGMA user_version"), 7);
             // v4: the presence table, and the fields calls and tasks gained, each with the
             // hidden version column.
             QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('presence') WHERE name "
@@ -1249,7 +1276,7 @@ private Q_SLOTS:
         }
         auto store = openStore(path); // opening again migrates nothing
         QVERIFY(store);
-        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 6);
+        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 7);
         QCOMPARE(acknowledgedCount(*store), 2);
         PushResult result =
             answer(m1, MutationStatus::Rejected, "customers.display_name is locked");
@@ -1280,7 +1307,7 @@ private Q_SLOTS:
             auto store = openStore(path);
             QVERIFY(store);
             sqlite3* db = store->handle();
-            QCOMPARE(scalar(db, "PRAGMA user_version"), 6);
+            QCOMPARE(scalar(db, "PRAGMA user_version"), 7);
             for (const auto& e : cc::sync::entities()) {
                 QCOMPARE(scalar(db, "SELECT COUNT(*) FROM pragma_table_info('" +
                                         std::string(e.name) + "') WHERE name = 'sync_version'"),
@@ -1317,7 +1344,7 @@ private Q_SLOTS:
         }
         auto store = openStore(path); // opening again migrates nothing
         QVERIFY(store);
-        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 6);
+        QCOMPARE(scalar(store->handle(), "PRAGMA user_version"), 7);
         QCOMPARE(rowVersion(*store, "customers", 1), 7);
         QCOMPARE(rowVersion(*store, "customers", 3), 0);
         QCOMPARE(ids(store->pending(10, 1 << 20)), (std::vector<std::string>{m3, m2}));

@@ -1,0 +1,484 @@
+#include "server/analytics/report.h"
+
+#include "shared/sync/schema.h"
+#include "shared/telephony/twilio.h"
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+namespace json = boost::json;
+
+namespace cc::server::analytics {
+
+using cc::analytics::Counters;
+
+namespace {
+
+constexpr std::size_t kMaxLocations = 1000;
+
+// The rollup columns, in the order the queries below select them.
+constexpr std::array<std::pair<std::string_view, std::int64_t Counters::*>, 15> kColumns{{
+    {"offered", &Counters::offered},
+    {"answered", &Counters::answered},
+    {"answered_in_sl", &Counters::answeredInSl},
+    {"abandoned", &Counters::abandoned},
+    {"short_abandoned", &Counters::shortAbandoned},
+    {"missed", &Counters::missed},
+    {"callbacks", &Counters::callbacks},
+    {"self_served", &Counters::selfServed},
+    {"outbound", &Counters::outbound},
+    {"wait_answered_ms", &Counters::waitAnsweredMs},
+    {"handled", &Counters::handled},
+    {"talk_ms", &Counters::talkMs},
+    {"wrap_ms", &Counters::wrapMs},
+    {"fcr_resolved", &Counters::fcrResolved},
+    {"answered_elsewhere", &Counters::answeredElsewhere},
+}};
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+std::int64_t daysFromCivil(int y, unsigned m, unsigned d)
+{
+    y -= m <= 2 ? 1 : 0;
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return std::int64_t{era} * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::optional<std::int64_t> parseDate(std::string_view s)
+{
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') {
+        return std::nullopt;
+    }
+    int parts[3] = {0, 0, 0};
+    const std::array<std::pair<std::size_t, std::size_t>, 3> spans{{{0, 4}, {5, 2}, {8, 2}}};
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+        for (std::size_t j = 0; j < spans[i].second; ++j) {
+            const char c = s[spans[i].first + j];
+            if (c < '0' || c > '9') {
+                return std::nullopt;
+            }
+            parts[i] = parts[i] * 10 + (c - '0');
+        }
+    }
+    const int y = parts[0];
+    const int m = parts[1];
+    const int d = parts[2];
+    if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1) {
+        return std::nullopt;
+    }
+    static constexpr std::array<int, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    const int last = m == 2 && leap ? 29 : kDays[static_cast<std::size_t>(m - 1)];
+    if (d > last) {
+        return std::nullopt;
+    }
+    return daysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+}
+
+std::optional<Grouping> groupingFromString(std::string_view s)
+{
+    for (const Grouping g :
+         {Grouping::Organisation, Grouping::Region, Grouping::Store, Grouping::Person,
+          Grouping::Day, Grouping::Hour, Grouping::WeekdayHour}) {
+        if (toString(g) == s) {
+            return g;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string arrayLiteral(const std::vector<std::string>& ids)
+{
+    std::string out = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        out += (i == 0 ? "" : ",") + ids[i];
+    }
+    return out + "}";
+}
+
+// How one grouping reads: the rollup table, its date filter, the group key over the rollup
+// (alias s) and over a callback task (alias t, with `local` its due time on the store's clock).
+struct Shape {
+    std::string_view table;
+    std::string_view dateFilter;
+    std::string_view key;
+    std::string_view taskKey;
+    std::string_view label; // over the grouped rows (alias g) and the joined x
+    std::string_view join;
+    std::string_view order;
+};
+
+Shape shapeOf(Grouping by)
+{
+    constexpr std::string_view kDaily = "s.local_date BETWEEN $2::date AND $3::date";
+    constexpr std::string_view kHourly = "s.local_hour >= $2::date AND s.local_hour < $3::date + 1";
+    switch (by) {
+    case Grouping::Organisation:
+        return {"call_stats_daily",
+                kDaily,
+                "s.organisation_id::text",
+                "t.organisation_id::text",
+                "x.name",
+                "LEFT JOIN organisations x ON x.id::text = g.k",
+                "1"};
+    case Grouping::Region:
+        return {"call_stats_daily",
+                kDaily,
+                "coalesce(l.region_id::text, '')",
+                "coalesce(l.region_id::text, '')",
+                "coalesce(x.name, 'No region')",
+                "LEFT JOIN regions x ON x.id::text = g.k",
+                "2, 1"};
+    case Grouping::Store:
+        return {"call_stats_daily",
+                kDaily,
+                "s.location_id::text",
+                "t.location_id::text",
+                "coalesce(x.name || ' (' || x.code || ')', 'Former store')",
+                "LEFT JOIN locations x ON x.id::text = g.k",
+                "2, 1"};
+    case Grouping::Person:
+        return {"agent_stats_daily",
+                kDaily,
+                "s.user_id::text",
+                "t.assigned_to::text",
+                "coalesce(x.display_name, 'Former user')",
+                "LEFT JOIN users x ON x.id::text = g.k",
+                "2, 1"};
+    case Grouping::Day:
+        return {
+            "call_stats_daily", kDaily, "s.local_date::text", "local::date::text", "g.k", "", "1"};
+    case Grouping::Hour:
+        return {"call_stats_hourly",
+                kHourly,
+                "extract(hour FROM s.local_hour)::int::text",
+                "extract(hour FROM local)::int::text",
+                "g.k",
+                "",
+                "g.k::int"};
+    case Grouping::WeekdayHour:
+        return {"call_stats_hourly",
+                kHourly,
+                "extract(isodow FROM s.local_hour)::int || '-' || "
+                "extract(hour FROM s.local_hour)::int",
+                "extract(isodow FROM local)::int || '-' || extract(hour FROM local)::int",
+                "g.k",
+                "",
+                "split_part(g.k, '-', 1)::int, split_part(g.k, '-', 2)::int"};
+    }
+    return shapeOf(Grouping::Store);
+}
+
+std::string reportSql(Grouping by)
+{
+    const Shape s = shapeOf(by);
+    std::string columns;
+    std::string sums;
+    std::string zeros;
+    for (const auto& [name, member] : kColumns) {
+        columns += ", s." + std::string(name);
+        sums += ", sum(" + std::string(name) + ")::bigint";
+        zeros += ", 0";
+    }
+    const std::string storeFilter = "($4::uuid[] = '{}' OR l.id = ANY($4::uuid[]))";
+    // Callback tasks still open and not yet due are not late: they leave the period's "due".
+    return "WITH src (k, " +
+           [&] {
+               std::string names;
+               for (const auto& [name, member] : kColumns) {
+                   names += std::string(name) + ", ";
+               }
+               return names;
+           }() +
+           "callbacks_due, callbacks_in_target) AS (SELECT " + std::string(s.key) + columns +
+           ", s.callbacks_due, s.callbacks_in_target FROM " + std::string(s.table) +
+           " s JOIN locations l ON l.id = s.location_id WHERE s.organisation_id = $1::uuid AND " +
+           std::string(s.dateFilter) + " AND " + storeFilter + " UNION ALL SELECT " +
+           std::string(s.taskKey) + zeros +
+           ", -1, 0 FROM tasks t JOIN locations l ON l.id = t.location_id, LATERAL (SELECT "
+           "t.due_at AT TIME ZONE l.timezone AS local) z WHERE t.organisation_id = $1::uuid AND "
+           "t.kind = 'callback' AND t.status = 'open' AND t.due_at > now() AND local::date "
+           "BETWEEN $2::date AND $3::date AND " +
+           storeFilter + (by == Grouping::Person ? " AND t.assigned_to IS NOT NULL" : "") +
+           "), g AS (SELECT k" + sums +
+           ", sum(callbacks_due)::bigint, sum(callbacks_in_target)::bigint FROM src GROUP BY k) "
+           "SELECT g.*, " +
+           std::string(s.label) + " FROM g " + std::string(s.join) + " ORDER BY " +
+           std::string(s.order);
+}
+
+std::string formatRatio(const std::optional<double>& v)
+{
+    if (!v) {
+        return {};
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4f", *v);
+    return buf;
+}
+
+json::value jsonRatio(const std::optional<double>& v)
+{
+    return v ? json::value(*v) : json::value(nullptr);
+}
+
+std::optional<double> callbackRate(const ReportRow& r)
+{
+    if (r.callbacksDue <= 0) {
+        return std::nullopt;
+    }
+    return static_cast<double>(r.callbacksInTarget) / static_cast<double>(r.callbacksDue);
+}
+
+json::object rowToJson(const ReportRow& r)
+{
+    json::object o{{"key", r.key}, {"label", r.label}};
+    for (const auto& [name, member] : kColumns) {
+        o[name] = r.counters.*member;
+    }
+    o["callbacks_due"] = r.callbacksDue;
+    o["callbacks_in_target"] = r.callbacksInTarget;
+    const auto f = cc::analytics::figuresOf(r.counters);
+    o["service_level"] = jsonRatio(f.serviceLevel);
+    o["abandon_rate"] = jsonRatio(f.abandonRate);
+    o["asa_s"] = jsonRatio(f.asaSeconds);
+    o["aht_s"] = jsonRatio(f.ahtSeconds);
+    o["fcr_rate"] = jsonRatio(f.fcrRate);
+    o["callback_rate"] = jsonRatio(callbackRate(r));
+    return o;
+}
+
+std::string csvField(std::string_view s)
+{
+    std::string v(s);
+    // A cell starting like a formula is text, not something a spreadsheet runs.
+    if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
+                       v[0] == '\r')) {
+        v.insert(v.begin(), '\'');
+    }
+    if (v.find_first_of(",\"\r\n") == std::string::npos) {
+        return v;
+    }
+    std::string out = "\"";
+    for (const char c : v) {
+        out += c;
+        if (c == '"') {
+            out += '"';
+        }
+    }
+    return out + "\"";
+}
+
+} // namespace
+
+std::string_view toString(Grouping grouping)
+{
+    switch (grouping) {
+    case Grouping::Organisation:
+        return "organisation";
+    case Grouping::Region:
+        return "region";
+    case Grouping::Store:
+        return "store";
+    case Grouping::Person:
+        return "person";
+    case Grouping::Day:
+        return "day";
+    case Grouping::Hour:
+        return "hour";
+    case Grouping::WeekdayHour:
+        return "weekday_hour";
+    }
+    return "store";
+}
+
+Result<ReportQuery, std::string> parseReportQuery(std::string_view query)
+{
+    auto params = telephony::parseFormUrlEncoded(query);
+    if (!params) {
+        return "the query string is not valid: " + params.error();
+    }
+    ReportQuery q;
+    bool haveBy = false;
+    for (const auto& [name, value] : params.value()) {
+        if (name == "from") {
+            q.from = value;
+        } else if (name == "to") {
+            q.to = value;
+        } else if (name == "by") {
+            const auto g = groupingFromString(value);
+            if (!g) {
+                return std::string("by must be one of organisation, region, store, person, day, "
+                                   "hour, weekday_hour");
+            }
+            q.by = *g;
+            haveBy = true;
+        } else if (name == "location") {
+            std::size_t start = 0;
+            while (start <= value.size()) {
+                const std::size_t comma = std::min(value.find(',', start), value.size());
+                const std::string id = value.substr(start, comma - start);
+                if (!cc::sync::isUuid(id)) {
+                    return std::string("location must be store ids separated by commas");
+                }
+                q.locations.push_back(id);
+                if (q.locations.size() > kMaxLocations) {
+                    return "at most " + std::to_string(kMaxLocations) + " stores";
+                }
+                start = comma + 1;
+            }
+        } else if (name == "format") {
+            if (value != "csv" && value != "json") {
+                return std::string("format must be json or csv");
+            }
+            q.csv = value == "csv";
+        } else {
+            return "unknown parameter \"" + name.substr(0, 40) + "\"";
+        }
+    }
+    const auto from = parseDate(q.from);
+    const auto to = parseDate(q.to);
+    if (!from || !to) {
+        return std::string("from and to are required dates (YYYY-MM-DD)");
+    }
+    if (*from > *to) {
+        return std::string("from is after to");
+    }
+    if (*to - *from + 1 > kMaxReportDays) {
+        return "at most " + std::to_string(kMaxReportDays) + " days at a time";
+    }
+    if (!haveBy) {
+        q.by = Grouping::Store;
+    }
+    std::sort(q.locations.begin(), q.locations.end());
+    q.locations.erase(std::unique(q.locations.begin(), q.locations.end()), q.locations.end());
+    return q;
+}
+
+cc::analytics::Settings readSettings(pqxx::connection& conn, const std::string& organisationId)
+{
+    pqxx::read_transaction tx(conn);
+    const pqxx::row r =
+        tx.exec_params1("SELECT (s).service_level_s, (s).short_abandon_s, (s).repeat_window_hours "
+                        "FROM (SELECT analytics_settings_of($1::uuid) AS s) x",
+                        organisationId);
+    return {r[0].as<int>(), r[1].as<int>(), r[2].as<int>()};
+}
+
+Result<Report, ReportRefusal> runReport(pqxx::connection& conn, const std::string& organisationId,
+                                        const std::string& userId, domain::Role role,
+                                        const ReportQuery& query)
+{
+    Report report;
+    report.query = query;
+    pqxx::read_transaction tx(conn);
+    std::vector<std::string> stores = query.locations;
+    if (role == domain::Role::Manager || role == domain::Role::Staff) {
+        std::set<std::string> theirs;
+        for (const auto& row : tx.exec_params(
+                 "SELECT ul.location_id::text FROM user_locations ul JOIN locations l ON l.id = "
+                 "ul.location_id WHERE ul.user_id = $1::uuid AND l.organisation_id = $2::uuid",
+                 userId, organisationId)) {
+            theirs.insert(row[0].as<std::string>());
+        }
+        if (stores.empty()) {
+            stores.assign(theirs.begin(), theirs.end());
+            if (stores.empty()) {
+                return ReportRefusal::NoStores;
+            }
+        }
+        for (const auto& s : stores) {
+            if (theirs.count(s) == 0) {
+                return ReportRefusal::UnknownStore;
+            }
+        }
+    } else if (!stores.empty()) {
+        const auto known = tx.exec_params1("SELECT count(*) FROM locations WHERE organisation_id "
+                                           "= $1::uuid AND id = ANY($2::uuid[])",
+                                           organisationId, arrayLiteral(stores))[0]
+                               .as<std::size_t>();
+        if (known != stores.size()) {
+            return ReportRefusal::UnknownStore;
+        }
+    }
+    report.serviceLevelSeconds =
+        tx.exec_params1("SELECT (analytics_settings_of($1::uuid)).service_level_s",
+                        organisationId)[0]
+            .as<int>();
+    const pqxx::result rows = tx.exec_params(reportSql(query.by), organisationId, query.from,
+                                             query.to, arrayLiteral(stores));
+    for (const auto& row : rows) {
+        ReportRow r;
+        r.key = row[0].as<std::string>();
+        std::size_t i = 1;
+        for (const auto& [name, member] : kColumns) {
+            r.counters.*member = row[static_cast<int>(i++)].as<std::int64_t>(0);
+        }
+        r.callbacksDue = row[static_cast<int>(i++)].as<std::int64_t>(0);
+        r.callbacksInTarget = row[static_cast<int>(i++)].as<std::int64_t>(0);
+        r.label = row[static_cast<int>(i)].as<std::string>(r.key);
+        report.totals.counters += r.counters;
+        report.totals.callbacksDue += r.callbacksDue;
+        report.totals.callbacksInTarget += r.callbacksInTarget;
+        report.rows.push_back(std::move(r));
+    }
+    report.totals.key = "total";
+    report.totals.label = "Total";
+    report.generatedAtMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    return report;
+}
+
+json::object reportToJson(const Report& report)
+{
+    json::array rows;
+    for (const auto& r : report.rows) {
+        rows.emplace_back(rowToJson(r));
+    }
+    return {{"from", report.query.from},
+            {"to", report.query.to},
+            {"by", toString(report.query.by)},
+            {"serviceLevelSeconds", report.serviceLevelSeconds},
+            {"generatedAtMs", report.generatedAtMs},
+            {"rows", std::move(rows)},
+            {"totals", rowToJson(report.totals)}};
+}
+
+std::string reportToCsv(const Report& report)
+{
+    std::string out = "key,label";
+    for (const auto& [name, member] : kColumns) {
+        out += "," + std::string(name);
+    }
+    out += ",callbacks_due,callbacks_in_target,service_level,abandon_rate,asa_s,aht_s,fcr_rate,"
+           "callback_rate\r\n";
+    auto line = [&out](const ReportRow& r) {
+        out += csvField(r.key) + "," + csvField(r.label);
+        for (const auto& [name, member] : kColumns) {
+            out += "," + std::to_string(r.counters.*member);
+        }
+        out += "," + std::to_string(r.callbacksDue) + "," + std::to_string(r.callbacksInTarget);
+        const auto f = cc::analytics::figuresOf(r.counters);
+        for (const auto& v : {f.serviceLevel, f.abandonRate, f.asaSeconds, f.ahtSeconds, f.fcrRate,
+                              callbackRate(r)}) {
+            out += "," + formatRatio(v);
+        }
+        out += "\r\n";
+    };
+    for (const auto& r : report.rows) {
+        line(r);
+    }
+    line(report.totals);
+    return out;
+}
+
+} // namespace cc::server::analytics
