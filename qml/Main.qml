@@ -16,8 +16,10 @@ ApplicationWindow {
     title: qsTr("Call Commander")
 
     // A page to open once signed in ("calls", "tasks", "appointments", "conflicts",
-    // "integrations"), for demos and screenshots.
-    // Without one, the people who take calls start on the calls page: it is their work.
+    // "integrations", "wallboard", "manager-dashboard", "executive-dashboard"), for demos and
+    // screenshots.
+    // Without one, the people who take calls start on the calls page: it is their work;
+    // executives start on their dashboard.
     property string startPage: ""
 
     Material.theme: Material.Light
@@ -94,7 +96,28 @@ ApplicationWindow {
             onConflictsRequested: stack.push(conflictsPage)
             onAppointmentsRequested: stack.push(appointmentsPage)
             onIntegrationsRequested: stack.push(integrationsPage)
+            onWallboardRequested: stack.push(wallboardPage)
+            onManagerDashboardRequested: stack.push(managerDashboardPage)
+            onExecutiveDashboardRequested: stack.push(executiveDashboardPage)
         }
+    }
+
+    Component {
+        id: wallboardPage
+
+        WallboardPage {}
+    }
+
+    Component {
+        id: managerDashboardPage
+
+        ManagerDashboardPage {}
+    }
+
+    Component {
+        id: executiveDashboardPage
+
+        ExecutiveDashboardPage {}
     }
 
     Component {
@@ -146,6 +169,7 @@ ApplicationWindow {
             if (stack.depth === 1)
                 stack.push(statusPage)
             const takesCalls = Session.role === "staff" || Session.role === "manager"
+            const seesOrganisation = Session.role === "executive" || Session.role === "admin"
             if (window.startPage === "tasks")
                 stack.push(tasksPage)
             else if (window.startPage === "appointments" && takesCalls)
@@ -154,8 +178,16 @@ ApplicationWindow {
                 stack.push(conflictsPage)
             else if (window.startPage === "integrations" && Session.role === "admin")
                 stack.push(integrationsPage)
+            else if (window.startPage === "wallboard")
+                stack.push(wallboardPage)
+            else if (window.startPage === "manager-dashboard" && (Session.role === "manager" || seesOrganisation))
+                stack.push(managerDashboardPage)
+            else if (window.startPage === "executive-dashboard" && seesOrganisation)
+                stack.push(executiveDashboardPage)
             else if (takesCalls && (window.startPage === "calls" || window.startPage === ""))
                 stack.push(callsPage)
+            else if (Session.role === "executive" && window.startPage === "")
+                stack.push(executiveDashboardPage)
         }
         function onStateChanged() {
             if (Session.state === Session.SignedOut && stack.depth > 1)

@@ -7,6 +7,7 @@
 // screenshots only: unsetting it does not erase the process's initial environment, which other
 // processes of the same user can read in /proc/<pid>/environ.
 
+#include "app/analytics/analyticsfeed.h"
 #include "app/auth/session.h"
 #include "app/core/connectionsettings.h"
 #include "app/net/serverconnection.h"
@@ -65,7 +66,7 @@ int main(int argc, char* argv[])
     const QCommandLineOption pageOption(
         QStringLiteral("page"),
         QStringLiteral("Page to open once signed in (calls, tasks, appointments, conflicts, "
-                       "integrations)."),
+                       "integrations, wallboard, manager-dashboard, executive-dashboard)."),
         QStringLiteral("name"));
     parser.addOptions(
         {serverOption, caOption, organisationOption, emailOption, screenshotOption, pageOption});
@@ -113,9 +114,21 @@ int main(int argc, char* argv[])
             sync.stop();
         }
     });
+    // The live figures of the dashboards, remembered on the device per person like the cache.
+    cc::app::AnalyticsFeed analytics(&connection);
+    QObject::connect(&session, &cc::app::Session::signedIn, &analytics, [&] {
+        analytics.start(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation),
+                        session.organisation(), session.userId());
+    });
+    QObject::connect(&session, &cc::app::Session::stateChanged, &analytics, [&] {
+        if (session.state() == cc::app::Session::State::SignedOut) {
+            analytics.stop();
+        }
+    });
     cc::app::ServerConnection::setSingleton(&connection);
     cc::app::Session::setSingleton(&session);
     cc::app::SyncService::setSingleton(&sync);
+    cc::app::AnalyticsFeed::setSingleton(&analytics);
 
     QQuickStyle::setStyle(QStringLiteral("Material"));
     QQmlApplicationEngine engine;

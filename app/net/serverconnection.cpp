@@ -16,6 +16,8 @@ namespace {
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
 constexpr auto kKeepAliveInterval = std::chrono::seconds(15);
 constexpr qint64 kMaxIncomingMessage = 16 * 1024 * 1024;
+// The id of analytics_subscribe requests: the server's errors answering them carry it.
+constexpr std::string_view kAnalyticsRequestId = "analytics";
 
 QPointer<ServerConnection> g_singleton; // NOLINT: the QML singleton instance, owned by main()
 
@@ -266,9 +268,20 @@ void ServerConnection::onTextMessage(const QString& message)
                        .arg(text));
             return;
         }
+        if (decoded.value().id == kAnalyticsRequestId) {
+            // Not for the sync client: a refused subscription says nothing about sync.
+            Q_EMIT analyticsRefused(QString::fromLatin1(protocol::toString(error->code)), text);
+            return;
+        }
         if (decoded.value().id.empty() || decoded.value().id == "hello") {
             setLastError(text); // answers to sync requests are for their sender to handle
         }
+    }
+    if (const auto* update = std::get_if<protocol::AnalyticsUpdate>(&body)) {
+        if (m_state == State::Connected) {
+            Q_EMIT analyticsReceived(*update);
+        }
+        return;
     }
     if (m_state == State::Connected) {
         Q_EMIT messageReceived(decoded.value());
@@ -282,6 +295,17 @@ bool ServerConnection::send(const protocol::Envelope& envelope)
     }
     m_socket->sendTextMessage(QString::fromStdString(protocol::encode(envelope)));
     return true;
+}
+
+bool ServerConnection::subscribeAnalytics(const QStringList& locations, bool stop)
+{
+    protocol::AnalyticsSubscribe subscribe;
+    for (const QString& location : locations) {
+        subscribe.locations.push_back(location.toStdString());
+    }
+    subscribe.stop = stop;
+    return send(protocol::Envelope{m_protocolVersion, std::string(kAnalyticsRequestId),
+                                   std::move(subscribe)});
 }
 
 void ServerConnection::onPong(quint64 /*elapsedMs*/)

@@ -76,6 +76,11 @@ public:
 
     // Sends a message on the welcomed connection; false (nothing sent) when not connected.
     bool send(const protocol::Envelope& envelope);
+    // Live analytics: asks for the "today so far" figures of these stores (empty: every store
+    // the person may see, and the organisation's totals for executives and admins), replacing
+    // the connection's earlier subscription; `stop` ends it. False (nothing sent) when not
+    // connected: a new connection has none, so subscribe again after welcomed().
+    bool subscribeAnalytics(const QStringList& locations, bool stop);
 
     Q_INVOKABLE void connectToServer();
     Q_INVOKABLE void disconnectFromServer();
@@ -93,6 +98,11 @@ Q_SIGNALS:
     // Every message after the welcome that the connection does not handle itself (sync
     // messages, and errors answering them), on the connection's thread.
     void messageReceived(const cc::protocol::Envelope& envelope);
+    // Live analytics for a subscribed store or the organisation (never on messageReceived).
+    void analyticsReceived(const cc::protocol::AnalyticsUpdate& update);
+    // The server refused the analytics subscription: `code` as on the wire ("forbidden" for a
+    // store the person may not see).
+    void analyticsRefused(const QString& code, const QString& message);
 
 private:
     void open();

@@ -1,6 +1,7 @@
 #include "app/sync/syncservice.h"
 
 #include "app/cache/localstore.h"
+#include "app/core/personalfiles.h"
 #include "app/net/serverconnection.h"
 #include "app/sync/syncclient.h"
 #include "app/sync/synctransport.h"
@@ -297,13 +298,8 @@ void SyncService::setSingleton(SyncService* instance)
 QString SyncService::cachePath(const QString& folder, const QString& organisation,
                                const QString& userId)
 {
-    // One cache per organisation and person: what a device holds follows who signed in.
-    const QByteArray who =
-        QCryptographicHash::hash((organisation + QLatin1Char('/') + userId).toUtf8(),
-                                 QCryptographicHash::Sha256)
-            .toHex()
-            .left(24);
-    return QDir(folder).filePath(QStringLiteral("cache-%1.sqlite").arg(QString::fromLatin1(who)));
+    return personalFilePath(folder, organisation, userId, QStringLiteral("cache-"),
+                            QStringLiteral(".sqlite"));
 }
 
 void SyncService::start(const QString& folder, const QString& organisation, const QString& userId)

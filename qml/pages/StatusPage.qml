@@ -17,6 +17,9 @@ Page {
     signal conflictsRequested
     signal appointmentsRequested
     signal integrationsRequested
+    signal wallboardRequested
+    signal managerDashboardRequested
+    signal executiveDashboardRequested
 
     // "Synced 12 s ago", refreshed while the page is shown.
     property date now: new Date()
@@ -176,6 +179,36 @@ Page {
                 font.pixelSize: 18
                 Accessible.name: qsTr("Appointments: confirm requests, book, check stock")
                 onClicked: page.appointmentsRequested()
+            }
+
+            // Figures: the store's wallboard for those who take calls, their dashboard for
+            // managers, the organisation's for executives and admins.
+            Button {
+                objectName: "wallboardButton"
+                visible: Session.role === "staff" || Session.role === "manager"
+                text: qsTr("Wallboard: today at the store")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: qsTr("Wallboard: the store's calls today, live")
+                onClicked: page.wallboardRequested()
+            }
+            Button {
+                objectName: "managerDashboardButton"
+                visible: Session.role === "manager"
+                text: qsTr("Store dashboard: staff and trends")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: qsTr("Store dashboard: today's figures, who answered, the trend by day")
+                onClicked: page.managerDashboardRequested()
+            }
+            Button {
+                objectName: "executiveDashboardButton"
+                visible: Session.role === "executive" || Session.role === "admin"
+                text: qsTr("Executive dashboard")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: qsTr("Executive dashboard: stores and regions ranked, trends, busy hours")
+                onClicked: page.executiveDashboardRequested()
             }
 
             GridLayout {

@@ -408,6 +408,9 @@ QString writeDemoCaches(const QString& folder, DemoPeople* people)
     people->wrapUp = QString::fromStdString(uuid(kTom));
     people->onCall = QString::fromStdString(uuid(kJo));
     people->booking = QString::fromStdString(uuid(kRosa));
+    people->ben = QString::fromStdString(uuid(kBen));
+    people->sam = QString::fromStdString(uuid(kSam));
+    people->priya = QString::fromStdString(uuid(kPriya));
     people->mainStreet = QString::fromStdString(uuid(kMainStreet));
     people->harbour = QString::fromStdString(uuid(kHarbour));
     people->riverside = QString::fromStdString(uuid(kRiverside));

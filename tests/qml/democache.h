@@ -12,6 +12,7 @@ struct DemoPeople {
     QString wrapUp;  // Tom Reyes, staff at Main Street, just finished a call from a new caller
     QString onCall;  // Jo Kim, staff at Riverside (a store nobody else sees), on a call
     QString booking; // Rosa Diaz, staff at Riverside: Carmen Ortiz rings her (books, checks stock)
+    QString ben, sam, priya;                // staff at Main Street
     QString mainStreet, harbour, riverside; // the stores
     QString carmen;                         // a customer
 };

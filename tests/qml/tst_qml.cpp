@@ -7,9 +7,13 @@
 // `screenshotFolder` (qml-screenshots/ in the working directory, where ctest runs it: the build's
 // tests/ folder).
 #include "app/admin/integrationsmodel.h"
+#include "app/analytics/analyticsfeed.h"
+#include "app/analytics/analyticsreport.h"
+#include "app/analytics/heatmapmodel.h"
 #include "app/models/stockcheck.h"
 #include "app/net/serverconnection.h"
 #include "app/sync/syncservice.h"
+#include "tests/qml/demoanalytics.h"
 #include "tests/qml/democache.h"
 
 #include <QApplication>
@@ -44,6 +48,16 @@ class DemoData : public QObject {
     Q_PROPERTY(QString mainStreet READ mainStreet CONSTANT)
     Q_PROPERTY(QString riverside READ riverside CONSTANT)
     Q_PROPERTY(QString carmen READ carmen CONSTANT)
+    // The dashboards' figures: live updates of Main Street, Harbour Point and the organisation
+    // (as if just received), the same remembered from three minutes ago (the device offline),
+    // and the server's answers for the reports.
+    Q_PROPERTY(cc::app::AnalyticsFeed* analytics READ analytics CONSTANT)
+    Q_PROPERTY(cc::app::AnalyticsFeed* offlineAnalytics READ offlineAnalytics CONSTANT)
+    Q_PROPERTY(cc::app::AnalyticsReport* managerTrend READ managerTrend CONSTANT)
+    Q_PROPERTY(cc::app::AnalyticsReport* storeRanking READ storeRanking CONSTANT)
+    Q_PROPERTY(cc::app::AnalyticsReport* regionRanking READ regionRanking CONSTANT)
+    Q_PROPERTY(cc::app::AnalyticsReport* executiveTrend READ executiveTrend CONSTANT)
+    Q_PROPERTY(cc::app::AnalyticsHeatMap* heatMap READ heatMap CONSTANT)
 
 public:
     DemoData(cc::app::SyncService* staff, cc::app::SyncService* manager,
@@ -121,6 +135,33 @@ public:
         m_stockFailure.setItem(QStringLiteral("tent"));
         m_stockFailure.takeAnswer(
             503, R"({"error":"unavailable","message":"Shopify: HTTP 503 after 3 attempts"})");
+
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        m_analytics.take(cc::test::demoStoreToday(m_people, now));
+        m_analytics.take(cc::test::demoHarbourToday(m_people, now));
+        m_analytics.take(cc::test::demoOrganisationToday(now));
+        const qint64 before = now - 3 * 60 * 1000;
+        m_offlineAnalytics.restore(cc::test::demoStoreToday(m_people, before), before);
+        const QDate today = QDate::currentDate();
+        const auto fill = [&](cc::app::AnalyticsQueryModel& model, const QString& by, int days,
+                              double scale = 1.0) {
+            model.setFrom(today.addDays(1 - days).toString(Qt::ISODate));
+            model.setTo(today.toString(Qt::ISODate));
+            if (!model.takeAnswer(
+                    cc::test::demoReport(by, today.addDays(1 - days), today, m_people, scale))) {
+                std::fprintf(stderr, "tst_qml: the demo %s report does not read\n", qPrintable(by));
+            }
+        };
+        m_managerTrend.setBy(QStringLiteral("day"));
+        fill(m_managerTrend, QStringLiteral("day"), 14, 0.16); // one store of the chain
+        m_storeRanking.setSortRole(QStringLiteral("serviceLevel"));
+        fill(m_storeRanking, QStringLiteral("store"), 30);
+        m_regionRanking.setBy(QStringLiteral("region"));
+        m_regionRanking.setSortRole(QStringLiteral("serviceLevel"));
+        fill(m_regionRanking, QStringLiteral("region"), 30);
+        m_executiveTrend.setBy(QStringLiteral("day"));
+        fill(m_executiveTrend, QStringLiteral("day"), 30);
+        fill(m_heatMap, QStringLiteral("weekday_hour"), 30);
     }
 
     cc::app::SyncService* staffSync() const { return m_staff; }
@@ -135,6 +176,23 @@ public:
     QString riverside() const { return m_people.riverside; }
     QString carmen() const { return m_people.carmen; }
     QString screenshotFolder() const { return m_screenshots; }
+    cc::app::AnalyticsFeed* analytics() { return &m_analytics; }
+    cc::app::AnalyticsFeed* offlineAnalytics() { return &m_offlineAnalytics; }
+    cc::app::AnalyticsReport* managerTrend() { return &m_managerTrend; }
+    cc::app::AnalyticsReport* storeRanking() { return &m_storeRanking; }
+    cc::app::AnalyticsReport* regionRanking() { return &m_regionRanking; }
+    cc::app::AnalyticsReport* executiveTrend() { return &m_executiveTrend; }
+    cc::app::AnalyticsHeatMap* heatMap() { return &m_heatMap; }
+
+    // The server's news about Main Street: another caller starts waiting.
+    Q_INVOKABLE void callArrives()
+    {
+        auto update = cc::test::demoStoreToday(m_people, QDateTime::currentMSecsSinceEpoch());
+        update.totals.offered += 1;
+        update.hours[15].offered += 1;
+        update.waiting += 1;
+        m_analytics.take(update);
+    }
 
     // The server's news about Jo's calls (onCallSync): his caller hangs up; a new call rings for
     // him. Written into his cache, which his service then opens again (as after a restart: what
@@ -165,6 +223,13 @@ private:
     cc::app::IntegrationsModel m_integrations;
     cc::app::StockCheck m_stockAnswer;
     cc::app::StockCheck m_stockFailure;
+    cc::app::AnalyticsFeed m_analytics{nullptr};
+    cc::app::AnalyticsFeed m_offlineAnalytics{nullptr};
+    cc::app::AnalyticsReport m_managerTrend;
+    cc::app::AnalyticsReport m_storeRanking;
+    cc::app::AnalyticsReport m_regionRanking;
+    cc::app::AnalyticsReport m_executiveTrend;
+    cc::app::AnalyticsHeatMap m_heatMap;
 };
 
 class Setup : public QObject {
