@@ -4,7 +4,7 @@
 # PostgreSQL 15 cluster of its own, then each benchmark in turn. Every figure is printed with its
 # target from PRODUCT.md and PASS or MISS, and appended to build/bench/bench-<time>.log.
 #
-#   scripts/bench.sh [--quick] [p1 p2 p3 p4 p5 p8]   (default: all, full sizes)
+#   scripts/bench.sh [--quick] [p1 p2 p3 p4 p5 p6 p8]   (default: all, full sizes)
 #
 # --quick (or CC_BENCH_QUICK=1) runs smaller sizes: a smoke test of the benchmarks, not figures.
 # Run it on an otherwise idle machine: everything shares its cores (the load average at the start
@@ -18,26 +18,27 @@ WANTED=()
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=(--quick) ;;
-        p1 | p2 | p3 | p4 | p5 | p8) WANTED+=("$arg") ;;
+        p1 | p2 | p3 | p4 | p5 | p6 | p8) WANTED+=("$arg") ;;
         -h | --help)
             sed -n '2,11p' "$0"
             exit 0
             ;;
-        *) die "unknown argument: $arg (expected --quick, p1, p2, p3, p4, p5 or p8)" ;;
+        *) die "unknown argument: $arg (expected --quick, p1, p2, p3, p4, p5, p6 or p8)" ;;
     esac
 done
 [ "${CC_BENCH_QUICK:-0}" != 0 ] && QUICK=(--quick)
-[ ${#WANTED[@]} -eq 0 ] && WANTED=(p1 p2 p3 p4 p5 p8)
+[ ${#WANTED[@]} -eq 0 ] && WANTED=(p1 p2 p3 p4 p5 p6 p8)
 
 declare -A PROGRAM=(
     [p1]=bench_p1_latency [p2]=bench_p2_bootstrap [p3]=bench_p3_sessions
-    [p4]=bench_p4_writes [p5]=bench_p5_webhooks [p8]=bench_p8_offline
+    [p4]=bench_p4_writes [p5]=bench_p5_webhooks [p6]=bench_p6_analytics [p8]=bench_p8_offline
 )
 
 start=$SECONDS
 cc_install_packages
 cc_build bench callcommander-server cc_loadclient callcommander-callsim bench_p1_latency \
-    bench_p2_bootstrap bench_p3_sessions bench_p4_writes bench_p5_webhooks bench_p8_offline
+    bench_p2_bootstrap bench_p3_sessions bench_p4_writes bench_p5_webhooks bench_p6_analytics \
+    bench_p8_offline
 trap 'cc_pg_stop bench' EXIT
 cc_pg_start bench "$PG_PORT"
 # The benchmarks make (and drop) a database each, like the integration tests.

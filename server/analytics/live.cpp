@@ -71,6 +71,8 @@ std::int64_t number(const cc::sync::Fields& fields, std::string_view name, std::
 
 // Calls this old cannot be on any store's today (UTC-12 to UTC+14, plus a day).
 constexpr std::chrono::hours kSeedWindow{52};
+// Batches held while an organisation's day is read; more than this and it is read again.
+constexpr std::size_t kMaxHeldBatches = 10000;
 
 } // namespace
 
@@ -128,6 +130,8 @@ struct LiveAnalytics::Impl : std::enable_shared_from_this<LiveAnalytics::Impl> {
         std::map<std::string, Store> stores;
         std::unordered_map<std::string, std::string> callStore;     // call id -> store id
         std::vector<std::shared_ptr<const sync::SharedBatch>> held; // while seeding
+        bool heldOverflowed = false;
+        std::uint64_t generation = 0; // of the seed that fills it
         std::map<const LiveSubscriber*, Watcher> watchers;
         std::shared_ptr<Feed> feed;
         std::int64_t lastEventMs = 0;
@@ -152,10 +156,13 @@ struct LiveAnalytics::Impl : std::enable_shared_from_this<LiveAnalytics::Impl> {
     const Clock clock;
     std::unordered_map<std::string, Org> orgs;
 
-    void seed(const std::string& organisationId);
-    void onSeeded(const std::string& organisationId, cc::analytics::Settings settings,
-                  std::int64_t version, std::vector<std::pair<std::string, std::string>> stores,
+    // Reads the organisation's day (generation: the Org it is for; a later one wins).
+    void seed(const std::string& organisationId, std::uint64_t generation);
+    void onSeeded(const std::string& organisationId, std::uint64_t generation,
+                  cc::analytics::Settings settings, std::int64_t version,
+                  std::vector<std::pair<std::string, std::string>> stores,
                   std::vector<std::pair<std::string, CallFacts>> calls);
+    std::uint64_t nextGeneration = 0; // with `mutex`
     void deliver(const std::string& organisationId,
                  const std::shared_ptr<const sync::SharedBatch>& batch);
     void applyBatch(Org& org, const sync::Batch& batch);                    // mutex held
@@ -187,23 +194,47 @@ private:
     std::string m_organisationId;
 };
 
-void LiveAnalytics::Impl::seed(const std::string& organisationId)
+void LiveAnalytics::Impl::seed(const std::string& organisationId, std::uint64_t generation)
 {
     std::weak_ptr<Impl> weak = weak_from_this();
     database.submit(
-        [weak, organisationId](pqxx::connection& conn) {
+        [weak, organisationId, generation](pqxx::connection& conn) {
             auto self = weak.lock();
             if (!self) {
                 return;
             }
-            const cc::analytics::Settings settings = readSettings(conn, organisationId);
-            // One snapshot: the calls as they are, and the newest change they include.
+            std::shared_ptr<Feed> feed;
+            {
+                const std::lock_guard lock(self->mutex);
+                auto it = self->orgs.find(organisationId);
+                if (it == self->orgs.end() || it->second.generation != generation ||
+                    self->stopped) {
+                    return; // nobody watches any more, or a newer seed is on its way
+                }
+                if (!it->second.feed) {
+                    it->second.feed = std::make_shared<Feed>(weak, organisationId);
+                }
+                feed = it->second.feed;
+            }
+            // Follow the hub first, holding its batches, then read: whatever commits after the
+            // snapshot arrives as a batch, whatever the snapshot has is skipped by version.
+            std::int64_t newest = 0;
+            {
+                pqxx::read_transaction tx(conn);
+                newest = tx.exec_params1("SELECT coalesce(max(version), 0) FROM sync_log WHERE "
+                                         "organisation_id = $1::uuid",
+                                         organisationId)[0]
+                             .as<std::int64_t>();
+            }
+            self->hub.add(organisationId, feed, newest);
             pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
-            const std::int64_t version =
-                tx.exec_params1("SELECT coalesce(max(version), 0) FROM sync_log WHERE "
-                                "organisation_id = $1::uuid",
-                                organisationId)[0]
-                    .as<std::int64_t>();
+            const pqxx::row t = tx.exec_params1(
+                "SELECT (s).service_level_s, (s).short_abandon_s, (s).repeat_window_hours, "
+                "(SELECT coalesce(max(version), 0) FROM sync_log WHERE organisation_id = "
+                "$1::uuid) FROM (SELECT analytics_settings_of($1::uuid) AS s) x",
+                organisationId);
+            const cc::analytics::Settings settings{t[0].as<int>(), t[1].as<int>(), t[2].as<int>()};
+            const std::int64_t version = t[3].as<std::int64_t>();
             std::vector<std::pair<std::string, std::string>> stores;
             for (const auto& r : tx.exec_params("SELECT id::text, timezone FROM locations WHERE "
                                                 "organisation_id = $1::uuid",
@@ -237,7 +268,8 @@ void LiveAnalytics::Impl::seed(const std::string& organisationId)
                 calls.emplace_back(r[0].as<std::string>(), std::move(c));
             }
             tx.commit();
-            self->onSeeded(organisationId, settings, version, std::move(stores), std::move(calls));
+            self->onSeeded(organisationId, generation, settings, version, std::move(stores),
+                           std::move(calls));
         },
         [weak, organisationId](const std::string& reason) {
             log::warn("analytics", "live figures of organisation " + organisationId +
@@ -251,15 +283,15 @@ void LiveAnalytics::Impl::seed(const std::string& organisationId)
         });
 }
 
-void LiveAnalytics::Impl::onSeeded(const std::string& organisationId,
+void LiveAnalytics::Impl::onSeeded(const std::string& organisationId, std::uint64_t generation,
                                    cc::analytics::Settings settings, std::int64_t version,
                                    std::vector<std::pair<std::string, std::string>> stores,
                                    std::vector<std::pair<std::string, CallFacts>> calls)
 {
-    std::unique_lock lock(mutex);
+    const std::lock_guard lock(mutex);
     auto it = orgs.find(organisationId);
-    if (it == orgs.end() || stopped) {
-        return; // nobody watches any more
+    if (it == orgs.end() || it->second.generation != generation || stopped) {
+        return;
     }
     Org& org = it->second;
     org.settings = settings;
@@ -277,33 +309,23 @@ void LiveAnalytics::Impl::onSeeded(const std::string& organisationId,
     for (const auto& [id, call] : calls) {
         apply(org, id, call);
     }
-    if (!org.feed) {
-        org.feed = std::make_shared<Feed>(weak_from_this(), organisationId);
-    }
-    const std::shared_ptr<Feed> feed = org.feed;
-    lock.unlock();
-    // Batches after `version` come from the hub; one it handed out past our snapshot already
-    // would be missed, so then read again.
-    const std::int64_t dispatched = hub.add(organisationId, feed, version);
-    lock.lock();
-    it = orgs.find(organisationId);
-    if (it == orgs.end()) {
+    org.seeding = false;
+    if (org.heldOverflowed) {
+        // Too much arrived while reading to hold: read again (the next tick).
+        org.heldOverflowed = false;
+        org.held.clear();
         return;
     }
-    if (dispatched > version) {
-        lock.unlock();
-        seed(organisationId);
-        return;
-    }
-    Org& o = it->second;
-    o.ready = true;
-    o.seeding = false;
-    auto held = std::move(o.held);
-    o.held.clear();
+    org.ready = true;
+    auto held = std::move(org.held);
+    org.held.clear();
     for (const auto& batch : held) {
-        applyBatch(o, batch->batch());
+        if (!org.ready) {
+            break; // a store changed its clock: read again
+        }
+        applyBatch(org, batch->batch());
     }
-    for (auto& [id, store] : o.stores) {
+    for (auto& [id, store] : org.stores) {
         store.dirty = true;
     }
     scheduleFlush();
@@ -319,7 +341,13 @@ void LiveAnalytics::Impl::deliver(const std::string& organisationId,
     }
     Org& org = it->second;
     if (!org.ready) {
-        org.held.push_back(batch);
+        if (org.held.size() >= kMaxHeldBatches) {
+            org.heldOverflowed = true;
+            org.held.clear();
+        }
+        if (!org.heldOverflowed) {
+            org.held.push_back(batch);
+        }
         return;
     }
     applyBatch(org, batch->batch());
@@ -392,6 +420,10 @@ void LiveAnalytics::Impl::apply(Org& org, const std::string& callId, const CallF
     const std::int32_t today = slotIn(s.zone, now).day;
     if (today > s.board.day()) {
         s.board.startDay(today);
+        // Calls of the old day are no longer followed.
+        for (auto it = org.callStore.begin(); it != org.callStore.end();) {
+            it = it->second == call.locationId ? org.callStore.erase(it) : std::next(it);
+        }
     }
     const LocalSlot slot = slotIn(s.zone, call.startedMs);
     s.board.apply(callId, call, slot, org.settings);
@@ -469,6 +501,9 @@ LiveAnalytics::Impl::orgMessage(const std::string& organisationId, const Org& or
 
 void LiveAnalytics::Impl::flush()
 {
+    // Declared before the lock: a session whose last reference is dropped here leaves (and
+    // unsubscribes, which locks) only after the lock is released.
+    std::vector<std::shared_ptr<LiveSubscriber>> alive;
     std::vector<std::pair<std::shared_ptr<LiveSubscriber>, std::shared_ptr<const std::string>>> out;
     {
         const std::lock_guard lock(mutex);
@@ -491,6 +526,7 @@ void LiveAnalytics::Impl::flush()
                     it = org.watchers.erase(it);
                     continue;
                 }
+                alive.push_back(subscriber);
                 Watcher& w = it->second;
                 for (const auto& id : w.what.locations) {
                     auto store = org.stores.find(id);
@@ -559,7 +595,7 @@ void LiveAnalytics::subscribe(const std::shared_ptr<LiveSubscriber>& subscriber,
 {
     unsubscribe(subscriber.get());
     const std::string orgId = what.organisationId;
-    bool seedNow = false;
+    std::uint64_t seedNow = 0;
     {
         const std::lock_guard lock(m_impl->mutex);
         if (m_impl->stopped) {
@@ -571,11 +607,12 @@ void LiveAnalytics::subscribe(const std::shared_ptr<LiveSubscriber>& subscriber,
             m_impl->scheduleFlush(); // the current figures, for this watcher
         } else if (!org.seeding) {
             org.seeding = true;
-            seedNow = true;
+            org.generation = ++m_impl->nextGeneration;
+            seedNow = org.generation;
         }
     }
-    if (seedNow) {
-        m_impl->seed(orgId);
+    if (seedNow != 0) {
+        m_impl->seed(orgId, seedNow);
     }
 }
 
@@ -639,7 +676,7 @@ void LiveAnalytics::settingsChanged(const std::string& organisationId)
 
 void LiveAnalytics::tick()
 {
-    std::vector<std::string> reseed;
+    std::vector<std::pair<std::string, std::uint64_t>> reseed;
     {
         const std::lock_guard lock(m_impl->mutex);
         if (m_impl->stopped) {
@@ -651,7 +688,8 @@ void LiveAnalytics::tick()
             if (!org.ready) {
                 if (!org.seeding) {
                     org.seeding = true;
-                    reseed.push_back(orgId);
+                    org.generation = ++m_impl->nextGeneration;
+                    reseed.emplace_back(orgId, org.generation);
                 }
                 continue;
             }
@@ -676,8 +714,8 @@ void LiveAnalytics::tick()
             m_impl->scheduleFlush();
         }
     }
-    for (const auto& orgId : reseed) {
-        m_impl->seed(orgId);
+    for (const auto& [orgId, generation] : reseed) {
+        m_impl->seed(orgId, generation);
     }
 }
 

@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <set>
 
 namespace json = boost::json;
@@ -127,7 +128,7 @@ Shape shapeOf(Grouping by)
                 "s.organisation_id::text",
                 "t.organisation_id::text",
                 "x.name",
-                "LEFT JOIN organisations x ON x.id::text = g.k",
+                "LEFT JOIN organisations x ON x.id = $1::uuid AND x.id::text = g.k",
                 "1"};
     case Grouping::Region:
         return {"call_stats_daily",
@@ -135,7 +136,7 @@ Shape shapeOf(Grouping by)
                 "coalesce(l.region_id::text, '')",
                 "coalesce(l.region_id::text, '')",
                 "coalesce(x.name, 'No region')",
-                "LEFT JOIN regions x ON x.id::text = g.k",
+                "LEFT JOIN regions x ON x.organisation_id = $1::uuid AND x.id::text = g.k",
                 "2, 1"};
     case Grouping::Store:
         return {"call_stats_daily",
@@ -143,7 +144,7 @@ Shape shapeOf(Grouping by)
                 "s.location_id::text",
                 "t.location_id::text",
                 "coalesce(x.name || ' (' || x.code || ')', 'Former store')",
-                "LEFT JOIN locations x ON x.id::text = g.k",
+                "LEFT JOIN locations x ON x.organisation_id = $1::uuid AND x.id::text = g.k",
                 "2, 1"};
     case Grouping::Person:
         return {"agent_stats_daily",
@@ -151,7 +152,7 @@ Shape shapeOf(Grouping by)
                 "s.user_id::text",
                 "t.assigned_to::text",
                 "coalesce(x.display_name, 'Former user')",
-                "LEFT JOIN users x ON x.id::text = g.k",
+                "LEFT JOIN users x ON x.organisation_id = $1::uuid AND x.id::text = g.k",
                 "2, 1"};
     case Grouping::Day:
         return {
@@ -188,6 +189,8 @@ std::string reportSql(Grouping by)
         sums += ", sum(" + std::string(name) + ")::bigint";
         zeros += ", 0";
     }
+    // On the rollup's own column, so its primary key (location first) serves a few stores.
+    const std::string rollupFilter = "($4::uuid[] = '{}' OR s.location_id = ANY($4::uuid[]))";
     const std::string storeFilter = "($4::uuid[] = '{}' OR l.id = ANY($4::uuid[]))";
     // Callback tasks still open and not yet due are not late: they leave the period's "due".
     return "WITH src (k, " +
@@ -201,10 +204,11 @@ std::string reportSql(Grouping by)
            "callbacks_due, callbacks_in_target) AS (SELECT " + std::string(s.key) + columns +
            ", s.callbacks_due, s.callbacks_in_target FROM " + std::string(s.table) +
            " s JOIN locations l ON l.id = s.location_id WHERE s.organisation_id = $1::uuid AND " +
-           std::string(s.dateFilter) + " AND " + storeFilter + " UNION ALL SELECT " +
+           std::string(s.dateFilter) + " AND " + rollupFilter + " UNION ALL SELECT " +
            std::string(s.taskKey) + zeros +
            ", -1, 0 FROM tasks t JOIN locations l ON l.id = t.location_id, LATERAL (SELECT "
-           "t.due_at AT TIME ZONE l.timezone AS local) z WHERE t.organisation_id = $1::uuid AND "
+           "t.due_at AT TIME ZONE analytics_zone(l.timezone) AS local) z WHERE t.organisation_id = "
+           "$1::uuid AND "
            "t.kind = 'callback' AND t.status = 'open' AND t.due_at > now() AND local::date "
            "BETWEEN $2::date AND $3::date AND " +
            storeFilter + (by == Grouping::Person ? " AND t.assigned_to IS NOT NULL" : "") +
@@ -213,6 +217,53 @@ std::string reportSql(Grouping by)
            "SELECT g.*, " +
            std::string(s.label) + " FROM g " + std::string(s.join) + " ORDER BY " +
            std::string(s.order);
+}
+
+// Occupancy's parts per group, people grouped by their home store: the handle time of the calls
+// they took and their staffed time, with the staffed periods still going on counted up to now.
+std::string occupancySql(Grouping by)
+{
+    std::string key;
+    switch (by) {
+    case Grouping::Organisation:
+        key = "u.organisation_id::text";
+        break;
+    case Grouping::Region:
+        key = "coalesce(l.region_id::text, '')";
+        break;
+    case Grouping::Store:
+        key = "l.id::text";
+        break;
+    case Grouping::Person:
+        key = "u.id::text";
+        break;
+    default:
+        return {};
+    }
+    const std::string storeFilter = "($4::uuid[] = '{}' OR l.id = ANY($4::uuid[]))";
+    return "WITH src (k, handle, staffed) AS (SELECT " + key +
+           ", a.talk_ms + a.wrap_ms, a.staffed_ms FROM agent_stats_daily a JOIN users u ON u.id "
+           "= a.user_id JOIN locations l ON l.id = coalesce(u.home_location_id, a.location_id) "
+           "WHERE a.organisation_id = $1::uuid AND a.local_date BETWEEN $2::date AND $3::date "
+           "AND " +
+           storeFilter + " UNION ALL SELECT " + key +
+           ", 0, sync_ms(now()) - sync_ms(greatest(p.staffed_since, $2::date::timestamp AT TIME "
+           "ZONE analytics_zone(l.timezone))) FROM presence p JOIN users u ON u.id = p.user_id "
+           "JOIN locations l "
+           "ON l.id = u.home_location_id WHERE p.organisation_id = $1::uuid AND p.staffed_since "
+           "IS NOT NULL AND (now() AT TIME ZONE analytics_zone(l.timezone))::date BETWEEN $2::date "
+           "AND $3::date "
+           "AND " +
+           storeFilter +
+           ") SELECT k, sum(handle)::bigint, sum(staffed)::bigint FROM src GROUP BY k";
+}
+
+std::optional<double> occupancyOf(const ReportRow& r)
+{
+    if (r.staffedMs <= 0) {
+        return std::nullopt;
+    }
+    return static_cast<double>(r.peopleHandleMs) / static_cast<double>(r.staffedMs);
 }
 
 std::string formatRatio(const std::optional<double>& v)
@@ -253,6 +304,9 @@ json::object rowToJson(const ReportRow& r)
     o["aht_s"] = jsonRatio(f.ahtSeconds);
     o["fcr_rate"] = jsonRatio(f.fcrRate);
     o["callback_rate"] = jsonRatio(callbackRate(r));
+    o["staffed_ms"] = r.staffedMs;
+    o["people_handle_ms"] = r.peopleHandleMs;
+    o["occupancy"] = jsonRatio(occupancyOf(r));
     return o;
 }
 
@@ -384,8 +438,10 @@ Result<Report, ReportRefusal> runReport(pqxx::connection& conn, const std::strin
     if (role == domain::Role::Manager || role == domain::Role::Staff) {
         std::set<std::string> theirs;
         for (const auto& row : tx.exec_params(
-                 "SELECT ul.location_id::text FROM user_locations ul JOIN locations l ON l.id = "
-                 "ul.location_id WHERE ul.user_id = $1::uuid AND l.organisation_id = $2::uuid",
+                 // Their stores as the sync scope has them: user_locations and home.
+                 "SELECT l.id::text FROM locations l WHERE l.organisation_id = $2::uuid AND (l.id "
+                 "IN (SELECT location_id FROM user_locations WHERE user_id = $1::uuid) OR l.id = "
+                 "(SELECT home_location_id FROM users WHERE id = $1::uuid))",
                  userId, organisationId)) {
             theirs.insert(row[0].as<std::string>());
         }
@@ -430,6 +486,23 @@ Result<Report, ReportRefusal> runReport(pqxx::connection& conn, const std::strin
         report.totals.callbacksInTarget += r.callbacksInTarget;
         report.rows.push_back(std::move(r));
     }
+    if (const std::string sql = occupancySql(query.by); !sql.empty()) {
+        std::map<std::string, std::size_t> index;
+        for (std::size_t i = 0; i < report.rows.size(); ++i) {
+            index.emplace(report.rows[i].key, i);
+        }
+        for (const auto& row :
+             tx.exec_params(sql, organisationId, query.from, query.to, arrayLiteral(stores))) {
+            const std::int64_t handle = row[1].as<std::int64_t>(0);
+            const std::int64_t staffed = row[2].as<std::int64_t>(0);
+            report.totals.peopleHandleMs += handle;
+            report.totals.staffedMs += staffed;
+            if (auto it = index.find(row[0].as<std::string>()); it != index.end()) {
+                report.rows[it->second].peopleHandleMs += handle;
+                report.rows[it->second].staffedMs += staffed;
+            }
+        }
+    }
     report.totals.key = "total";
     report.totals.label = "Total";
     report.generatedAtMs = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -460,7 +533,7 @@ std::string reportToCsv(const Report& report)
         out += "," + std::string(name);
     }
     out += ",callbacks_due,callbacks_in_target,service_level,abandon_rate,asa_s,aht_s,fcr_rate,"
-           "callback_rate\r\n";
+           "callback_rate,occupancy\r\n";
     auto line = [&out](const ReportRow& r) {
         out += csvField(r.key) + "," + csvField(r.label);
         for (const auto& [name, member] : kColumns) {
@@ -469,7 +542,7 @@ std::string reportToCsv(const Report& report)
         out += "," + std::to_string(r.callbacksDue) + "," + std::to_string(r.callbacksInTarget);
         const auto f = cc::analytics::figuresOf(r.counters);
         for (const auto& v : {f.serviceLevel, f.abandonRate, f.asaSeconds, f.ahtSeconds, f.fcrRate,
-                              callbackRate(r)}) {
+                              callbackRate(r), occupancyOf(r)}) {
             out += "," + formatRatio(v);
         }
         out += "\r\n";

@@ -39,6 +39,11 @@ struct ReportRow {
     cc::analytics::Counters counters;
     std::int64_t callbacksDue = 0;      // callback tasks due in the period so far
     std::int64_t callbacksInTarget = 0; // of them, done by their due time
+    // Occupancy (groupings by organisation, region, store and person): the talk and wrap-up of
+    // the calls the people of the group handled (wherever the call was for), over their staffed
+    // time. Both 0 for groupings by time.
+    std::int64_t peopleHandleMs = 0;
+    std::int64_t staffedMs = 0;
 };
 
 struct Report {

@@ -685,6 +685,9 @@ Server::Server(ops::Config config)
 
 Server::~Server()
 {
+    // Sessions still held by the I/O context's handlers leave after the live figures engine
+    // (declared later, destroyed first): they must not reach it then.
+    m_impl->ctx.liveAnalytics = nullptr;
     // Normally run() has joined the migrator; this is the path where run() threw.
     m_impl->ctx.stopping = true;
     m_impl->wakeMigrator();

@@ -460,9 +460,12 @@ void WsSession::watchAnalytics(const std::string& id, const protocol::AnalyticsS
                     ? tx.exec_params("SELECT id::text FROM locations WHERE organisation_id = "
                                      "$1::uuid ORDER BY id",
                                      claims.organisationId)
-                    : tx.exec_params("SELECT ul.location_id::text FROM user_locations ul JOIN "
-                                     "locations l ON l.id = ul.location_id WHERE ul.user_id = "
-                                     "$1::uuid AND l.organisation_id = $2::uuid ORDER BY 1",
+                    // Their stores as the sync scope has them: user_locations and home.
+                    : tx.exec_params("SELECT l.id::text FROM locations l WHERE "
+                                     "l.organisation_id = $2::uuid AND (l.id IN (SELECT "
+                                     "location_id FROM user_locations WHERE user_id = $1::uuid) "
+                                     "OR l.id = (SELECT home_location_id FROM users WHERE id = "
+                                     "$1::uuid)) ORDER BY 1",
                                      claims.userId, claims.organisationId);
             std::set<std::string> allowed;
             for (const auto& r : rows) {

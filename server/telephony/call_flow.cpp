@@ -1546,9 +1546,14 @@ constexpr const char* kMissedCallTaskRules =
 
 std::size_t sweep(pqxx::connection& conn)
 {
-    pqxx::work tx(conn);
     std::size_t changed = 0;
-    const auto run = [&](const std::string& sql) { changed += tx.exec(sql).affected_rows(); };
+    // Each step commits on its own: it holds rows of many stores (and the analytics rollup rows
+    // its triggers update) only for itself, never while waiting for another step's.
+    const auto run = [&](const std::string& sql) {
+        pqxx::work tx(conn);
+        changed += tx.exec(sql).affected_rows();
+        tx.commit();
+    };
     // Wrap-up over: ready for the next call.
     run("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
         "updated_at = now() WHERE activity = 'wrap_up' AND activity_until <= now()");
@@ -1584,6 +1589,12 @@ std::size_t sweep(pqxx::connection& conn)
         "interval '10 minutes') RETURNING id, organisation_id, location_id, customer_id, "
         "from_number, started_at) " +
         std::string(kMissedCallTasks) + "FROM silent g" + kMissedCallTaskRules);
+    // Staffed periods still going on are counted every quarter of an hour (occupancy).
+    {
+        pqxx::work tx(conn);
+        tx.exec("SELECT analytics_checkpoint_staffed()");
+        tx.commit();
+    }
     // A self-served call whose end was never reported.
     run("UPDATE calls SET ended_at = now() WHERE status = 'self_served' AND ended_at IS NULL AND "
         "started_at < now() - interval '4 hours'");
@@ -1599,7 +1610,6 @@ std::size_t sweep(pqxx::connection& conn)
         "t2.due_at < now() AND t2.kind = 'callback' AND t2.due_at + make_interval(mins => "
         "coalesce(s.callback_escalate_minutes, o.callback_escalate_minutes, 60)) < now()) due "
         "WHERE t.id = due.id");
-    tx.commit();
     return changed;
 }
 

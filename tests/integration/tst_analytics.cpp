@@ -7,6 +7,8 @@
 // CSV export with their role limits and audit; new thresholds; and live figures pushed to a
 // subscribed WebSocket client when a call changes, matching the SQL path for today.
 
+#include "app/analytics/analyticsfeed.h"
+#include "app/net/serverconnection.h"
 #include "server/analytics/live.h"
 #include "server/analytics/report.h"
 #include "shared/analytics/measures.h"
@@ -401,6 +403,12 @@ private Q_SLOTS:
                  std::string("2026-11-01 03:59:50"));
         QCOMPARE(q("SELECT repeated_at IS NULL FROM calls WHERE id = " + lit(m_call["c7"])),
                  std::string("t"));
+        // Withheld numbers (Twilio's stand-ins) are nobody in particular: never a repeat.
+        const std::string first = live(m_c.storeA, "+266696687", "2026-10-30 14:00:00", 5, 60,
+                                       "completed", m_c.staffA);
+        live(m_c.storeB, "+266696687", "2026-10-30 15:00:00", 5, 60, "completed", m_c.staffB);
+        QCOMPARE(q("SELECT repeated_at IS NULL FROM calls WHERE id = " + lit(first)),
+                 std::string("t"));
     }
 
     void knownAnswersForEachMeasure()
@@ -661,6 +669,54 @@ private Q_SLOTS:
         QCOMPARE(q(audits), std::string("1"));
     }
 
+    void occupancyFromStaffedTime()
+    {
+        // Ann was staffed 09:00-17:00 on Saturday, and 22:00 to 01:00 (EST) across midnight.
+        run(*m_db, "SELECT analytics_add_staffed(" + lit(m_c.staffA) + ", " + lit(m_c.org) +
+                       ", '2026-10-31 13:00+00', '2026-10-31 21:00+00'), analytics_add_staffed(" +
+                       lit(m_c.staffA) + ", " + lit(m_c.org) +
+                       ", '2026-11-01 02:00+00', '2026-11-01 06:00+00')");
+        QCOMPARE(q("SELECT string_agg(local_date || '=' || staffed_ms, ',' ORDER BY local_date) "
+                   "FROM agent_stats_daily WHERE user_id = " +
+                   lit(m_c.staffA) + " AND staffed_ms > 0"),
+                 std::string("2026-10-31=36000000,2026-11-01=7200000"));
+        // Saturday: c1 (300 s + 30 s wrap-up) and c7 (120 s + 20 s) over 10 hours.
+        auto r = get(m_c.admin, "/v1/analytics?from=2026-10-31&to=2026-10-31&by=person");
+        QCOMPARE(r.status, 200);
+        QJsonObject ann;
+        for (const auto& row : QJsonDocument::fromJson(r.body).object()["rows"].toArray()) {
+            if (row.toObject()["key"].toString().toStdString() == m_c.staffA) {
+                ann = row.toObject();
+            }
+        }
+        QCOMPARE(ann["staffed_ms"].toInteger(), 36000000);
+        QCOMPARE(ann["occupancy"].toDouble(), 470000.0 / 36000000.0);
+        // Her store's occupancy counts its people (Bea's calls for store A count at B).
+        r = get(m_c.admin, "/v1/analytics?from=2026-10-31&to=2026-10-31&by=store");
+        QVERIFY(r.body.contains("\"occupancy\":"));
+        // By day there is no occupancy (staffed time is counted by day, calls by local hour).
+        r = get(m_c.admin, "/v1/analytics?from=2026-10-31&to=2026-10-31&by=hour");
+        QVERIFY(
+            QJsonDocument::fromJson(r.body).object()["totals"].toObject()["occupancy"].isNull());
+
+        // From presence: signed in and available is staffed; away ends it and counts it.
+        run(*m_db, "UPDATE presence SET devices = 1, status = 'available' WHERE user_id = " +
+                       lit(m_c.staffB));
+        QCOMPARE(
+            q("SELECT staffed_since IS NOT NULL FROM presence WHERE user_id = " + lit(m_c.staffB)),
+            std::string("t"));
+        const std::string today = q("SELECT (now() AT TIME ZONE 'Europe/London')::date");
+        QTest::qWait(200);
+        run(*m_db, "UPDATE presence SET status = 'away' WHERE user_id = " + lit(m_c.staffB));
+        QCOMPARE(q("SELECT staffed_since IS NULL FROM presence WHERE user_id = " + lit(m_c.staffB)),
+                 std::string("t"));
+        const auto staffed = std::stoll(q("SELECT coalesce(sum(staffed_ms), 0) FROM "
+                                          "agent_stats_daily WHERE user_id = " +
+                                          lit(m_c.staffB) + " AND local_date = '" + today + "'"));
+        QVERIFY2(staffed >= 150 && staffed < 10000, qPrintable(QString::number(staffed)));
+        run(*m_db, "UPDATE presence SET devices = 0 WHERE user_id = " + lit(m_c.staffB));
+    }
+
     void newThresholdsCountTheHistoryAgain()
     {
         QCOMPARE(cc::test::httpsPut(
@@ -745,6 +801,34 @@ private Q_SLOTS:
         QVERIFY(done != nullptr);
         COMPARE_COUNTERS(done->totals, daily(m_c.storeA, today));
         QCOMPARE(done->people.front().userId, m_c.staffA);
+    }
+
+    // The app's own feed on the app's own connection: what the wallboard binds to.
+    void appFeedFollowsTheServer()
+    {
+        cc::app::ServerConnection connection(nullptr);
+        connection.setUrl(QUrl(m_fx.server->wsUrl()));
+        connection.setExtraCaCertificates(m_fx.tls.ca());
+        connection.setDeviceId(QStringLiteral("analytics-app-feed"));
+        connection.setAccessToken(QString::fromStdString(token(m_c.staffA)));
+        cc::app::AnalyticsFeed feed(&connection);
+        const QString storeA = QString::fromStdString(m_c.storeA);
+        feed.watch(storeA);
+        connection.connectToServer();
+        QVERIFY(cc::test::SyncDevice::waitFor(
+            [&] { return feed.find(storeA) != nullptr && feed.find(storeA)->live; }, 15000));
+        const std::int64_t offered = feed.find(storeA)->update.totals.offered;
+        run(*m_db, "INSERT INTO calls (id, organisation_id, location_id, direction, from_number, "
+                   "to_number, started_at, status) VALUES (" +
+                       lit(cc::test::newUuid()) + ", " + lit(m_c.org) + ", " + lit(m_c.storeA) +
+                       ", 'inbound', '+15550100051', '+442071110000', now(), 'ringing')");
+        QVERIFY(cc::test::SyncDevice::waitFor(
+            [&] { return feed.find(storeA)->update.totals.offered == offered + 1; }, 10000));
+        QVERIFY(feed.error().isEmpty());
+        // A store that is not hers: the feed says why.
+        feed.watch(QString::fromStdString(m_c.storeB));
+        QVERIFY(cc::test::SyncDevice::waitFor([&] { return !feed.error().isEmpty(); }, 10000));
+        connection.disconnectFromServer();
     }
 
     void executivesWatchTheOrganisation()

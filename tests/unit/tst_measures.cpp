@@ -304,7 +304,11 @@ private Q_SLOTS:
         const std::string csv = cc::server::analytics::reportToCsv(r);
         QVERIFY(csv.find("k,\"'=HYPERLINK(\"\"x\"\"), Store\",1,1,1,") != std::string::npos);
         QVERIFY(csv.find("\r\n") != std::string::npos);
-        QVERIFY(csv.find(",1.0000,0.0000,1.0000,1.0000,1.0000,\r\n") != std::string::npos);
+        QVERIFY(csv.find(",1.0000,0.0000,1.0000,1.0000,1.0000,,\r\n") != std::string::npos);
+        // Occupancy when staffed time is known.
+        r.rows.front().peopleHandleMs = 600000;
+        r.rows.front().staffedMs = 2400000;
+        QVERIFY(cc::server::analytics::reportToCsv(r).find(",0.2500\r\n") != std::string::npos);
     }
 };
 

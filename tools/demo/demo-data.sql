@@ -367,9 +367,13 @@ LEFT JOIN demo_members m
 WHERE t.today_extra OR t.natural_end <= now();
 
 INSERT INTO calls (id, organisation_id, location_id, customer_id, provider_call_id, direction, from_number,
-                   to_number, started_at, answered_at, ended_at, status, handled_by, disposition)
+                   to_number, started_at, answered_at, ended_at, status, handled_by, disposition,
+                   wrap_up_ms)
 SELECT id, pg_temp.uid('org'), location_id, customer_id, provider_call_id, direction, from_number,
-       to_number, started_at, answered_at, ended_at, status, handled_by, disposition
+       to_number, started_at, answered_at, ended_at, status, handled_by, disposition,
+       -- the notes and follow-ups after an answered call: 10-90 s of wrap-up
+       CASE WHEN status = 'completed' AND direction = 'inbound'
+            THEN (10 + pg_temp.rnd(key || '/wrap', 80)) * 1000 END
 FROM demo_calls ORDER BY started_at;
 
 -- ---------------------------------------------------------------------------------------------

@@ -19,6 +19,18 @@ CREATE FUNCTION analytics_settings_of(org uuid) RETURNS analytics_settings LANGU
                     ROW(org, 20, 5, 72, now())::analytics_settings)
 $$;
 
+-- A store's time zone for counting, or UTC when PostgreSQL does not know it (as the routing,
+-- which treats such a store as closed: one store's typo must not fail every call of it). The
+-- live figures (server/analytics/live.cpp) fall back to UTC the same way.
+CREATE FUNCTION analytics_zone(tz text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM now() AT TIME ZONE tz;
+    RETURN tz;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN 'UTC';
+END
+$$;
+
 -- answered_location_id: the store of the person who answered (another one when the call
 -- overflowed); wrap_up_ms: how long that person's wrap-up after the call lasted, once it ended;
 -- repeated_at: when the same number next called (first-contact resolution).
@@ -47,9 +59,16 @@ CREATE TRIGGER analytics_answered_location BEFORE INSERT OR UPDATE OF handled_by
 
 -- A new inbound call from a number marks the earlier calls of that number (up to 30 days back,
 -- the longest repeat window) that had no repeat yet. Withheld numbers never match.
+-- Twilio's stand-ins for a withheld number (as domain::isWithheldCallerId), and numbers that are
+-- not numbers, belong to nobody in particular.
+CREATE FUNCTION analytics_known_caller(number text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT number LIKE '+%' AND number NOT IN ('+266696687', '+86282452253', '+8656696',
+                                               '+7378742833')
+$$;
+
 CREATE FUNCTION analytics_mark_repeat() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.direction = 'inbound' AND NEW.from_number LIKE '+%' THEN
+    IF NEW.direction = 'inbound' AND analytics_known_caller(NEW.from_number) THEN
         UPDATE calls SET repeated_at = NEW.started_at
          WHERE organisation_id = NEW.organisation_id AND from_number = NEW.from_number
            AND direction = 'inbound' AND id <> NEW.id
@@ -62,8 +81,16 @@ $$;
 CREATE TRIGGER analytics_mark_repeat AFTER INSERT ON calls
     FOR EACH ROW EXECUTE FUNCTION analytics_mark_repeat();
 
--- When a person's activity began: a wrap-up's length is measured from it.
-ALTER TABLE presence ADD COLUMN activity_since timestamptz NOT NULL DEFAULT now();
+-- When a person's activity began (a wrap-up's length is measured from it), and since when they
+-- have been staffed: signed in on a device and available, or busy with a call (occupancy's
+-- denominator). Staffed time is counted into agent_stats_daily when it ends, and every quarter
+-- of an hour while it goes on (analytics_checkpoint_staffed, from the server's upkeep).
+ALTER TABLE presence ADD COLUMN activity_since timestamptz NOT NULL DEFAULT now(),
+    ADD COLUMN staffed_since timestamptz;
+
+CREATE FUNCTION analytics_is_staffed(p presence) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT p.devices > 0 AND (p.status = 'available' OR p.activity <> 'idle')
+$$;
 
 CREATE FUNCTION analytics_presence_activity() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -74,6 +101,12 @@ BEGIN
                        sync_ms(now()) - sync_ms(OLD.activity_since), 0), 86400000)
              WHERE id = OLD.call_id AND wrap_up_ms IS NULL;
         END IF;
+    END IF;
+    IF analytics_is_staffed(NEW) THEN
+        NEW.staffed_since := coalesce(NEW.staffed_since, now());
+    ELSIF OLD.staffed_since IS NOT NULL THEN
+        PERFORM analytics_add_staffed(OLD.user_id, OLD.organisation_id, OLD.staffed_since, now());
+        NEW.staffed_since := NULL;
     END IF;
     RETURN NEW;
 END
@@ -192,6 +225,55 @@ ALTER TABLE agent_stats_daily DROP COLUMN local_hour, ADD COLUMN local_date date
     ADD FOREIGN KEY (location_id) REFERENCES locations (id) ON DELETE CASCADE,
     ADD FOREIGN KEY (organisation_id) REFERENCES organisations (id) ON DELETE CASCADE;
 CREATE INDEX agent_stats_daily_org_idx ON agent_stats_daily (organisation_id, local_date);
+-- A person's staffed time that day, counted at their home store (from presence, not from calls:
+-- a rebuild keeps it).
+ALTER TABLE agent_stats_daily ADD COLUMN staffed_ms bigint NOT NULL DEFAULT 0;
+
+-- Adds a staffed period to the person's days at their home store (else their first store),
+-- split at the store's local midnights.
+CREATE FUNCTION analytics_add_staffed(person uuid, org uuid, since timestamptz,
+                                      until timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    store uuid;
+    tz text;
+BEGIN
+    SELECT l.id, analytics_zone(l.timezone) INTO store, tz
+      FROM users u JOIN locations l ON l.id = coalesce(u.home_location_id,
+          (SELECT ul.location_id FROM user_locations ul WHERE ul.user_id = u.id
+            ORDER BY ul.location_id LIMIT 1))
+     WHERE u.id = person;
+    IF store IS NULL OR until <= since THEN
+        RETURN;
+    END IF;
+    PERFORM analytics_lock(org, false);
+    INSERT INTO agent_stats_daily AS r (user_id, location_id, local_date, organisation_id,
+                                        staffed_ms)
+    SELECT person, store, x.d, org,
+           sync_ms(least(until, (x.d + 1)::timestamp AT TIME ZONE tz))
+           - sync_ms(greatest(since, x.d::timestamp AT TIME ZONE tz))
+      FROM generate_series((since AT TIME ZONE tz)::date, (until AT TIME ZONE tz)::date,
+                           interval '1 day') AS g(day),
+           LATERAL (SELECT g.day::date AS d) x
+    ON CONFLICT (user_id, location_id, local_date) DO UPDATE
+        SET staffed_ms = r.staffed_ms + EXCLUDED.staffed_ms;
+END
+$$;
+
+-- Counts staffed periods that have gone on for a quarter of an hour so far, and goes on from now.
+CREATE FUNCTION analytics_checkpoint_staffed() RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    p presence;
+    n integer := 0;
+BEGIN
+    FOR p IN SELECT * FROM presence WHERE staffed_since < now() - interval '15 minutes'
+             FOR UPDATE SKIP LOCKED LOOP
+        PERFORM analytics_add_staffed(p.user_id, p.organisation_id, p.staffed_since, now());
+        UPDATE presence SET staffed_since = now() WHERE user_id = p.user_id;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
 
 -- Adds `a` to every rollup row of one store, local hour and (optionally) person.
 CREATE FUNCTION analytics_add(org uuid, store uuid, person uuid, hour timestamp, a bigint[])
@@ -263,16 +345,45 @@ $$;
 -- The local hour an instant falls in at a store.
 CREATE FUNCTION analytics_local_hour(store uuid, t timestamptz) RETURNS timestamp
 LANGUAGE sql STABLE AS $$
-    SELECT date_trunc('hour', t AT TIME ZONE l.timezone) FROM locations l WHERE l.id = store
+    SELECT date_trunc('hour', t AT TIME ZONE analytics_zone(l.timezone))
+      FROM locations l WHERE l.id = store
 $$;
 
 -- Every change of a call moves its counters: the old state's out, the new state's in.
+-- Writers of an organisation's rollups share this lock; a rebuild takes it alone, so no change
+-- counted under the old thresholds lands on rows counted under the new ones.
+CREATE FUNCTION analytics_lock(org uuid, exclusive boolean) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF exclusive THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended('cc-analytics:' || org::text, 0));
+    ELSE
+        PERFORM pg_advisory_xact_lock_shared(hashtextextended('cc-analytics:' || org::text, 0));
+    END IF;
+END
+$$;
+
+CREATE FUNCTION analytics_diff(a bigint[], b bigint[]) RETURNS bigint[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT array_agg(x - y ORDER BY i) FROM unnest(a, b) WITH ORDINALITY AS u(x, y, i)
+$$;
+
 CREATE FUNCTION analytics_capture_call() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     s analytics_settings;
 BEGIN
+    PERFORM analytics_lock(CASE WHEN TG_OP = 'DELETE' THEN OLD.organisation_id
+                                ELSE NEW.organisation_id END, false);
     s := analytics_settings_of(CASE WHEN TG_OP = 'DELETE' THEN OLD.organisation_id
                                     ELSE NEW.organisation_id END);
+    IF TG_OP = 'UPDATE' AND OLD.organisation_id = NEW.organisation_id
+       AND OLD.location_id = NEW.location_id AND OLD.started_at = NEW.started_at
+       AND OLD.handled_by IS NOT DISTINCT FROM NEW.handled_by THEN
+        -- The usual case: the same rows, one change.
+        PERFORM analytics_add(NEW.organisation_id, NEW.location_id, NEW.handled_by,
+                              analytics_local_hour(NEW.location_id, NEW.started_at),
+                              analytics_diff(analytics_call_counters(NEW, s),
+                                             analytics_call_counters(OLD, s)));
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         PERFORM analytics_add(OLD.organisation_id, OLD.location_id, OLD.handled_by,
                               analytics_local_hour(OLD.location_id, OLD.started_at),
@@ -304,6 +415,8 @@ CREATE TRIGGER analytics_capture_update AFTER UPDATE ON calls
 
 CREATE FUNCTION analytics_capture_task() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM analytics_lock(CASE WHEN TG_OP = 'DELETE' THEN OLD.organisation_id
+                                ELSE NEW.organisation_id END, false);
     IF TG_OP <> 'INSERT' AND OLD.kind = 'callback' THEN
         PERFORM analytics_add(OLD.organisation_id, OLD.location_id, OLD.assigned_to,
                               analytics_local_hour(OLD.location_id, OLD.due_at),
@@ -332,12 +445,21 @@ CREATE TRIGGER analytics_capture_update AFTER UPDATE ON tasks
 -- (they decide what each call counts for), and below for the history that existed before.
 CREATE FUNCTION analytics_rebuild(org uuid) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    s analytics_settings := analytics_settings_of(org);
+    s analytics_settings;
 BEGIN
+    PERFORM analytics_lock(org, true);
+    s := analytics_settings_of(org);
     DELETE FROM call_stats_hourly WHERE organisation_id = org;
     DELETE FROM call_stats_daily WHERE organisation_id = org;
-    DELETE FROM agent_stats_daily WHERE organisation_id = org;
+    DELETE FROM agent_stats_daily WHERE organisation_id = org AND staffed_ms = 0;
+    UPDATE agent_stats_daily SET offered = 0, answered = 0, answered_in_sl = 0, abandoned = 0,
+        short_abandoned = 0, missed = 0, callbacks = 0, self_served = 0, outbound = 0,
+        wait_answered_ms = 0, handled = 0, talk_ms = 0, wrap_ms = 0, fcr_resolved = 0,
+        answered_elsewhere = 0, callbacks_due = 0, callbacks_in_target = 0
+     WHERE organisation_id = org;
     CREATE TEMPORARY TABLE analytics_rebuild_rows ON COMMIT DROP AS
+    WITH zones AS MATERIALIZED (SELECT id, analytics_zone(timezone) AS tz FROM locations
+                                 WHERE organisation_id = org)
     SELECT location_id, person, hour,
            sum(a[1]) AS c1,
            sum(a[2]) AS c2,
@@ -357,15 +479,14 @@ BEGIN
            sum(a[16]) AS c16,
            sum(a[17]) AS c17
       FROM (SELECT c.location_id, c.handled_by AS person,
-                   date_trunc('hour', c.started_at AT TIME ZONE l.timezone) AS hour,
+                   date_trunc('hour', c.started_at AT TIME ZONE l.tz) AS hour,
                    analytics_call_counters(c, s) AS a
-              FROM calls c JOIN locations l ON l.id = c.location_id
+              FROM calls c JOIN zones l ON l.id = c.location_id
              WHERE c.organisation_id = org
             UNION ALL
-            SELECT t.location_id, t.assigned_to, date_trunc('hour', t.due_at AT TIME ZONE
-                l.timezone),
+            SELECT t.location_id, t.assigned_to, date_trunc('hour', t.due_at AT TIME ZONE l.tz),
                    analytics_task_counters(t)
-              FROM tasks t JOIN locations l ON l.id = t.location_id
+              FROM tasks t JOIN zones l ON l.id = t.location_id
              WHERE t.organisation_id = org AND t.kind = 'callback') x
      GROUP BY location_id, person, hour;
     INSERT INTO call_stats_hourly (location_id, local_hour, organisation_id, offered, answered,
@@ -392,7 +513,25 @@ BEGIN
     SELECT person, location_id, hour::date, org, sum(c1), sum(c2), sum(c3), sum(c4), sum(c5),
         sum(c6), sum(c7), sum(c8), sum(c9), sum(c10), sum(c11), sum(c12), sum(c13), sum(c14),
         sum(c15), sum(c16), sum(c17)
-      FROM analytics_rebuild_rows WHERE person IS NOT NULL GROUP BY person, location_id, hour::date;
+      FROM analytics_rebuild_rows WHERE person IS NOT NULL GROUP BY person, location_id, hour::date
+    ON CONFLICT (user_id, location_id, local_date) DO UPDATE SET
+        offered = EXCLUDED.offered,
+        answered = EXCLUDED.answered,
+        answered_in_sl = EXCLUDED.answered_in_sl,
+        abandoned = EXCLUDED.abandoned,
+        short_abandoned = EXCLUDED.short_abandoned,
+        missed = EXCLUDED.missed,
+        callbacks = EXCLUDED.callbacks,
+        self_served = EXCLUDED.self_served,
+        outbound = EXCLUDED.outbound,
+        wait_answered_ms = EXCLUDED.wait_answered_ms,
+        handled = EXCLUDED.handled,
+        talk_ms = EXCLUDED.talk_ms,
+        wrap_ms = EXCLUDED.wrap_ms,
+        fcr_resolved = EXCLUDED.fcr_resolved,
+        answered_elsewhere = EXCLUDED.answered_elsewhere,
+        callbacks_due = EXCLUDED.callbacks_due,
+        callbacks_in_target = EXCLUDED.callbacks_in_target;
     DROP TABLE analytics_rebuild_rows;
 END
 $$;
@@ -417,8 +556,13 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER analytics_settings_changed AFTER INSERT OR UPDATE ON analytics_settings
+CREATE TRIGGER analytics_settings_changed AFTER INSERT ON analytics_settings
     FOR EACH ROW EXECUTE FUNCTION analytics_settings_changed();
+CREATE TRIGGER analytics_settings_changed_update AFTER UPDATE ON analytics_settings
+    FOR EACH ROW WHEN ((OLD.service_level_s, OLD.short_abandon_s, OLD.repeat_window_hours)
+                       IS DISTINCT FROM
+                       (NEW.service_level_s, NEW.short_abandon_s, NEW.repeat_window_hours))
+    EXECUTE FUNCTION analytics_settings_changed();
 
 -- ---- the new call fields reach devices ----
 
@@ -456,11 +600,16 @@ UPDATE calls c SET answered_location_id = coalesce(
           ORDER BY d.id DESC LIMIT 1),
         (SELECT u.home_location_id FROM users u WHERE u.id = c.handled_by), c.location_id)
  WHERE c.handled_by IS NOT NULL AND c.answered_location_id IS NULL;
-UPDATE calls c SET repeated_at = (
-        SELECT min(n.started_at) FROM calls n
-         WHERE n.organisation_id = c.organisation_id AND n.from_number = c.from_number
-           AND n.direction = 'inbound' AND n.id <> c.id AND n.started_at > c.started_at
-           AND n.started_at <= c.started_at + interval '30 days')
- WHERE c.direction = 'inbound' AND c.from_number LIKE '+%';
+UPDATE calls c SET repeated_at = r.next
+  FROM (SELECT c2.id, (SELECT min(n.started_at) FROM calls n
+                        WHERE n.organisation_id = c2.organisation_id
+                          AND n.from_number = c2.from_number AND n.direction = 'inbound'
+                          AND n.id <> c2.id AND n.started_at > c2.started_at
+                          AND n.started_at <= c2.started_at + interval '30 days') AS next
+          FROM calls c2
+         WHERE c2.direction = 'inbound' AND analytics_known_caller(c2.from_number)) r
+ WHERE c.id = r.id AND r.next IS NOT NULL;
 SELECT analytics_rebuild(id) FROM organisations;
 SELECT sync_sequence(id) FROM organisations;
+-- People staffed right now count from now on.
+UPDATE presence SET staffed_since = now() WHERE analytics_is_staffed(presence);
