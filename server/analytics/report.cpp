@@ -157,23 +157,24 @@ Shape shapeOf(Grouping by)
     case Grouping::Day:
         return {
             "call_stats_daily", kDaily, "s.local_date::text", "local::date::text", "g.k", "", "1"};
+    // Grouped by integers (a year of 500 stores is millions of store-hours), shown as text.
     case Grouping::Hour:
         return {"call_stats_hourly",
                 kHourly,
-                "extract(hour FROM s.local_hour)::int::text",
-                "extract(hour FROM local)::int::text",
-                "g.k",
-                "",
-                "g.k::int"};
-    case Grouping::WeekdayHour:
-        return {"call_stats_hourly",
-                kHourly,
-                "extract(isodow FROM s.local_hour)::int || '-' || "
                 "extract(hour FROM s.local_hour)::int",
-                "extract(isodow FROM local)::int || '-' || extract(hour FROM local)::int",
-                "g.k",
+                "extract(hour FROM local)::int",
+                "g.k::text",
                 "",
-                "split_part(g.k, '-', 1)::int, split_part(g.k, '-', 2)::int"};
+                "g.k"};
+    case Grouping::WeekdayHour:
+        return {
+            "call_stats_hourly",
+            kHourly,
+            "extract(isodow FROM s.local_hour)::int * 100 + extract(hour FROM s.local_hour)::int",
+            "extract(isodow FROM local)::int * 100 + extract(hour FROM local)::int",
+            "(g.k / 100) || '-' || (g.k % 100)",
+            "",
+            "g.k"};
     }
     return shapeOf(Grouping::Store);
 }
@@ -184,11 +185,21 @@ std::string reportSql(Grouping by)
     std::string columns;
     std::string sums;
     std::string zeros;
+    std::string out;
+    int n = 0;
     for (const auto& [name, member] : kColumns) {
+        const std::string c = "c" + std::to_string(++n);
         columns += ", s." + std::string(name);
-        sums += ", sum(" + std::string(name) + ")::bigint";
+        sums += ", sum(" + std::string(name) + ")::bigint AS " + c;
         zeros += ", 0";
+        out += ", g." + c;
     }
+    // The key as the answer shows it: by time, the label is the key.
+    const std::string keyOut =
+        by == Grouping::Hour || by == Grouping::WeekdayHour ? std::string(s.label) : "g.k";
+    // Only the region needs the store's row.
+    const std::string rollupFrom =
+        by == Grouping::Region ? " s JOIN locations l ON l.id = s.location_id" : " s";
     // On the rollup's own column, so its primary key (location first) serves a few stores.
     const std::string rollupFilter = "($4::uuid[] = '{}' OR s.location_id = ANY($4::uuid[]))";
     const std::string storeFilter = "($4::uuid[] = '{}' OR l.id = ANY($4::uuid[]))";
@@ -202,10 +213,9 @@ std::string reportSql(Grouping by)
                return names;
            }() +
            "callbacks_due, callbacks_in_target) AS (SELECT " + std::string(s.key) + columns +
-           ", s.callbacks_due, s.callbacks_in_target FROM " + std::string(s.table) +
-           " s JOIN locations l ON l.id = s.location_id WHERE s.organisation_id = $1::uuid AND " +
-           std::string(s.dateFilter) + " AND " + rollupFilter + " UNION ALL SELECT " +
-           std::string(s.taskKey) + zeros +
+           ", s.callbacks_due, s.callbacks_in_target FROM " + std::string(s.table) + rollupFrom +
+           " WHERE s.organisation_id = $1::uuid AND " + std::string(s.dateFilter) + " AND " +
+           rollupFilter + " UNION ALL SELECT " + std::string(s.taskKey) + zeros +
            ", -1, 0 FROM tasks t JOIN locations l ON l.id = t.location_id, LATERAL (SELECT "
            "t.due_at AT TIME ZONE analytics_zone(l.timezone) AS local) z WHERE t.organisation_id = "
            "$1::uuid AND "
@@ -213,10 +223,10 @@ std::string reportSql(Grouping by)
            "BETWEEN $2::date AND $3::date AND " +
            storeFilter + (by == Grouping::Person ? " AND t.assigned_to IS NOT NULL" : "") +
            "), g AS (SELECT k" + sums +
-           ", sum(callbacks_due)::bigint, sum(callbacks_in_target)::bigint FROM src GROUP BY k) "
-           "SELECT g.*, " +
-           std::string(s.label) + " FROM g " + std::string(s.join) + " ORDER BY " +
-           std::string(s.order);
+           ", sum(callbacks_due)::bigint AS due, sum(callbacks_in_target)::bigint AS in_target "
+           "FROM src GROUP BY k) SELECT " +
+           keyOut + out + ", g.due, g.in_target, " + std::string(s.label) + " FROM g " +
+           std::string(s.join) + " ORDER BY " + std::string(s.order);
 }
 
 // Occupancy's parts per group, people grouped by their home store: the handle time of the calls
