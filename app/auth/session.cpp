@@ -88,8 +88,11 @@ QUrl Session::endpoint(const QString& path) const
     // The HTTPS endpoints live on the same host and port as the WebSocket.
     QUrl url = m_connection != nullptr ? m_connection->url() : QUrl();
     url.setScheme(QStringLiteral("https"));
-    url.setPath(path);
-    url.setQuery(QString());
+    // A query in `path` ("/v1/analytics?from=...") is the URL's query, already encoded: set as
+    // part of the path its '?' would be escaped and the server would not know the endpoint.
+    const qsizetype mark = path.indexOf(QLatin1Char('?'));
+    url.setPath(mark < 0 ? path : path.left(mark));
+    url.setQuery(mark < 0 ? QString() : path.mid(mark + 1), QUrl::StrictMode);
     return url;
 }
 

@@ -8,9 +8,12 @@
 // subscribed WebSocket client when a call changes, matching the SQL path for today.
 
 #include "app/analytics/analyticsfeed.h"
+#include "app/analytics/analyticsreport.h"
+#include "app/auth/session.h"
 #include "app/net/serverconnection.h"
 #include "server/analytics/live.h"
 #include "server/analytics/report.h"
+#include "server/auth/password.h"
 #include "shared/analytics/measures.h"
 #include "shared/protocol/envelope.h"
 #include "tests/support/seed.h"
@@ -404,8 +407,8 @@ private Q_SLOTS:
         QCOMPARE(q("SELECT repeated_at IS NULL FROM calls WHERE id = " + lit(m_call["c7"])),
                  std::string("t"));
         // Withheld numbers (Twilio's stand-ins) are nobody in particular: never a repeat.
-        const std::string first = live(m_c.storeA, "+266696687", "2026-10-30 14:00:00", 5, 60,
-                                       "completed", m_c.staffA);
+        const std::string first =
+            live(m_c.storeA, "+266696687", "2026-10-30 14:00:00", 5, 60, "completed", m_c.staffA);
         live(m_c.storeB, "+266696687", "2026-10-30 15:00:00", 5, 60, "completed", m_c.staffB);
         QCOMPARE(q("SELECT repeated_at IS NULL FROM calls WHERE id = " + lit(first)),
                  std::string("t"));
@@ -829,6 +832,51 @@ private Q_SLOTS:
         feed.watch(QString::fromStdString(m_c.storeB));
         QVERIFY(cc::test::SyncDevice::waitFor([&] { return !feed.error().isEmpty(); }, 10000));
         connection.disconnectFromServer();
+    }
+
+    // The app's report model through the app's own Session: what the executive dashboard reads.
+    void appReportReadsTheServer()
+    {
+        run(*m_db, "UPDATE users SET password_hash = " +
+                       lit(cc::server::auth::hashPassword("correct horse battery")) +
+                       " WHERE id = " + lit(m_c.admin));
+        cc::app::ServerConnection connection(nullptr);
+        connection.setUrl(QUrl(m_fx.server->wsUrl()));
+        connection.setExtraCaCertificates(m_fx.tls.ca());
+        connection.setDeviceId(QStringLiteral("analytics-app-report"));
+        cc::app::Session session(&connection, nullptr);
+        session.setExtraCaCertificates(m_fx.tls.ca());
+        session.setOrganisation(QStringLiteral("acme"));
+        session.setEmail(QStringLiteral("ada@acme.example"));
+        session.signIn(QStringLiteral("correct horse battery"));
+        QVERIFY2(cc::test::SyncDevice::waitFor(
+                     [&] { return session.state() == cc::app::Session::State::SignedIn; }, 15000),
+                 qPrintable(session.error()));
+        cc::app::AnalyticsReport report;
+        report.setBy(QStringLiteral("store"));
+        report.setFrom(QStringLiteral("2026-10-31"));
+        report.setTo(QStringLiteral("2026-11-01"));
+        report.setSession(&session);
+        report.refresh();
+        QVERIFY2(cc::test::SyncDevice::waitFor([&] { return report.count() == 2; }, 15000),
+                 qPrintable(report.error()));
+        QVERIFY(report.error().isEmpty());
+        QCOMPARE(report.totals().value(QStringLiteral("offered")).toInt(), 11);
+        // By weekday and hour too (a query string with several parameters).
+        report.setBy(QStringLiteral("weekday_hour"));
+        report.setLocations({QString::fromStdString(m_c.storeA)});
+        const int buckets = static_cast<int>(
+            QJsonDocument::fromJson(get(m_c.admin, "/v1/analytics?from=2026-10-31&to=2026-11-01&by="
+                                                   "weekday_hour&location=" +
+                                                       QString::fromStdString(m_c.storeA))
+                                        .body)
+                .object()["rows"]
+                .toArray()
+                .size());
+        QVERIFY(buckets > 2);
+        QVERIFY2(cc::test::SyncDevice::waitFor([&] { return report.count() == buckets; }, 15000),
+                 qPrintable(report.error()));
+        QVERIFY(report.error().isEmpty());
     }
 
     void executivesWatchTheOrganisation()
