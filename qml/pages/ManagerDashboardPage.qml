@@ -101,7 +101,10 @@ Page {
                 valueRole: "storeId"
                 // The first store once the list has come from the cache; then the person's choice.
                 currentIndex: stores.count > 0 ? 0 : -1
-                implicitWidth: 240
+                // Wide enough for the store's whole name (up to a limit), so it is not cut off.
+                implicitWidth: Math.min(460, Math.max(240, contentItem.implicitWidth + leftPadding
+                                                      + rightPadding
+                                                      + (indicator ? indicator.width : 0)))
                 Accessible.name: qsTr("Store shown")
             }
         }
