@@ -109,18 +109,20 @@ std::string arrayLiteral(const std::vector<std::string>& ids)
 // (alias s) and over a callback task (alias t, with `local` its due time on the store's clock).
 struct Shape {
     std::string_view table;
-    std::string_view dateFilter;
+    std::string_view dateFilter; // of the rollup; by time of day, see reportSql
     std::string_view key;
     std::string_view taskKey;
     std::string_view label; // over the grouped rows (alias g) and the joined x
     std::string_view join;
     std::string_view order;
+    // By time of day: the key over call_stats_hour_profile (alias s), which answers for the
+    // period's whole months; the hourly table then answers only for the partial months.
+    std::string_view profileKey = {};
 };
 
 Shape shapeOf(Grouping by)
 {
     constexpr std::string_view kDaily = "s.local_date BETWEEN $2::date AND $3::date";
-    constexpr std::string_view kHourly = "s.local_hour >= $2::date AND s.local_hour < $3::date + 1";
     switch (by) {
     case Grouping::Organisation:
         return {"call_stats_daily",
@@ -160,21 +162,23 @@ Shape shapeOf(Grouping by)
     // Grouped by integers (a year of 500 stores is millions of store-hours), shown as text.
     case Grouping::Hour:
         return {"call_stats_hourly",
-                kHourly,
+                {},
                 "extract(hour FROM s.local_hour)::int",
                 "extract(hour FROM local)::int",
                 "g.k::text",
                 "",
-                "g.k"};
+                "g.k",
+                "s.hour_of_day::int"};
     case Grouping::WeekdayHour:
         return {
             "call_stats_hourly",
-            kHourly,
+            {},
             "extract(isodow FROM s.local_hour)::int * 100 + extract(hour FROM s.local_hour)::int",
             "extract(isodow FROM local)::int * 100 + extract(hour FROM local)::int",
             "(g.k / 100) || '-' || (g.k % 100)",
             "",
-            "g.k"};
+            "g.k",
+            "s.isodow::int * 100 + s.hour_of_day::int"};
     }
     return shapeOf(Grouping::Store);
 }
@@ -203,6 +207,36 @@ std::string reportSql(Grouping by)
     // On the rollup's own column, so its primary key (location first) serves a few stores.
     const std::string rollupFilter = "($4::uuid[] = '{}' OR s.location_id = ANY($4::uuid[]))";
     const std::string storeFilter = "($4::uuid[] = '{}' OR l.id = ANY($4::uuid[]))";
+    const auto rollupSelect = [&](std::string_view key, std::string_view table,
+                                  std::string_view from, const std::string& dateFilter) {
+        return "SELECT " + std::string(key) + columns +
+               ", s.callbacks_due, s.callbacks_in_target FROM " + std::string(table) +
+               std::string(from) + " WHERE s.organisation_id = $1::uuid AND " + dateFilter +
+               " AND " + rollupFilter;
+    };
+    std::string rollups;
+    if (s.profileKey.empty()) {
+        rollups = rollupSelect(s.key, s.table, rollupFrom, std::string(s.dateFilter));
+    } else {
+        // By time of day, the period's whole months (from the first first-of-a-month on or after
+        // `from` to the first of the month after `to`; none in a period without one) come from
+        // the profile, the days before and after them from the hourly rollup: each part a range
+        // of its table's index.
+        const std::string first =
+            "(date_trunc('month', ($2::date - 1)::timestamp) + interval '1 month')";
+        const std::string after = "date_trunc('month', ($3::date + 1)::timestamp)";
+        const std::string end = "($3::date + 1)::timestamp";
+        rollups = rollupSelect(s.key, s.table, rollupFrom,
+                               "s.local_hour >= $2::date AND s.local_hour < least(" + first + ", " +
+                                   end + ")") +
+                  " UNION ALL " +
+                  rollupSelect(s.key, s.table, rollupFrom,
+                               "s.local_hour >= greatest(" + after + ", least(" + first + ", " +
+                                   end + ")) AND s.local_hour < " + end) +
+                  " UNION ALL " +
+                  rollupSelect(s.profileKey, "call_stats_hour_profile", rollupFrom,
+                               "s.local_month >= " + first + " AND s.local_month < " + after);
+    }
     // Callback tasks still open and not yet due are not late: they leave the period's "due".
     return "WITH src (k, " +
            [&] {
@@ -212,10 +246,8 @@ std::string reportSql(Grouping by)
                }
                return names;
            }() +
-           "callbacks_due, callbacks_in_target) AS (SELECT " + std::string(s.key) + columns +
-           ", s.callbacks_due, s.callbacks_in_target FROM " + std::string(s.table) + rollupFrom +
-           " WHERE s.organisation_id = $1::uuid AND " + std::string(s.dateFilter) + " AND " +
-           rollupFilter + " UNION ALL SELECT " + std::string(s.taskKey) + zeros +
+           "callbacks_due, callbacks_in_target) AS (" + rollups + " UNION ALL SELECT " +
+           std::string(s.taskKey) + zeros +
            ", -1, 0 FROM tasks t JOIN locations l ON l.id = t.location_id, LATERAL (SELECT "
            "t.due_at AT TIME ZONE analytics_zone(l.timezone) AS local) z WHERE t.organisation_id = "
            "$1::uuid AND "

@@ -532,9 +532,15 @@ private Q_SLOTS:
             "SELECT string_agg(a::text, ',' ORDER BY user_id, location_id, local_date) FROM "
             "agent_stats_daily a WHERE " +
             nonEmpty;
+        const std::string profile = "SELECT string_agg(p::text, ',' ORDER BY location_id, "
+                                    "local_month, isodow, hour_of_day) FROM "
+                                    "call_stats_hour_profile p WHERE " +
+                                    nonEmpty;
         const std::string before = q(snapshot);
         const std::string agentsBefore = q(agents);
+        const std::string profileBefore = q(profile);
         QVERIFY(!before.empty());
+        QVERIFY(!profileBefore.empty());
         run(*m_db, "SELECT analytics_rebuild(" + lit(m_c.org) + ")");
         const std::string after = q(snapshot);
         if (after != before) {
@@ -542,6 +548,7 @@ private Q_SLOTS:
         }
         QCOMPARE(after, before);
         QCOMPARE(q(agents), agentsBefore);
+        QCOMPARE(q(profile), profileBefore);
     }
 
     void wrapUpIsMeasuredFromPresence()
@@ -907,6 +914,103 @@ private Q_SLOTS:
                        ", 'inbound', '+15550100042', '+442072220000', now(), 'ringing')");
         QTest::qWait(1500);
         QCOMPARE(client.received(), received);
+    }
+
+    // Reports by time of day read whole months from call_stats_hour_profile and the days around
+    // them from call_stats_hourly: any period answers as the hourly rollup alone would.
+    void timeOfDayReportsOverMonthsMatchTheHourlyRollup()
+    {
+        // Store A keeps New York time: 03:30 UTC on 1 October is still 30 September there, and
+        // 04:30 UTC on 1 December still 30 November.
+        live(m_c.storeA, "+15550100051", "2026-09-30 20:00:00", 5, 65, "completed", m_c.staffA);
+        live(m_c.storeA, "+15550100052", "2026-10-01 03:30:00", -1, 40, "abandoned");
+        live(m_c.storeA, "+15550100053", "2026-10-15 14:10:00", 30, 200, "completed", m_c.staffA);
+        live(m_c.storeA, "+15550100054", "2026-12-01 04:30:00", 8, 100, "completed", m_c.staffA2);
+        live(m_c.storeA, "+15550100055", "2026-12-14 16:00:00", 12, 90, "completed", m_c.staffA);
+        live(m_c.storeB, "+447700900056", "2026-09-01 00:30:00", 3, 50, "completed", m_c.staffB);
+        live(m_c.storeB, "+447700900057", "2026-12-31 23:30:00", -1, 9, "abandoned");
+
+        // Kept change by change, the profile is the hourly rollup folded by month.
+        const std::string fold =
+            "SELECT location_id, date_trunc('month', local_hour)::date, "
+            "extract(isodow FROM local_hour)::smallint, extract(hour FROM local_hour)::smallint, "
+            "sum(offered), sum(answered), sum(talk_ms), sum(callbacks_due) FROM call_stats_hourly "
+            "WHERE organisation_id = " +
+            lit(m_c.org) + " GROUP BY 1, 2, 3, 4";
+        const std::string kept = "SELECT location_id, local_month, isodow, hour_of_day, offered, "
+                                 "answered, talk_ms, callbacks_due FROM call_stats_hour_profile "
+                                 "WHERE organisation_id = " +
+                                 lit(m_c.org);
+        QCOMPARE(q("SELECT count(*) FROM ((" + fold + ") EXCEPT (" + kept + ")) d"),
+                 std::string("0"));
+        QCOMPARE(q("SELECT count(*) FROM ((" + kept + ") EXCEPT (" + fold + ")) d"),
+                 std::string("0"));
+        QVERIFY(std::stoi(q("SELECT count(*) FROM call_stats_hour_profile WHERE local_month = "
+                            "'2026-09-01' AND location_id = " +
+                            lit(m_c.storeA))) >= 2);
+
+        struct Period {
+            const char* from;
+            const char* to;
+        };
+        // Partial months at both ends; whole months only; one partial month; a month boundary
+        // alone; a whole month then part of the next; part of a month then a whole one.
+        const Period periods[] = {{"2026-09-15", "2026-12-20"}, {"2026-09-01", "2026-12-31"},
+                                  {"2026-10-02", "2026-10-30"}, {"2026-09-30", "2026-10-01"},
+                                  {"2026-11-01", "2026-12-14"}, {"2026-09-30", "2026-11-30"}};
+        for (const auto& [from, to] : periods) {
+            for (const char* by : {"hour", "weekday_hour"}) {
+                for (const std::string& store : {std::string(), m_c.storeA}) {
+                    const std::string key =
+                        std::string(by) == "hour"
+                            ? "extract(hour FROM local_hour)::text"
+                            : "extract(isodow FROM local_hour) || '-' || extract(hour FROM "
+                              "local_hour)";
+                    const std::string expected =
+                        q("SELECT coalesce(string_agg(k || ':' || o || '/' || a || '/' || t, ',' "
+                          "ORDER BY k COLLATE \"C\"), '') FROM (SELECT " +
+                          key +
+                          " AS k, sum(offered) AS o, sum(answered) AS a, sum(talk_ms) AS t FROM "
+                          "call_stats_hourly WHERE organisation_id = " +
+                          lit(m_c.org) + " AND local_hour >= " + lit(from) +
+                          "::date AND local_hour < " + lit(to) + "::date + 1" +
+                          (store.empty() ? "" : " AND location_id = " + lit(store)) +
+                          " GROUP BY 1) x WHERE o > 0 OR a > 0 OR t > 0");
+                    const auto r =
+                        get(m_c.admin,
+                            QStringLiteral("/v1/analytics?from=%1&to=%2&by=%3%4")
+                                .arg(QLatin1String(from), QLatin1String(to), QLatin1String(by),
+                                     store.empty() ? QString()
+                                                   : QStringLiteral("&location=") +
+                                                         QString::fromStdString(store)));
+                    QCOMPARE(r.status, 200);
+                    std::map<std::string, std::string> rows;
+                    for (const auto& v :
+                         QJsonDocument::fromJson(r.body).object()["rows"].toArray()) {
+                        const QJsonObject row = v.toObject();
+                        const auto o = row["offered"].toInteger();
+                        const auto a = row["answered"].toInteger();
+                        const auto t = row["talk_ms"].toInteger();
+                        if (o > 0 || a > 0 || t > 0) {
+                            rows[row["key"].toString().toStdString()] = std::to_string(o) + "/" +
+                                                                        std::to_string(a) + "/" +
+                                                                        std::to_string(t);
+                        }
+                    }
+                    std::string actual;
+                    for (const auto& [k, v] : rows) {
+                        actual += (actual.empty() ? "" : ",") + k + ":" + v;
+                    }
+                    if (actual != expected) {
+                        qWarning("%s..%s by %s%s\n report: %s\n hourly: %s", from, to, by,
+                                 store.empty() ? "" : " (store A)", actual.c_str(),
+                                 expected.c_str());
+                    }
+                    QCOMPARE(actual, expected);
+                    QVERIFY(!expected.empty());
+                }
+            }
+        }
     }
 };
 
