@@ -2,6 +2,7 @@
 
 #include "server/auth/password.h"
 #include "server/db/migrations.h" // sha256Hex
+#include "server/db/prepared.h"
 #include "server/ops/log.h"
 #include "shared/util/base64url.h"
 
@@ -261,10 +262,11 @@ bool sessionLive(pqxx::connection& conn, const std::string& sessionId, const std
 {
     pqxx::read_transaction txn(conn);
     const pqxx::result r =
-        txn.exec_params("SELECT 1 FROM auth_sessions s JOIN users u ON u.id = s.user_id "
-                        "WHERE s.id = $1::uuid AND s.user_id = $2::uuid AND s.revoked_at IS NULL "
-                        "AND s.expires_at > now() AND u.active",
-                        sessionId, userId);
+        db::execPrepared(txn,
+                         "SELECT 1 FROM auth_sessions s JOIN users u ON u.id = s.user_id "
+                         "WHERE s.id = $1::uuid AND s.user_id = $2::uuid AND s.revoked_at IS NULL "
+                         "AND s.expires_at > now() AND u.active",
+                         sessionId, userId);
     return !r.empty();
 }
 

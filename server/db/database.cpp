@@ -9,6 +9,7 @@ namespace cc::server::db {
 Database::Database(std::string conninfo, std::size_t workers, std::size_t maxQueue)
     : m_conninfo(std::move(conninfo))
     , m_maxQueue(maxQueue)
+    , m_workerCount(workers)
 {
     m_workers.reserve(workers);
     for (std::size_t i = 0; i < workers; ++i) {
@@ -27,7 +28,7 @@ void Database::submit(Job job, Failure onFailure)
     {
         const std::lock_guard lock(m_mutex);
         if (!m_stopping && m_queue.size() < m_maxQueue) {
-            m_queue.push_back(Task{std::move(job), std::move(onFailure)});
+            m_queue.push_back(Task{std::move(job), std::move(onFailure), log::context()});
             m_wake.notify_one();
             return;
         }
@@ -79,6 +80,8 @@ void Database::workerLoop()
             task = std::move(m_queue.front());
             m_queue.pop_front();
         }
+        const log::Scope scope(std::move(task.context));
+        m_busy.fetch_add(1, std::memory_order_relaxed);
         try {
             if (!conn || !conn->is_open()) {
                 conn = std::make_unique<pqxx::connection>(m_conninfo);
@@ -92,6 +95,7 @@ void Database::workerLoop()
         } catch (const std::exception& e) {
             task.onFailure(e.what());
         }
+        m_busy.fetch_sub(1, std::memory_order_relaxed);
     }
 }
 

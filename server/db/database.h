@@ -1,7 +1,10 @@
 #pragma once
 
+#include "server/ops/log.h"
+
 #include <pqxx/connection>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -40,16 +43,21 @@ public:
     void stop();
 
     std::size_t queued() const;
+    std::size_t workers() const { return m_workerCount; }
+    std::size_t busy() const { return m_busy.load(std::memory_order_relaxed); }
 
 private:
     struct Task {
         Job job;
         Failure onFailure;
+        log::Context context; // the submitter's, for the job's log lines
     };
     void workerLoop();
 
     const std::string m_conninfo;
     const std::size_t m_maxQueue;
+    const std::size_t m_workerCount;
+    std::atomic<std::size_t> m_busy{0};
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<Task> m_queue;

@@ -4,12 +4,20 @@
 #include "server/net/sessions.h"
 #include "server/ops/config.h"
 #include "server/ops/log.h"
+#include "server/ops/metrics.h"
 #include "server/ops/readiness.h"
+#include "server/sync/hub.h"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <pqxx/pqxx>
+
+#include <algorithm>
+#include <array>
 
 namespace cc::server::net {
 namespace {
@@ -28,6 +36,57 @@ Response readyResponse(const Request& req, const std::string& node,
     }
     return makeResponse(req, http::status::service_unavailable,
                         {{"status", "not_ready"}, {"node", node}, {"reason", probe.reason}});
+}
+
+// Rate limits key on this. An IPv6 client controls a whole /64, so that is its address.
+std::string rateKey(const std::string& address)
+{
+    error_code ec;
+    const auto a = asio::ip::make_address(address, ec);
+    if (ec) {
+        return address;
+    }
+    if (a.is_v6() && !a.to_v6().is_v4_mapped()) {
+        auto bytes = a.to_v6().to_bytes();
+        std::fill(bytes.begin() + 8, bytes.end(), 0);
+        return asio::ip::address_v6(bytes).to_string() + "/64";
+    }
+    return a.to_string();
+}
+
+// The client's X-Request-Id when it is a plain identifier, else a new one.
+std::string requestIdOf(const Request& req)
+{
+    const std::string_view given = req["X-Request-Id"];
+    const bool plain =
+        !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-' || c == '_' || c == '.';
+        });
+    if (plain) {
+        return std::string(given);
+    }
+    std::array<unsigned char, 8> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        return {};
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string id;
+    for (unsigned char b : bytes) {
+        id.push_back(kHex[b >> 4]);
+        id.push_back(kHex[b & 15]);
+    }
+    return id;
+}
+
+bool equalSecrets(std::string_view a, std::string_view b)
+{
+    // Compared as digests: neither the length nor a prefix leaks through the time taken.
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> da{};
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> db{};
+    SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da.data());
+    SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db.data());
+    return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
 }
 
 } // namespace
@@ -58,20 +117,12 @@ HttpSession::HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& t
     : m_ctx(ctx)
     , m_stream(beast::tcp_stream(std::move(socket)), tls)
     , m_executor(m_stream.get_executor())
-    , m_peerIp([this] {
-        // Rate limits key on this. An IPv6 client controls a whole /64, so that is its address.
+    , m_socketIp([this] {
         error_code ec;
         auto address = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec).address();
-        if (ec) {
-            return std::string();
-        }
-        if (address.is_v6() && !address.to_v6().is_v4_mapped()) {
-            auto bytes = address.to_v6().to_bytes();
-            std::fill(bytes.begin() + 8, bytes.end(), 0);
-            return asio::ip::address_v6(bytes).to_string() + "/64";
-        }
-        return address.to_string();
+        return ec ? std::string() : address.to_string();
     }())
+    , m_peerIp(rateKey(m_socketIp))
     , m_buffer(std::move(buffer))
     , m_slot(std::move(slot))
 {}
@@ -151,10 +202,52 @@ void HttpSession::onRead(error_code ec, std::size_t /*bytes*/)
     route(m_parser->release());
 }
 
+std::string HttpSession::clientAddress(const Request& req) const
+{
+    const auto& trusted = m_ctx.config.trustedProxies;
+    const auto isTrusted = [&](const std::string& a) {
+        return std::find(trusted.begin(), trusted.end(), a) != trusted.end();
+    };
+    if (!isTrusted(m_socketIp)) {
+        return rateKey(m_socketIp);
+    }
+    // Each proxy appends the address it heard from: read from the right, past our own proxies,
+    // to the first address they did not add themselves. Anything unreadable ends the walk.
+    std::string forwarded;
+    for (const auto& field : req) {
+        if (beast::iequals(field.name_string(), "X-Forwarded-For")) {
+            forwarded += (forwarded.empty() ? "" : ",") + std::string(field.value());
+        }
+    }
+    std::string client = m_socketIp;
+    std::size_t end = forwarded.size();
+    while (end > 0 && isTrusted(client)) {
+        const std::size_t comma = forwarded.rfind(',', end - 1);
+        const std::size_t begin = comma == std::string::npos ? 0 : comma + 1;
+        std::string hop = forwarded.substr(begin, end - begin);
+        hop.erase(0, hop.find_first_not_of(" \t"));
+        hop.erase(hop.find_last_not_of(" \t") + 1);
+        error_code ec;
+        const auto address = asio::ip::make_address(hop, ec);
+        if (ec) {
+            break;
+        }
+        client = address.to_string();
+        end = comma == std::string::npos ? 0 : comma;
+    }
+    return rateKey(client);
+}
+
 void HttpSession::route(Request&& req)
 {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
+    m_requestStart = std::chrono::steady_clock::now();
+    m_requestId = requestIdOf(req);
+    m_peerIp = clientAddress(req);
+    m_webhook = path.starts_with("/twilio/");
+    // This request's log lines and database jobs say which request they serve.
+    const log::Scope scope({m_requestId, {}});
 
     if (path.starts_with("/twilio/")) {
         handleTwilio(std::move(req), path); // signed by the provider; budgets of its own
@@ -164,6 +257,10 @@ void HttpSession::route(Request&& req)
         auto res = errorResponse(req, http::status::too_many_requests, "rate_limited");
         res.set(http::field::retry_after, std::to_string(budget.retryAfter.count()));
         send(std::move(res));
+        return;
+    }
+    if (path == "/metrics") {
+        handleMetrics(req);
         return;
     }
     if (path.starts_with("/v1/auth/")) {
@@ -196,7 +293,7 @@ void HttpSession::route(Request&& req)
         beast::get_lowest_layer(m_stream).expires_never();
         m_busy = false;
         m_handedOver = true;
-        std::make_shared<WsSession>(m_ctx, std::move(m_stream), std::move(m_slot))
+        std::make_shared<WsSession>(m_ctx, std::move(m_stream), std::move(m_slot), m_peerIp)
             ->run(std::move(req));
         return;
     }
@@ -290,8 +387,68 @@ void HttpSession::readyz(const Request& req)
         });
 }
 
+void HttpSession::handleMetrics(const Request& req)
+{
+    if (m_ctx.config.metricsToken.empty()) {
+        send(errorResponse(req, http::status::not_found,
+                           "metrics are off on this node (set metrics.token)"));
+        return;
+    }
+    const std::string_view auth = req[http::field::authorization];
+    constexpr std::string_view kBearer = "Bearer ";
+    if (!auth.starts_with(kBearer) ||
+        !equalSecrets(auth.substr(kBearer.size()), m_ctx.config.metricsToken)) {
+        send(unauthenticatedResponse(req));
+        return;
+    }
+    if (req.method() != http::verb::get) {
+        auto res = errorResponse(req, http::status::method_not_allowed, "use GET");
+        res.set(http::field::allow, "GET");
+        send(std::move(res));
+        return;
+    }
+    static const auto started = std::chrono::steady_clock::now();
+    const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
+    std::vector<ops::Gauge> gauges = {
+        {"connections", "Open TCP connections, all kinds.",
+         static_cast<double>(m_ctx.connections.load())},
+        {"devices", "Signed-in devices connected to this node.",
+         static_cast<double>(m_ctx.devices.size())},
+        {"sync_subscribers", "Devices receiving live changes from this node.",
+         static_cast<double>(m_ctx.syncHub != nullptr ? m_ctx.syncHub->subscribers() : 0)},
+        {"db_pool_size", "Database worker connections.",
+         static_cast<double>(m_ctx.database.workers())},
+        {"db_pool_busy", "Database workers running a job now.",
+         static_cast<double>(m_ctx.database.busy())},
+        {"db_queue", "Database jobs waiting for a worker.",
+         static_cast<double>(m_ctx.database.queued())},
+        {"uptime_seconds", "Seconds since the node started.",
+         seconds(std::chrono::steady_clock::now() - started)},
+    };
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::server, std::string("callcommander-server/") + kVersion);
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(req.keep_alive());
+    res.body() = ops::renderPrometheus(ops::metrics(), gauges);
+    res.prepare_payload();
+    send(std::move(res));
+}
+
 void HttpSession::send(Response&& res)
 {
+    if (!m_requestId.empty()) {
+        res.set("X-Request-Id", m_requestId);
+    }
+    const unsigned code = res.result_int();
+    static constexpr std::array<std::string_view, 6> kClasses = {"1xx", "1xx", "2xx",
+                                                                 "3xx", "4xx", "5xx"};
+    ops::metrics().httpResponses.add(kClasses[std::min<unsigned>(code / 100, 5)]);
+    if (m_webhook) {
+        ops::metrics().webhookSeconds.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - m_requestStart)
+                .count());
+    }
     const bool keepAlive = res.keep_alive() && !m_closing;
     res.keep_alive(keepAlive);
     m_response = std::make_shared<Response>(std::move(res));

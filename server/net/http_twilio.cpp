@@ -110,6 +110,9 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
         send(errorResponse(req, http::status::bad_request, params.error()));
         return;
     }
+    if (const std::string* callSid = findParam(*params, "CallSid")) {
+        log::setCallId(*callSid); // this webhook's log lines and database jobs name the call
+    }
     if (m_ctx.directory == nullptr || !m_ctx.directory->loaded()) {
         // Just started: the accounts are not read yet. Twilio retries, then uses the fallback.
         send(errorResponse(req, http::status::service_unavailable, "not ready"));

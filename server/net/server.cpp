@@ -4,6 +4,7 @@
 #include "server/db/database.h"
 #include "server/db/listener.h"
 #include "server/db/migrations.h"
+#include "server/db/prepared.h"
 #include "server/integrations/calendar_sync.h"
 #include "server/integrations/pool.h"
 #include "server/net/sessions.h"
@@ -156,6 +157,12 @@ std::vector<std::shared_ptr<DeviceRegistration>> DeviceRegistry::snapshot() cons
     return out;
 }
 
+std::size_t DeviceRegistry::size() const
+{
+    const std::lock_guard lock(m_mutex);
+    return m_devices.size();
+}
+
 void registerDevice(pqxx::connection& conn, const std::string& node, const std::string& incarnation,
                     DeviceRegistration& device)
 {
@@ -202,11 +209,12 @@ void registerDevices(pqxx::connection& conn, const std::string& node,
     }
     {
         pqxx::work tx(conn);
-        tx.exec_params("INSERT INTO device_sessions (id, node, incarnation, user_id, "
-                       "organisation_id) SELECT i, $4, $5::uuid, u, o FROM unnest($1::uuid[], "
-                       "$2::uuid[], $3::uuid[]) AS t(i, u, o) ON CONFLICT (id) DO NOTHING",
-                       "{" + idArray + "}", "{" + userArray + "}", "{" + orgArray + "}", node,
-                       incarnation);
+        db::execPrepared(tx,
+                         "INSERT INTO device_sessions (id, node, incarnation, user_id, "
+                         "organisation_id) SELECT i, $4, $5::uuid, u, o FROM unnest($1::uuid[], "
+                         "$2::uuid[], $3::uuid[]) AS t(i, u, o) ON CONFLICT (id) DO NOTHING",
+                         "{" + idArray + "}", "{" + userArray + "}", "{" + orgArray + "}", node,
+                         incarnation);
         tx.commit();
     }
     // A device that closed meanwhile found no row to remove: remove it here.
@@ -221,8 +229,8 @@ void registerDevices(pqxx::connection& conn, const std::string& node,
     }
     if (!orphans.empty()) {
         pqxx::work tx(conn);
-        tx.exec_params("DELETE FROM device_sessions WHERE id = ANY ($1::uuid[])",
-                       "{" + orphans + "}");
+        db::execPrepared(tx, "DELETE FROM device_sessions WHERE id = ANY ($1::uuid[])",
+                         "{" + orphans + "}");
         tx.commit();
     }
 }

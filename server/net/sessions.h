@@ -184,6 +184,7 @@ public:
     void add(const std::shared_ptr<DeviceRegistration>& device);
     void remove(const DeviceRegistration* device);
     std::vector<std::shared_ptr<DeviceRegistration>> snapshot() const;
+    std::size_t size() const;
 
 private:
     mutable std::mutex m_mutex;
@@ -271,6 +272,10 @@ private:
                      std::string whenNotApplied, std::chrono::steady_clock::time_point received);
     void handleIntegrations(Request&& req, std::string_view path); // http_integrations.cpp
     void handleAnalytics(Request&& req, std::string_view path);    // http_analytics.cpp
+    void handleMetrics(const Request& req);
+    // The client's address as rate limits know it: the socket's, or behind a trusted load
+    // balancer the one X-Forwarded-For names.
+    std::string clientAddress(const Request& req) const;
     void send(Response&& res);
     void onWrite(bool keepAlive, error_code ec, std::size_t bytes);
     void doClose();
@@ -278,7 +283,11 @@ private:
     NodeContext& m_ctx;
     TlsStream m_stream;
     asio::any_io_executor m_executor; // the connection's strand; outlives a handed-over stream
-    std::string m_peerIp;
+    std::string m_socketIp;           // the connection's peer, as it is
+    std::string m_peerIp;             // the current request's client, keyed as rate limits key it
+    std::string m_requestId;
+    std::chrono::steady_clock::time_point m_requestStart;
+    bool m_webhook = false; // the current request is a provider's webhook
     beast::flat_buffer m_buffer;
     std::optional<http::request_parser<http::string_body>> m_parser;
     std::shared_ptr<Response> m_response; // kept alive while being written
@@ -294,7 +303,7 @@ class WsSession : public Closable,
                   public analytics::LiveSubscriber,
                   public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot);
+    WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot, std::string peer);
     ~WsSession() override;
     void run(Request&& upgrade);
     void shutdown() override;

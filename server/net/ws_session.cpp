@@ -3,6 +3,7 @@
 #include "server/net/sessions.h"
 #include "server/ops/config.h"
 #include "server/ops/log.h"
+#include "server/ops/metrics.h"
 #include "shared/protocol/envelope.h"
 
 #include <boost/asio/dispatch.hpp>
@@ -18,17 +19,9 @@ std::int64_t nowMs()
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string peerOf(TlsStream& stream)
-{
-    error_code ec;
-    const auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(ec);
-    return ec ? std::string("unknown peer")
-              : ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
 } // namespace
 
-WsSession::WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot)
+WsSession::WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot, std::string peer)
     : m_ctx(ctx)
     , m_ws(std::move(stream))
     , m_helloTimer(m_ws.get_executor())
@@ -36,7 +29,7 @@ WsSession::WsSession(NodeContext& ctx, TlsStream&& stream, ConnectionSlot&& slot
     , m_expiryTimer(m_ws.get_executor())
     , m_syncRetry(m_ws.get_executor())
     , m_protocol(ClientProtocol::Identity{ctx.node, kVersion}, nowMs, ctx.signer)
-    , m_peer(peerOf(m_ws.next_layer()))
+    , m_peer(std::move(peer))
     , m_slot(std::move(slot))
 {}
 
@@ -180,6 +173,7 @@ void WsSession::onRead(error_code ec, std::size_t /*bytes*/)
     if (m_closing) {
         return;
     }
+    ops::metrics().wsMessagesIn.add();
     ProtocolOutcome outcome;
     if (m_ws.got_text()) {
         const auto data = m_buffer.cdata();
@@ -335,6 +329,7 @@ void WsSession::onWrite(error_code ec, std::size_t /*bytes*/)
         m_queuedBytes = 0;
         return;
     }
+    ops::metrics().wsMessagesOut.add();
     m_queuedBytes -= m_queue.front()->size();
     m_queue.pop_front();
     if (!m_queue.empty()) {

@@ -6,6 +6,7 @@
 #include "server/db/database.h"
 #include "server/net/sessions.h"
 #include "server/ops/log.h"
+#include "server/ops/metrics.h"
 #include "server/sync/sync_store.h"
 #include "shared/protocol/envelope.h"
 
@@ -391,6 +392,11 @@ void WsSession::startPush()
                 self->replyError(protocol::ErrorCode::Overloaded,
                                  "the writes could not be applied now; send them again", id);
             } else {
+                for (const auto& r : result->results) {
+                    (r.status == protocol::MutationStatus::Rejected ? ops::metrics().writesRejected
+                                                                    : ops::metrics().writesApplied)
+                        .add();
+                }
                 self->enqueue(std::make_shared<const std::string>(protocol::encode(
                     protocol::Envelope{protocol::kMaxProtocolVersion, id, std::move(*result)})));
             }

@@ -1,6 +1,8 @@
 #include "server/ops/config.h"
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -51,6 +53,21 @@ std::optional<std::uint64_t> parseUnsigned(const std::string& s)
         return std::nullopt;
     }
     return v;
+}
+
+// An IPv4 or IPv6 address as inet_ntop writes it (so "::ffff:10.0.0.1" and "10.0.0.1" differ,
+// as they do on a socket), or nothing.
+std::optional<std::string> canonicalAddress(const std::string& text)
+{
+    std::array<unsigned char, 16> bytes{};
+    std::array<char, INET6_ADDRSTRLEN> out{};
+    if (inet_pton(AF_INET, text.c_str(), bytes.data()) == 1) {
+        return std::string(inet_ntop(AF_INET, bytes.data(), out.data(), out.size()));
+    }
+    if (inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) {
+        return std::string(inet_ntop(AF_INET6, bytes.data(), out.data(), out.size()));
+    }
+    return std::nullopt;
 }
 
 // One settable key: its name, what it expects (for error messages) and how to apply a value.
@@ -181,6 +198,36 @@ const std::vector<Key>& keys()
                  return false;
              }
              c.refreshTokenLifetime = std::chrono::hours(24 * static_cast<std::int64_t>(*n));
+             return true;
+         }},
+        {"metrics.token", "a token of 32-256 characters without spaces",
+         [](Config& c, const std::string& v) {
+             const bool ok =
+                 v.size() >= 32 && v.size() <= 256 &&
+                 std::all_of(v.begin(), v.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+             if (ok) {
+                 c.metricsToken = v;
+             }
+             return ok;
+         }},
+        {"net.trusted_proxies", "IP addresses separated by commas",
+         [](Config& c, const std::string& v) {
+             std::vector<std::string> addresses;
+             std::size_t start = 0;
+             while (start <= v.size()) {
+                 const auto end = std::min(v.find(',', start), v.size());
+                 const std::string one = trim(v.substr(start, end - start));
+                 start = end + 1;
+                 if (one.empty()) {
+                     continue;
+                 }
+                 auto canonical = canonicalAddress(one);
+                 if (!canonical) {
+                     return false;
+                 }
+                 addresses.push_back(std::move(*canonical));
+             }
+             c.trustedProxies = std::move(addresses);
              return true;
          }},
         {"log.level", "debug, info, warn or error",

@@ -64,6 +64,12 @@ struct Config {
     // an admin cannot point the server at its own network.
     bool integrationsAllowPrivate = false;
 
+    // The bearer token a Prometheus scraper presents for GET /metrics (at least 32 characters).
+    // Empty: /metrics answers 404. Secret; never logged.
+    std::string metricsToken;
+    // Load balancers in front of the node (their IP addresses): from these, and only these, the
+    // client's address is taken from X-Forwarded-For (rate limits, audit log, logs).
+    std::vector<std::string> trustedProxies;
     LogLevel logLevel = LogLevel::Info;
     LogFormat logFormat = LogFormat::Text;
 

@@ -1,5 +1,8 @@
 #include "server/ops/log.h"
 
+#include "server/ops/metrics.h"
+
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -7,6 +10,7 @@
 #include <ctime>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace cc::server::log {
 namespace {
@@ -14,6 +18,7 @@ namespace {
 std::atomic<ops::LogLevel> g_level{ops::LogLevel::Info};
 std::atomic<ops::LogFormat> g_format{ops::LogFormat::Text};
 std::mutex g_writeMutex;
+thread_local Context t_context;
 
 std::string_view levelName(ops::LogLevel level)
 {
@@ -86,6 +91,31 @@ void configure(ops::LogLevel level, ops::LogFormat format)
     g_format = format;
 }
 
+const Context& context()
+{
+    return t_context;
+}
+
+Scope::Scope(Context context)
+    : m_saved(std::exchange(t_context, std::move(context)))
+{}
+
+Scope::~Scope()
+{
+    t_context = std::move(m_saved);
+}
+
+void setCallId(std::string callId)
+{
+    // From a request body: only an identifier's characters reach a log line.
+    std::erase_if(callId, [](char c) {
+        return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '-');
+    });
+    callId.resize(std::min<std::size_t>(callId.size(), 64));
+    t_context.callId = std::move(callId);
+}
+
 bool enabled(ops::LogLevel level)
 {
     return level >= g_level.load(std::memory_order_relaxed);
@@ -93,6 +123,9 @@ bool enabled(ops::LogLevel level)
 
 void write(ops::LogLevel level, std::string_view component, std::string_view message)
 {
+    if (level >= ops::LogLevel::Warn) {
+        ops::metrics().logMessages.add(levelName(level));
+    }
     if (!enabled(level)) {
         return;
     }
@@ -107,6 +140,14 @@ void write(ops::LogLevel level, std::string_view component, std::string_view mes
         appendJsonString(line, component);
         line += ",\"msg\":";
         appendJsonString(line, message);
+        if (!t_context.requestId.empty()) {
+            line += ",\"request_id\":";
+            appendJsonString(line, t_context.requestId);
+        }
+        if (!t_context.callId.empty()) {
+            line += ",\"call_id\":";
+            appendJsonString(line, t_context.callId);
+        }
         line += "}\n";
     } else {
         line += timestamp();
@@ -117,6 +158,12 @@ void write(ops::LogLevel level, std::string_view component, std::string_view mes
         line += " [";
         line += component;
         line += "] ";
+        if (!t_context.requestId.empty()) {
+            line += "(request " + t_context.requestId + ") ";
+        }
+        if (!t_context.callId.empty()) {
+            line += "(call " + t_context.callId + ") ";
+        }
         for (char c : message) { // one event, one line: no control characters from clients
             const auto u = static_cast<unsigned char>(c);
             if (u < 0x20 || u == 0x7f) {

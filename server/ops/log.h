@@ -2,6 +2,7 @@
 
 #include "server/ops/config.h"
 
+#include <string>
 #include <string_view>
 
 // Process-wide log: one line per event on stderr, with a UTC timestamp, level, component and
@@ -10,6 +11,28 @@
 namespace cc::server::log {
 
 void configure(ops::LogLevel level, ops::LogFormat format);
+
+// What a line is about, added to every line written on this thread while a Scope holds it: the
+// HTTP request (its X-Request-Id) and, for a provider's webhook, the call (Twilio's CallSid).
+// Database jobs carry the context of the thread that submitted them.
+struct Context {
+    std::string requestId;
+    std::string callId;
+};
+const Context& context();
+
+class Scope {
+public:
+    explicit Scope(Context context);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+private:
+    Context m_saved;
+};
+// Sets the call of the current scope (a webhook learns it after parsing its body).
+void setCallId(std::string callId);
 bool enabled(ops::LogLevel level);
 void write(ops::LogLevel level, std::string_view component, std::string_view message);
 

@@ -2,6 +2,7 @@
 
 #include "server/db/database.h"
 #include "server/ops/log.h"
+#include "server/ops/metrics.h"
 #include "shared/protocol/envelope.h"
 
 #include <pqxx/pqxx>
@@ -94,6 +95,9 @@ void SyncHub::notify(const std::string& organisationId)
         const std::lock_guard lock(m_mutex);
         const auto it = m_orgs.find(organisationId);
         if (it != m_orgs.end()) {
+            if (!it->second.notified) {
+                it->second.notified = std::chrono::steady_clock::now();
+            }
             claimRead(organisationId, it->second, reads);
         }
     }
@@ -164,6 +168,12 @@ void SyncHub::onBatch(const std::string& organisationId, std::optional<Batch> ba
         }
         Org& org = it->second;
         if (batch && batch->to > org.dispatched) {
+            if (org.notified && !batch->rows.empty()) {
+                ops::metrics().syncFanoutSeconds.observe(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - *org.notified)
+                        .count());
+                org.notified.reset();
+            }
             org.dispatched = batch->to;
             if (batch->truncated) {
                 org.dirty = true; // a full batch: more is waiting

@@ -3,10 +3,12 @@
 #include "server/sync/scope.h"
 #include "server/sync/sync_store.h"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -74,6 +76,8 @@ private:
         std::int64_t dispatched = -1; // every row up to here was handed out; -1: not yet known
         bool reading = false;
         bool dirty = false;
+        // The first NOTIFY not yet answered by a batch (the fan-out latency's start).
+        std::optional<std::chrono::steady_clock::time_point> notified;
         std::map<const SyncSubscriber*, std::weak_ptr<SyncSubscriber>> subscribers;
     };
     using Reads = std::vector<std::pair<std::string, std::int64_t>>; // organisation, after

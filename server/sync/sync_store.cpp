@@ -1,5 +1,6 @@
 #include "server/sync/sync_store.h"
 
+#include "server/db/prepared.h"
 #include "shared/domain/cardmask.h"
 #include "shared/sync/fields_json.h"
 #include "shared/sync/schema.h"
@@ -382,10 +383,11 @@ protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
     }
     const std::string hash = contentHash(m);
     const pqxx::result previous =
-        tx.exec_params("SELECT content_hash, status, coalesce(version, 0), coalesce(reason, ''), "
-                       "array_to_string(overridden, ',') FROM sync_mutations "
-                       "WHERE organisation_id = $1 AND mutation_id = $2::uuid",
-                       scope.organisationId, m.id);
+        db::execPrepared(tx,
+                         "SELECT content_hash, status, coalesce(version, 0), coalesce(reason, ''), "
+                         "array_to_string(overridden, ',') FROM sync_mutations "
+                         "WHERE organisation_id = $1 AND mutation_id = $2::uuid",
+                         scope.organisationId, m.id);
     if (!previous.empty()) {
         const pqxx::binarystring storedHash(previous[0][0]);
         if (storedHash.str() != hash) {
@@ -466,15 +468,17 @@ protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
         overridden += (overridden.size() > 1 ? "," : "") + f; // field names: [a-z_]
     }
     overridden += "}";
-    tx.exec_params("INSERT INTO sync_mutations (organisation_id, mutation_id, user_id, device_id, "
-                   "content_hash, status, version, reason, overridden) VALUES ($1, $2::uuid, $3, "
-                   "$4, $5, $6, $7, $8, $9::text[])",
-                   scope.organisationId, m.id, scope.userId,
-                   deviceId.empty() ? std::string("unknown") : deviceId.substr(0, 64),
-                   pqxx::binarystring(hash.data(), hash.size()),
-                   result.status == protocol::MutationStatus::Applied ? "applied" : "rejected",
-                   result.version == 0 ? Param{} : Param{std::to_string(result.version)},
-                   result.reason.empty() ? Param{} : Param{result.reason}, overridden);
+    db::execPrepared(
+        tx,
+        "INSERT INTO sync_mutations (organisation_id, mutation_id, user_id, device_id, "
+        "content_hash, status, version, reason, overridden) VALUES ($1, $2::uuid, $3, "
+        "$4, $5, $6, $7, $8, $9::text[])",
+        scope.organisationId, m.id, scope.userId,
+        deviceId.empty() ? std::string("unknown") : deviceId.substr(0, 64),
+        pqxx::binarystring(hash.data(), hash.size()),
+        result.status == protocol::MutationStatus::Applied ? "applied" : "rejected",
+        result.version == 0 ? Param{} : Param{std::to_string(result.version)},
+        result.reason.empty() ? Param{} : Param{result.reason}, overridden);
     return result;
 }
 
@@ -483,7 +487,8 @@ protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
 CursorCheck checkCursor(pqxx::connection& conn, const std::string& organisationId)
 {
     pqxx::read_transaction tx(conn);
-    const pqxx::row r = tx.exec_params1(
+    const pqxx::row r = db::execPrepared1(
+        tx,
         // A dormant organisation whose newest entries were purged tombstones still counts them.
         "SELECT greatest(coalesce((SELECT max(version) FROM sync_log WHERE organisation_id = "
         "$1), 0), coalesce((SELECT purged_before FROM sync_horizons WHERE organisation_id = $1), "
@@ -500,9 +505,10 @@ Page readPage(pqxx::connection& conn, const SyncScope& scope, std::int64_t after
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
     Page page;
     // A purge may have run since the reader's cursor was checked: tombstones it needs are gone.
-    const auto horizon = tx.exec_params("SELECT purged_before FROM sync_horizons WHERE "
-                                        "organisation_id = $1",
-                                        scope.organisationId);
+    const auto horizon = db::execPrepared(tx,
+                                          "SELECT purged_before FROM sync_horizons WHERE "
+                                          "organisation_id = $1",
+                                          scope.organisationId);
     if (after > 0 && !horizon.empty() && after < horizon[0][0].as<std::int64_t>()) {
         page.expired = true;
         page.to = after;
@@ -511,10 +517,11 @@ Page readPage(pqxx::connection& conn, const SyncScope& scope, std::int64_t after
     }
     const std::string locations = uuidArray(scope.locations);
     const pqxx::result rows =
-        tx.exec_params("SELECT " + std::string(kLogColumns) +
-                           " FROM sync_log WHERE organisation_id = $1 AND version > $2 AND " +
-                           std::string(kScopeFilter) + " ORDER BY version LIMIT $5",
-                       scope.organisationId, after, scope.storeData(), locations, limit);
+        db::execPrepared(tx,
+                         "SELECT " + std::string(kLogColumns) +
+                             " FROM sync_log WHERE organisation_id = $1 AND version > $2 AND " +
+                             std::string(kScopeFilter) + " ORDER BY version LIMIT $5",
+                         scope.organisationId, after, scope.storeData(), locations, limit);
     page.rows.reserve(rows.size());
     std::size_t bytes = 0;
     bool full = rows.size() == limit && limit > 0;
@@ -532,18 +539,21 @@ Page readPage(pqxx::connection& conn, const SyncScope& scope, std::int64_t after
         page.to = page.rows.back().version;
         if (countRemaining) {
             page.remaining =
-                tx.exec_params1("SELECT count(*) FROM sync_log WHERE "
-                                "organisation_id = $1 AND version > $2 AND " +
-                                    std::string(kScopeFilter),
-                                scope.organisationId, page.to, scope.storeData(), locations)[0]
+                db::execPrepared1(tx,
+                                  "SELECT count(*) FROM sync_log WHERE "
+                                  "organisation_id = $1 AND version > $2 AND " +
+                                      std::string(kScopeFilter),
+                                  scope.organisationId, page.to, scope.storeData(), locations)[0]
                     .as<std::int64_t>();
         }
     } else {
         page.complete = true;
-        page.to = std::max(after, tx.exec_params1("SELECT coalesce(max(version), 0) FROM sync_log "
-                                                  "WHERE organisation_id = $1",
-                                                  scope.organisationId)[0]
-                                      .as<std::int64_t>());
+        page.to =
+            std::max(after, db::execPrepared1(tx,
+                                              "SELECT coalesce(max(version), 0) FROM sync_log "
+                                              "WHERE organisation_id = $1",
+                                              scope.organisationId)[0]
+                                .as<std::int64_t>());
     }
     tx.commit();
     return page;
@@ -553,7 +563,8 @@ Batch readBatch(pqxx::connection& conn, const std::string& organisationId, std::
                 std::size_t limit)
 {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
-    const pqxx::result rows = tx.exec_params(
+    const pqxx::result rows = db::execPrepared(
+        tx,
         "SELECT " + std::string(kLogColumns) +
             ", coalesce(location_ids::text, '') FROM sync_log WHERE organisation_id = $1 AND "
             "version > $2 ORDER BY version LIMIT $3",
@@ -580,10 +591,12 @@ Batch readBatch(pqxx::connection& conn, const std::string& organisationId, std::
     if (batch.truncated) {
         batch.to = batch.rows.back().row.version;
     } else {
-        batch.to = std::max(after, tx.exec_params1("SELECT coalesce(max(version), 0) FROM sync_log "
-                                                   "WHERE organisation_id = $1",
-                                                   organisationId)[0]
-                                       .as<std::int64_t>());
+        batch.to =
+            std::max(after, db::execPrepared1(tx,
+                                              "SELECT coalesce(max(version), 0) FROM sync_log "
+                                              "WHERE organisation_id = $1",
+                                              organisationId)[0]
+                                .as<std::int64_t>());
     }
     tx.commit();
     return batch;
@@ -617,8 +630,8 @@ PurgeResult purge(pqxx::connection& conn, int keepDays)
 std::int64_t sequence(pqxx::connection& conn, const std::string& organisationId)
 {
     pqxx::work tx(conn);
-    const auto numbered =
-        tx.exec_params1("SELECT sync_sequence($1::uuid)", organisationId)[0].as<std::int64_t>();
+    const auto numbered = db::execPrepared1(tx, "SELECT sync_sequence($1::uuid)", organisationId)[0]
+                              .as<std::int64_t>();
     tx.commit();
     return numbered;
 }

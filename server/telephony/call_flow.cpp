@@ -1,7 +1,9 @@
 #include "server/telephony/call_flow.h"
 
+#include "server/db/prepared.h"
 #include "server/integrations/store.h"
 #include "server/ops/log.h"
+#include "server/ops/metrics.h"
 #include "server/telephony/self_service.h"
 #include "shared/domain/phone.h"
 #include "shared/routing/engine.h"
@@ -118,7 +120,8 @@ struct CallRow {
 // The call of this webhook, locked for the transaction, or nothing.
 std::optional<CallRow> lockCall(pqxx::work& tx, const Webhook& hook)
 {
-    const pqxx::result r = tx.exec_params(
+    const pqxx::result r = db::execPrepared(
+        tx,
         "SELECT c.id::text, c.location_id::text, l.name, c.status, c.from_number, "
         "coalesce(c.customer_id::text, ''), coalesce(c.need, ''), coalesce(c.offered_to::text, "
         "''), "
@@ -190,7 +193,8 @@ std::vector<MenuOption> parseMenu(const std::string& text)
 Settings loadSettings(pqxx::work& tx, const std::string& organisationId,
                       const std::string& locationId)
 {
-    const pqxx::row r = tx.exec_params1(
+    const pqxx::row r = db::execPrepared1(
+        tx,
         "SELECT coalesce(s.ring_timeout_s, o.ring_timeout_s), "
         "coalesce(s.overflow_after_s, o.overflow_after_s), "
         "coalesce(s.voicemail_after_s, o.voicemail_after_s), coalesce(s.wrap_up_s, o.wrap_up_s), "
@@ -233,7 +237,8 @@ std::vector<routing::Store> loadStores(pqxx::work& tx, const std::string& organi
                                        const std::string& locationId)
 {
     std::vector<routing::Store> stores;
-    const pqxx::result r = tx.exec_params(
+    const pqxx::result r = db::execPrepared(
+        tx,
         "SELECT l.id::text, coalesce(l.region_id::text, ''), l.name, "
         "coalesce(extract(year FROM t.local)::int, 0), extract(month FROM t.local)::int, "
         "extract(day FROM t.local)::int, extract(isodow FROM t.local)::int, "
@@ -276,18 +281,20 @@ std::vector<routing::Store> loadStores(pqxx::work& tx, const std::string& organi
         }
         return nullptr;
     };
-    for (const auto& row :
-         tx.exec_params("SELECT location_id::text, weekday, "
-                        "(extract(hour FROM opens_at) * 60 + extract(minute FROM opens_at))::int, "
-                        "(extract(hour FROM closes_at) * 60 + extract(minute FROM closes_at))::int "
-                        "FROM location_hours WHERE location_id = ANY ($1::uuid[])",
-                        idArray)) {
+    for (const auto& row : db::execPrepared(
+             tx,
+             "SELECT location_id::text, weekday, "
+             "(extract(hour FROM opens_at) * 60 + extract(minute FROM opens_at))::int, "
+             "(extract(hour FROM closes_at) * 60 + extract(minute FROM closes_at))::int "
+             "FROM location_hours WHERE location_id = ANY ($1::uuid[])",
+             idArray)) {
         if (auto* s = find(row[0].as<std::string>())) {
             s->hours.push_back({row[1].as<int>(), row[2].as<int>(), row[3].as<int>()});
         }
     }
     // A store's local date is within two days of the database's, whatever its session zone.
-    for (const auto& row : tx.exec_params(
+    for (const auto& row : db::execPrepared(
+             tx,
              "SELECT location_id::text, extract(year FROM day)::int, extract(month FROM day)::int, "
              "extract(day FROM day)::int FROM location_holidays "
              "WHERE location_id = ANY ($1::uuid[]) AND day BETWEEN current_date - 2 AND "
@@ -327,7 +334,8 @@ std::vector<routing::Agent> loadAgents(pqxx::work& tx, const std::string& organi
                                        const std::string& storeIds)
 {
     std::vector<routing::Agent> agents;
-    const pqxx::result r = tx.exec_params(
+    const pqxx::result r = db::execPrepared(
+        tx,
         "SELECT u.id::text, u.display_name, "
         "array(SELECT location_id::text FROM user_locations ul WHERE ul.user_id = u.id AND "
         "ul.location_id = ANY ($2::uuid[]) ORDER BY location_id), u.skills, p.status, p.activity, "
@@ -383,7 +391,9 @@ std::string_view actionText(const routing::Decision& d, bool closed)
 std::int64_t recordDecision(pqxx::work& tx, const Webhook& hook, const CallRow& call,
                             const routing::Decision& d, bool closed)
 {
-    const pqxx::row r = tx.exec_params1(
+    ops::metrics().routingDecisions.add(actionText(d, closed));
+    const pqxx::row r = db::execPrepared1(
+        tx,
         "INSERT INTO call_decisions (organisation_id, call_id, action, user_id, location_id, "
         "overflow, explanation) VALUES ($1::uuid, $2::uuid, $3, nullif($4, '')::uuid, "
         "nullif($5, '')::uuid, $6, $7::jsonb) RETURNING id",
@@ -405,7 +415,8 @@ std::string callbackTitle(const CallRow& call, std::string_view why)
 void createCallbackTask(pqxx::work& tx, const Webhook& hook, const CallRow& call,
                         std::string_view why, int dueMinutes)
 {
-    tx.exec_params(
+    db::execPrepared(
+        tx,
         "INSERT INTO tasks (id, organisation_id, location_id, customer_id, call_id, kind, title, "
         "due_at) SELECT gen_random_uuid(), $1::uuid, $2::uuid, nullif($3, '')::uuid, $4::uuid, "
         "'callback', $5, c.started_at + make_interval(mins => $6) FROM calls c WHERE c.id = "
@@ -418,7 +429,8 @@ void createCallbackTask(pqxx::work& tx, const Webhook& hook, const CallRow& call
 // Takes the person for this call, unless a concurrent call took them first.
 bool claim(pqxx::work& tx, const CallRow& call, const std::string& userId, int ringSeconds)
 {
-    const pqxx::result r = tx.exec_params(
+    const pqxx::result r = db::execPrepared(
+        tx,
         "UPDATE presence SET activity = 'ringing', call_id = $2::uuid, "
         "activity_until = now() + make_interval(secs => $3), updated_at = now() "
         "WHERE user_id = $1::uuid AND status = 'available' AND devices > 0 AND "
@@ -476,9 +488,10 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet
     input.nowMs = call.nowMs;
     input.arrivedMs = call.startedMs;
     int waits = 0; // the caller's turns in the queue so far
-    for (const auto& row : tx.exec_params("SELECT action, coalesce(user_id::text, '') FROM "
-                                          "call_decisions WHERE call_id = $1::uuid",
-                                          call.id)) {
+    for (const auto& row : db::execPrepared(tx,
+                                            "SELECT action, coalesce(user_id::text, '') FROM "
+                                            "call_decisions WHERE call_id = $1::uuid",
+                                            call.id)) {
         if (row[0].as<std::string>() == "wait") {
             ++waits;
         } else if (row[0].as<std::string>() == "offer" && !row[1].as<std::string>().empty()) {
@@ -486,7 +499,8 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet
         }
     }
     if (!isWithheld(call.fromNumber)) {
-        const pqxx::result last = tx.exec_params(
+        const pqxx::result last = db::execPrepared(
+            tx,
             "SELECT handled_by::text FROM calls WHERE organisation_id = $1::uuid AND from_number = "
             "$2 AND id <> $3::uuid AND handled_by IS NOT NULL ORDER BY started_at DESC LIMIT 1",
             hook.organisationId, call.fromNumber, call.id);
@@ -510,7 +524,8 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet
             // Callers who have waited longer in the chosen person's store, and could have them,
             // go first: they take the next person free at their own next turn (seconds away).
             // One that has already rung this person cannot, and does not hold this call up.
-            const pqxx::row earlier = tx.exec_params1(
+            const pqxx::row earlier = db::execPrepared1(
+                tx,
                 "SELECT count(*) FROM calls c WHERE c.location_id = $1::uuid AND c.status = "
                 "'ringing' AND c.ended_at IS NULL AND c.offered_to IS NULL AND c.id <> $2::uuid "
                 "AND c.started_at < (SELECT started_at FROM calls WHERE id = $2::uuid) "
@@ -559,9 +574,10 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet
     }
     switch (decision.action) {
     case routing::Action::Offer: {
-        tx.exec_params("UPDATE calls SET offered_to = $2::uuid, routing_reason = left($3, 300) "
-                       "WHERE id = $1::uuid",
-                       call.id, decision.userId, decision.reason);
+        db::execPrepared(tx,
+                         "UPDATE calls SET offered_to = $2::uuid, routing_reason = left($3, 300) "
+                         "WHERE id = $1::uuid",
+                         call.id, decision.userId, decision.reason);
         DialOptions dial;
         dial.action = absolute(hook, "/twilio/voice/dial?d=" + std::to_string(decisionId));
         dial.timeout = settings.rules.ringTimeoutSeconds;
@@ -575,9 +591,10 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet
         break;
     }
     case routing::Action::Wait: {
-        tx.exec_params("UPDATE calls SET offered_to = NULL, routing_reason = left($2, 300) "
-                       "WHERE id = $1::uuid",
-                       call.id, decision.reason);
+        db::execPrepared(tx,
+                         "UPDATE calls SET offered_to = NULL, routing_reason = left($2, 300) "
+                         "WHERE id = $1::uuid",
+                         call.id, decision.reason);
         // The caller's next turn is keyed by this decision: unique for the whole call, however
         // offers and turns interleave.
         const std::string turn = "?d=" + std::to_string(decisionId);
@@ -601,9 +618,10 @@ std::string route(pqxx::work& tx, const Webhook& hook, CallRow& call, bool greet
         break;
     }
     case routing::Action::Voicemail: {
-        tx.exec_params("UPDATE calls SET offered_to = NULL, status = 'voicemail', "
-                       "routing_reason = left($2, 300) WHERE id = $1::uuid",
-                       call.id, decision.reason);
+        db::execPrepared(tx,
+                         "UPDATE calls SET offered_to = NULL, status = 'voicemail', "
+                         "routing_reason = left($2, 300) WHERE id = $1::uuid",
+                         call.id, decision.reason);
         createCallbackTask(tx, hook, call, closed ? "voicemail, store closed" : "voicemail",
                            settings.callbackDueMinutes);
         sayVoicemailPrompt(t, hook, closed, call.locationName);
@@ -641,7 +659,8 @@ std::string onVoice(pqxx::work& tx, const Webhook& hook)
 {
     const Number& store = *hook.dialled;
     const std::string from = paramOr(hook, "From");
-    const pqxx::result inserted = tx.exec_params(
+    const pqxx::result inserted = db::execPrepared(
+        tx,
         "INSERT INTO calls (id, organisation_id, location_id, customer_id, provider_call_id, "
         "direction, from_number, to_number, started_at, status) "
         "SELECT gen_random_uuid(), $1::uuid, $2::uuid, (SELECT customer_id FROM customer_phones "
@@ -701,7 +720,8 @@ struct OfferRow {
 
 std::optional<OfferRow> offerOf(pqxx::work& tx, const Webhook& hook, const CallRow& call)
 {
-    const pqxx::result r = tx.exec_params(
+    const pqxx::result r = db::execPrepared(
+        tx,
         "SELECT coalesce(user_id::text, ''), call_id::text, coalesce(outcome, '') "
         "FROM call_decisions WHERE id = $1 AND call_id = $2::uuid AND action = 'offer' "
         "AND organisation_id = $3::uuid",
@@ -716,7 +736,8 @@ std::optional<OfferRow> offerOf(pqxx::work& tx, const Webhook& hook, const CallR
 void startWrapUp(pqxx::work& tx, const std::string& userId, const std::string& callId,
                  int wrapUpSeconds)
 {
-    tx.exec_params(
+    db::execPrepared(
+        tx,
         "UPDATE presence SET activity = 'wrap_up', call_id = $2::uuid, "
         "activity_until = now() + make_interval(secs => $3), idle_since = now() + "
         "make_interval(secs => $3), calls_today = CASE WHEN calls_day = current_date THEN "
@@ -730,16 +751,20 @@ void startWrapUp(pqxx::work& tx, const std::string& userId, const std::string& c
 void abandon(pqxx::work& tx, const Webhook& hook, const CallRow& call)
 {
     const Settings settings = loadSettings(tx, hook.organisationId, call.locationId);
-    tx.exec_params("UPDATE calls SET status = 'abandoned', ended_at = coalesce(ended_at, now()), "
-                   "offered_to = NULL, routing_reason = 'the caller hung up while waiting' "
-                   "WHERE id = $1::uuid AND status = 'ringing'",
-                   call.id);
-    tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
-                   "updated_at = now() WHERE call_id = $1::uuid AND activity = 'ringing'",
-                   call.id);
-    tx.exec_params("UPDATE call_decisions SET outcome = 'canceled', outcome_at = now() "
-                   "WHERE call_id = $1::uuid AND action = 'offer' AND outcome IS NULL",
-                   call.id);
+    db::execPrepared(tx,
+                     "UPDATE calls SET status = 'abandoned', ended_at = coalesce(ended_at, now()), "
+                     "offered_to = NULL, routing_reason = 'the caller hung up while waiting' "
+                     "WHERE id = $1::uuid AND status = 'ringing'",
+                     call.id);
+    db::execPrepared(
+        tx,
+        "UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
+        "updated_at = now() WHERE call_id = $1::uuid AND activity = 'ringing'",
+        call.id);
+    db::execPrepared(tx,
+                     "UPDATE call_decisions SET outcome = 'canceled', outcome_at = now() "
+                     "WHERE call_id = $1::uuid AND action = 'offer' AND outcome IS NULL",
+                     call.id);
     if (!isWithheld(call.fromNumber)) {
         createCallbackTask(tx, hook, call, "missed call", settings.callbackDueMinutes);
     }
@@ -751,20 +776,23 @@ void markAnswered(pqxx::work& tx, const CallRow& call, const std::string& userId
     // Only a call still ringing is answered now: a late "answered" after the call ended (the
     // <Dial> action or the status came first) changes nothing, and leaves nobody on a call.
     const pqxx::result answered =
-        tx.exec_params("UPDATE calls SET status = 'in_progress', answered_at = coalesce("
-                       "answered_at, now()), handled_by = $2::uuid, offered_to = NULL WHERE id = "
-                       "$1::uuid AND status = 'ringing' AND ended_at IS NULL",
-                       call.id, userId);
+        db::execPrepared(tx,
+                         "UPDATE calls SET status = 'in_progress', answered_at = coalesce("
+                         "answered_at, now()), handled_by = $2::uuid, offered_to = NULL WHERE id = "
+                         "$1::uuid AND status = 'ringing' AND ended_at IS NULL",
+                         call.id, userId);
     if (answered.affected_rows() == 0) {
         return;
     }
-    tx.exec_params("UPDATE presence SET activity = 'on_call', call_id = $2::uuid, "
-                   "activity_until = NULL, updated_at = now() WHERE user_id = $1::uuid AND "
-                   "((call_id = $2::uuid AND activity = 'ringing') OR activity = 'idle')",
-                   userId, call.id);
-    tx.exec_params("UPDATE call_decisions SET outcome = 'answered', outcome_at = now() "
-                   "WHERE id = $1 AND outcome IS NULL",
-                   decisionId);
+    db::execPrepared(tx,
+                     "UPDATE presence SET activity = 'on_call', call_id = $2::uuid, "
+                     "activity_until = NULL, updated_at = now() WHERE user_id = $1::uuid AND "
+                     "((call_id = $2::uuid AND activity = 'ringing') OR activity = 'idle')",
+                     userId, call.id);
+    db::execPrepared(tx,
+                     "UPDATE call_decisions SET outcome = 'answered', outcome_at = now() "
+                     "WHERE id = $1 AND outcome IS NULL",
+                     decisionId);
 }
 
 std::string onDial(pqxx::work& tx, const Webhook& hook)
@@ -786,32 +814,37 @@ std::string onDial(pqxx::work& tx, const Webhook& hook)
         if (const std::string* d = param(hook, "DialCallDuration")) {
             talked = smallNumber(*d, 86400).value_or(0);
         }
-        tx.exec_params(
+        db::execPrepared(
+            tx,
             "UPDATE calls SET status = 'completed', answered_at = coalesce(answered_at, "
             "greatest(started_at, now() - make_interval(secs => $3))), ended_at = "
             "coalesce(ended_at, now()), handled_by = coalesce(handled_by, $2::uuid), offered_to "
             "= NULL WHERE id = $1::uuid AND status IN ('ringing', 'in_progress')",
             call->id, offer->userId, talked);
-        tx.exec_params("UPDATE call_decisions SET outcome = 'completed', outcome_at = now() "
-                       "WHERE id = $1",
-                       hook.queryNumber);
+        db::execPrepared(tx,
+                         "UPDATE call_decisions SET outcome = 'completed', outcome_at = now() "
+                         "WHERE id = $1",
+                         hook.queryNumber);
         startWrapUp(tx, offer->userId, call->id, settings.rules.wrapUpSeconds);
         return TwimlBuilder().hangup().str();
     }
-    tx.exec_params("UPDATE call_decisions SET outcome = $2, outcome_at = now() WHERE id = $1 "
-                   "AND outcome IS NULL",
-                   hook.queryNumber, status);
+    db::execPrepared(tx,
+                     "UPDATE call_decisions SET outcome = $2, outcome_at = now() WHERE id = $1 "
+                     "AND outcome IS NULL",
+                     hook.queryNumber, status);
     // Not answered. Missing it (no-answer, busy, failed) pauses the person; the caller hanging
     // up while it rang (canceled) does not.
-    tx.exec_params("UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
-                   "paused_until = CASE WHEN $3 THEN paused_until ELSE now() + make_interval(secs "
-                   "=> $4) END, updated_at = now() "
-                   "WHERE user_id = $1::uuid AND call_id = $2::uuid AND activity = 'ringing'",
-                   offer->userId, call->id, status == "canceled",
-                   settings.rules.missedCallPauseSeconds);
-    tx.exec_params("UPDATE calls SET offered_to = NULL WHERE id = $1::uuid AND offered_to = "
-                   "$2::uuid",
-                   call->id, offer->userId);
+    db::execPrepared(
+        tx,
+        "UPDATE presence SET activity = 'idle', call_id = NULL, activity_until = NULL, "
+        "paused_until = CASE WHEN $3 THEN paused_until ELSE now() + make_interval(secs "
+        "=> $4) END, updated_at = now() "
+        "WHERE user_id = $1::uuid AND call_id = $2::uuid AND activity = 'ringing'",
+        offer->userId, call->id, status == "canceled", settings.rules.missedCallPauseSeconds);
+    db::execPrepared(tx,
+                     "UPDATE calls SET offered_to = NULL WHERE id = $1::uuid AND offered_to = "
+                     "$2::uuid",
+                     call->id, offer->userId);
     if (call->status != "ringing") {
         return TwimlBuilder().hangup().str();
     }
@@ -863,7 +896,8 @@ routing::Store selfServiceStore(pqxx::work& tx, const Webhook& hook, const CallR
         }
     }
     store.holidays.clear();
-    for (const auto& row : tx.exec_params(
+    for (const auto& row : db::execPrepared(
+             tx,
              "SELECT extract(year FROM day)::int, extract(month FROM day)::int, "
              "extract(day FROM day)::int FROM location_holidays WHERE location_id = $1::uuid AND "
              "day BETWEEN current_date - 2 AND current_date + 100",
@@ -925,9 +959,10 @@ std::string anythingElse(const Webhook& hook, const Settings& settings, int turn
 void finishTurn(pqxx::work& tx, std::int64_t turnId, std::string_view outcome,
                 std::string_view answer)
 {
-    tx.exec_params("UPDATE ivr_turns SET outcome = $2, answer = left(nullif($3, ''), 1000) WHERE "
-                   "id = $1",
-                   turnId, std::string(outcome), std::string(answer));
+    db::execPrepared(tx,
+                     "UPDATE ivr_turns SET outcome = $2, answer = left(nullif($3, ''), 1000) WHERE "
+                     "id = $1",
+                     turnId, std::string(outcome), std::string(answer));
 }
 
 // The line answered: the call is self-served (not waiting for anyone, no callback when it ends)
@@ -937,9 +972,10 @@ std::string answered(pqxx::work& tx, const Webhook& hook, const CallRow& call,
                      const std::string& answer)
 {
     finishTurn(tx, turnId, "answered", answer);
-    tx.exec_params("UPDATE calls SET status = 'self_served', offered_to = NULL, routing_reason = "
-                   "'answered by the self-service line' WHERE id = $1::uuid",
-                   call.id);
+    db::execPrepared(tx,
+                     "UPDATE calls SET status = 'self_served', offered_to = NULL, routing_reason = "
+                     "'answered by the self-service line' WHERE id = $1::uuid",
+                     call.id);
     return anythingElse(hook, settings, turn, answer);
 }
 
@@ -950,9 +986,10 @@ std::string toPerson(pqxx::work& tx, const Webhook& hook, CallRow& call, std::in
     if (turnId > 0) {
         finishTurn(tx, turnId, "person", {});
     }
-    tx.exec_params("UPDATE calls SET status = 'ringing', need = coalesce(nullif($2, ''), need) "
-                   "WHERE id = $1::uuid",
-                   call.id, need);
+    db::execPrepared(tx,
+                     "UPDATE calls SET status = 'ringing', need = coalesce(nullif($2, ''), need) "
+                     "WHERE id = $1::uuid",
+                     call.id, need);
     call.status = "ringing";
     if (!need.empty()) {
         call.need = need;
@@ -972,7 +1009,8 @@ std::string requestAppointment(pqxx::work& tx, const Webhook& hook, const CallRo
         spokenDate(slot.date, {store.localNow.year, store.localNow.month, store.localNow.day}) +
         " at " + spokenTime(slot.startMinute);
     const std::string caller = isWithheld(call.fromNumber) ? "a caller" : call.fromNumber;
-    const pqxx::row id = tx.exec_params1(
+    const pqxx::row id = db::execPrepared1(
+        tx,
         "INSERT INTO appointments (id, organisation_id, location_id, customer_id, starts_at, "
         "ends_at, purpose, status) SELECT gen_random_uuid(), $1::uuid, l.id, "
         "nullif($3, '')::uuid, ($4::date + make_interval(mins => $5)) AT TIME ZONE l.timezone, "
@@ -980,7 +1018,8 @@ std::string requestAppointment(pqxx::work& tx, const Webhook& hook, const CallRo
         "'requested' FROM locations l WHERE l.id = $2::uuid RETURNING id::text",
         hook.organisationId, call.locationId, call.customerId, intent::toIsoString(slot.date),
         slot.startMinute, slot.endMinute, std::string("Asked for on the phone line"));
-    tx.exec_params(
+    db::execPrepared(
+        tx,
         "INSERT INTO tasks (id, organisation_id, location_id, customer_id, call_id, kind, title, "
         "due_at, appointment_id) VALUES (gen_random_uuid(), $1::uuid, $2::uuid, "
         "nullif($3, '')::uuid, $4::uuid, 'follow_up', left($5, 200), now() + interval '1 hour', "
@@ -1001,7 +1040,8 @@ std::string onSpeech(pqxx::work& tx, const Webhook& hook, CallRow& call, const S
     }
     const routing::Store store = selfServiceStore(tx, hook, call);
     const intent::Detection d = intent::detect(speech, referenceOf(store));
-    const pqxx::row inserted = tx.exec_params1(
+    const pqxx::row inserted = db::execPrepared1(
+        tx,
         "INSERT INTO ivr_turns (organisation_id, call_id, turn, utterance, intent, confidence, "
         "slots) VALUES ($1::uuid, $2::uuid, $3, left($4, 500), $5, $6, $7::jsonb) "
         "ON CONFLICT (call_id, turn) DO UPDATE SET utterance = EXCLUDED.utterance RETURNING id",
@@ -1018,9 +1058,10 @@ std::string onSpeech(pqxx::work& tx, const Webhook& hook, CallRow& call, const S
     case intent::Intent::StoreHours:
         return answered(tx, hook, call, settings, turnId, turn, spokenHours(store));
     case intent::Intent::StoreAddress: {
-        const pqxx::row r = tx.exec_params1("SELECT name, address FROM locations WHERE id = "
-                                            "$1::uuid",
-                                            call.locationId);
+        const pqxx::row r = db::execPrepared1(tx,
+                                              "SELECT name, address FROM locations WHERE id = "
+                                              "$1::uuid",
+                                              call.locationId);
         return answered(tx, hook, call, settings, turnId, turn,
                         spokenAddress(r[0].as<std::string>(), r[1].as<std::string>()));
     }
@@ -1032,9 +1073,10 @@ std::string onSpeech(pqxx::work& tx, const Webhook& hook, CallRow& call, const S
         // The provider is asked outside this transaction: /twilio/voice/stock does it while the
         // caller hears this. The call still waits (ringing) until the answer is given: a caller
         // who hangs up meanwhile, or a check that is never applied, is a missed call.
-        tx.exec_params("UPDATE calls SET status = 'ringing', offered_to = NULL, "
-                       "routing_reason = 'self-service: checking stock' WHERE id = $1::uuid",
-                       call.id);
+        db::execPrepared(tx,
+                         "UPDATE calls SET status = 'ringing', offered_to = NULL, "
+                         "routing_reason = 'self-service: checking stock' WHERE id = $1::uuid",
+                         call.id);
         TwimlBuilder t;
         t.say("One moment while I check that for you.");
         t.redirect(absolute(hook, "/twilio/voice/stock?d=" + std::to_string(turnId)));
@@ -1074,8 +1116,8 @@ std::string onMenu(pqxx::work& tx, const Webhook& hook)
     }
     for (const auto& option : settings.menu) {
         if (digits.size() == 1 && digits[0] == option.digit) {
-            tx.exec_params("UPDATE calls SET need = $2 WHERE id = $1::uuid", call->id,
-                           option.skill);
+            db::execPrepared(tx, "UPDATE calls SET need = $2 WHERE id = $1::uuid", call->id,
+                             option.skill);
             call->need = option.skill;
         }
     }
@@ -1096,9 +1138,10 @@ std::string onChoice(pqxx::work& tx, const Webhook& hook)
         return route(tx, hook, *call, false);
     }
     const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
-    tx.exec_params("UPDATE calls SET status = 'callback', offered_to = NULL, routing_reason = "
-                   "'the caller chose to be called back' WHERE id = $1::uuid",
-                   call->id);
+    db::execPrepared(tx,
+                     "UPDATE calls SET status = 'callback', offered_to = NULL, routing_reason = "
+                     "'the caller chose to be called back' WHERE id = $1::uuid",
+                     call->id);
     createCallbackTask(tx, hook, *call, "asked to be called back", settings.callbackDueMinutes);
     TwimlBuilder t;
     t.say("Thank you. We will call you back at this number as soon as a colleague is free. "
@@ -1114,12 +1157,14 @@ void saveRecording(pqxx::work& tx, const Webhook& hook, const CallRow& call)
         return;
     }
     const int seconds = smallNumber(paramOr(hook, "RecordingDuration"), 86400).value_or(0);
-    tx.exec_params("UPDATE calls SET recording_url = $2, recording_seconds = $3 WHERE id = "
-                   "$1::uuid",
-                   call.id, url, seconds);
-    tx.exec_params("UPDATE tasks SET title = left(title || ' - message of ' || $2 || ' s', 200) "
-                   "WHERE call_id = $1::uuid AND kind = 'callback' AND title NOT LIKE '% s'",
-                   call.id, std::to_string(seconds));
+    db::execPrepared(tx,
+                     "UPDATE calls SET recording_url = $2, recording_seconds = $3 WHERE id = "
+                     "$1::uuid",
+                     call.id, url, seconds);
+    db::execPrepared(tx,
+                     "UPDATE tasks SET title = left(title || ' - message of ' || $2 || ' s', 200) "
+                     "WHERE call_id = $1::uuid AND kind = 'callback' AND title NOT LIKE '% s'",
+                     call.id, std::to_string(seconds));
 }
 
 std::string onRecorded(pqxx::work& tx, const Webhook& hook)
@@ -1153,8 +1198,9 @@ std::string onStatus(pqxx::work& tx, const Webhook& hook)
     if (call->status == "ringing" && !call->offeredTo.empty()) {
         // Over while someone's phone rang: answered (its "answered" lost or late) or not. The
         // <Dial> action, which follows, knows; the upkeep decides if it never comes.
-        tx.exec_params("UPDATE calls SET ended_at = coalesce(ended_at, now()) WHERE id = $1::uuid",
-                       call->id);
+        db::execPrepared(
+            tx, "UPDATE calls SET ended_at = coalesce(ended_at, now()) WHERE id = $1::uuid",
+            call->id);
         return emptyTwiml();
     }
     if (call->status == "ringing") {
@@ -1164,14 +1210,15 @@ std::string onStatus(pqxx::work& tx, const Webhook& hook)
     if (call->status == "in_progress") {
         // The caller hung up during the conversation; the <Dial> action may follow, or not.
         const Settings settings = loadSettings(tx, hook.organisationId, call->locationId);
-        tx.exec_params("UPDATE calls SET status = 'completed', ended_at = coalesce(ended_at, "
-                       "now()) WHERE id = $1::uuid",
-                       call->id);
+        db::execPrepared(tx,
+                         "UPDATE calls SET status = 'completed', ended_at = coalesce(ended_at, "
+                         "now()) WHERE id = $1::uuid",
+                         call->id);
         startWrapUp(tx, call->handledBy, call->id, settings.rules.wrapUpSeconds);
         return emptyTwiml();
     }
-    tx.exec_params("UPDATE calls SET ended_at = coalesce(ended_at, now()) WHERE id = $1::uuid",
-                   call->id);
+    db::execPrepared(
+        tx, "UPDATE calls SET ended_at = coalesce(ended_at, now()) WHERE id = $1::uuid", call->id);
     return emptyTwiml();
 }
 
@@ -1212,13 +1259,15 @@ std::optional<std::string> claimEvent(pqxx::work& tx, const Webhook& hook)
     const std::string callSid = eventCallSid(hook);
     const std::string event = eventKey(hook);
     const pqxx::result fresh =
-        tx.exec_params("INSERT INTO telephony_events (provider_call_id, event, organisation_id) "
-                       "VALUES ($1, left($2, 120), $3::uuid) ON CONFLICT DO NOTHING RETURNING 1",
-                       callSid, event, hook.organisationId);
+        db::execPrepared(tx,
+                         "INSERT INTO telephony_events (provider_call_id, event, organisation_id) "
+                         "VALUES ($1, left($2, 120), $3::uuid) ON CONFLICT DO NOTHING RETURNING 1",
+                         callSid, event, hook.organisationId);
     if (!fresh.empty()) {
         return std::nullopt;
     }
-    const pqxx::result r = tx.exec_params(
+    const pqxx::result r = db::execPrepared(
+        tx,
         "SELECT response FROM telephony_events WHERE provider_call_id = $1 AND event = "
         "left($2, 120) AND organisation_id = $3::uuid",
         callSid, event, hook.organisationId);
@@ -1230,9 +1279,10 @@ std::optional<std::string> claimEvent(pqxx::work& tx, const Webhook& hook)
 void saveAnswer(pqxx::work& tx, const Webhook& hook, const std::string& twiml)
 {
     // By the whole primary key: without the organisation this scanned every event kept.
-    tx.exec_params("UPDATE telephony_events SET response = $3 WHERE organisation_id = $4::uuid "
-                   "AND provider_call_id = $1 AND event = left($2, 120)",
-                   eventCallSid(hook), eventKey(hook), twiml, hook.organisationId);
+    db::execPrepared(tx,
+                     "UPDATE telephony_events SET response = $3 WHERE organisation_id = $4::uuid "
+                     "AND provider_call_id = $1 AND event = left($2, 120)",
+                     eventCallSid(hook), eventKey(hook), twiml, hook.organisationId);
 }
 
 } // namespace
@@ -1415,7 +1465,8 @@ std::variant<Answer, StockLookup> prepareStock(pqxx::connection& conn, const Web
     pqxx::work tx(conn);
     // Answered before: the same words again, without asking the provider. (Only a look: the
     // event is claimed by finishStock, once the provider has answered.)
-    const pqxx::result replay = tx.exec_params(
+    const pqxx::result replay = db::execPrepared(
+        tx,
         "SELECT coalesce(response, '') FROM telephony_events WHERE provider_call_id = $1 AND "
         "event = left($2, 120) AND organisation_id = $3::uuid",
         eventCallSid(hook), eventKey(hook), hook.organisationId);
@@ -1423,7 +1474,8 @@ std::variant<Answer, StockLookup> prepareStock(pqxx::connection& conn, const Web
         const std::string stored = replay[0][0].as<std::string>();
         return Answer{200, stored.empty() ? emptyTwiml() : stored};
     }
-    const pqxx::result r = tx.exec_params(
+    const pqxx::result r = db::execPrepared(
+        tx,
         "SELECT t.turn, t.slots::text, c.location_id::text, l.name FROM ivr_turns t "
         "JOIN calls c ON c.id = t.call_id JOIN locations l ON l.id = c.location_id "
         "WHERE t.id = $1 AND t.organisation_id = $2::uuid AND c.provider_call_id = $3 AND "
@@ -1620,9 +1672,10 @@ std::size_t purge(pqxx::connection& conn, int keepDays)
     std::size_t removed =
         tx.exec("DELETE FROM telephony_events WHERE received_at < now() - interval '7 days'")
             .affected_rows();
-    removed += tx.exec_params("DELETE FROM call_decisions WHERE decided_at < now() - "
-                              "make_interval(days => $1)",
-                              std::max(keepDays, 30))
+    removed += db::execPrepared(tx,
+                                "DELETE FROM call_decisions WHERE decided_at < now() - "
+                                "make_interval(days => $1)",
+                                std::max(keepDays, 30))
                    .affected_rows();
     tx.commit();
     return removed;

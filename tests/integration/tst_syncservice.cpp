@@ -28,12 +28,7 @@ class TestSyncService : public QObject {
     std::unique_ptr<pqxx::connection> m_db;
     cc::test::SeededChain m_chain;
 
-    std::string scalar(const std::string& sql)
-    {
-        pqxx::nontransaction tx(*m_db);
-        const auto r = tx.exec(sql);
-        return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
-    }
+    std::string scalar(const std::string& sql) { return cc::test::scalar(*m_db, sql); }
 
 private Q_SLOTS:
     void initTestCase()

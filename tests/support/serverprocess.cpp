@@ -75,6 +75,9 @@ HttpResult finish(QNetworkReply* reply)
     r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     r.body = reply->readAll();
     r.retryAfter = reply->rawHeader("Retry-After");
+    for (const auto& [name, value] : reply->rawHeaderPairs()) {
+        r.headers.insert(name.toLower(), value);
+    }
     if (reply->error() != QNetworkReply::NoError) {
         r.error = reply->errorString();
     }

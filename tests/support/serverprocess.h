@@ -25,6 +25,7 @@ struct HttpResult {
     QByteArray body;
     QString error;
     QByteArray retryAfter; // the Retry-After header, if any
+    QMap<QByteArray, QByteArray> headers; // every response header, names in lower case
 };
 
 // An HTTPS GET with the given CA trusted, waiting in a local event loop (tests only).

@@ -48,4 +48,11 @@ std::string TestDatabase::conninfo() const
     return clusterConninfo() + " dbname=" + m_name;
 }
 
+std::string scalar(pqxx::connection& conn, const std::string& sql)
+{
+    pqxx::nontransaction tx(conn);
+    const auto r = tx.exec(sql);
+    return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
+}
+
 } // namespace cc::test

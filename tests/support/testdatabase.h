@@ -1,8 +1,13 @@
 #pragma once
 
+#include <pqxx/connection>
+
 #include <string>
 
 namespace cc::test {
+
+// The first column of the first row of `sql` as text ("" for no row or NULL).
+std::string scalar(pqxx::connection& conn, const std::string& sql);
 
 // A throwaway PostgreSQL database on the test cluster (CALLCOMMANDER_TEST_PG, set by
 // scripts/test.sh), created empty and dropped again by the destructor.

@@ -259,6 +259,40 @@ private Q_SLOTS:
         QVERIFY(w.error().message.find("c2hvcnQ") == std::string::npos); // the secret is not echoed
     }
 
+    void metricsTokenAndTrustedProxies()
+    {
+        auto c = parseConfig(kMinimal, "f", {});
+        QVERIFY(c.ok());
+        QVERIFY(c.value().metricsToken.empty()); // /metrics is off unless a token is set
+        QVERIFY(c.value().trustedProxies.empty());
+        const std::string token = "scrape-0123456789abcdef0123456789abcdef";
+        auto on = parseConfig(kMinimal + "net.trusted_proxies = 10.0.0.5, ::1 ,192.168.1.2\n", "f",
+                              {{"CALLCOMMANDER_METRICS_TOKEN", token}});
+        QVERIFY(on.ok());
+        QCOMPARE(on.value().metricsToken, token);
+        QCOMPARE(on.value().trustedProxies,
+                 (std::vector<std::string>{"10.0.0.5", "::1", "192.168.1.2"}));
+        // Written as the socket writes it, so a comparison with a peer's address holds.
+        auto v6 = parseConfig(kMinimal + "net.trusted_proxies = 2001:DB8:0:0::1\n", "f", {});
+        QVERIFY(v6.ok());
+        QCOMPARE(v6.value().trustedProxies, (std::vector<std::string>{"2001:db8::1"}));
+
+        auto shortToken = parseConfig(kMinimal + "metrics.token = tooshort-4242\n", "f", {});
+        QVERIFY(!shortToken.ok());
+        QVERIFY(shortToken.error().message.find("metrics.token") != std::string::npos);
+        QVERIFY(shortToken.error().message.find("tooshort-4242") == std::string::npos);
+        auto spaced = parseConfig(
+            kMinimal, "f",
+            {{"CALLCOMMANDER_METRICS_TOKEN", "a token with spaces in it that is long enough"}});
+        QVERIFY(!spaced.ok());
+        for (const char* bad : {"10.0.0.300", "proxy.example.com", "10.0.0.0/8", "10.0.0.1;"}) {
+            auto b =
+                parseConfig(kMinimal + "net.trusted_proxies = 10.0.0.5," + bad + "\n", "f", {});
+            QVERIFY2(!b.ok(), bad);
+            QVERIFY(b.error().message.find("net.trusted_proxies") != std::string::npos);
+        }
+    }
+
     void secretsStayOutOfErrors()
     {
         auto c = parseConfig(kMinimal, "f", {{"CALLCOMMANDER_DB_POOL_SIZE", "hunter2"}});
