@@ -3,12 +3,27 @@
 #include "app/cache/localstore.h"
 #include "shared/sync/schema.h"
 
+#include <QDateTime>
 #include <QLocale>
 #include <QTimeZone>
 #include <QUuid>
 
+#include <atomic>
+
 namespace cc::app {
 namespace {
+
+std::atomic<qint64> g_clockOffsetMs{0};
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch() + g_clockOffsetMs.load(std::memory_order_relaxed);
+}
+
+QDateTime nowUtc()
+{
+    return QDateTime::fromMSecsSinceEpoch(nowMs(), Qt::UTC);
+}
 
 constexpr int kFirstSlotMinutes = 7 * 60;
 constexpr int kLastSlotMinutes = 21 * 60 + 45;
@@ -151,7 +166,7 @@ void AppointmentBooking::setPurpose(const QString& purpose)
 
 QVariantList AppointmentBooking::days() const
 {
-    const QDate today = QDateTime::currentDateTimeUtc().toTimeZone(zoneOf(chosenStore())).date();
+    const QDate today = nowUtc().toTimeZone(zoneOf(chosenStore())).date();
     const QLocale locale;
     QVariantList out;
     for (int i = 0; i < kDaysOffered; ++i) {
@@ -207,7 +222,7 @@ appointments::Booking AppointmentBooking::booking() const
 QString AppointmentBooking::whenText() const
 {
     const appointments::Booking b = booking();
-    const auto checked = appointments::checkBooking(b, QDateTime::currentMSecsSinceEpoch());
+    const auto checked = appointments::checkBooking(b, nowMs());
     if (!checked.error.isEmpty()) {
         return {};
     }
@@ -215,7 +230,7 @@ QString AppointmentBooking::whenText() const
     QString when = tr("%1 at %2")
                        .arg(appointments::describeWhen(
                                 starts, QDateTime::fromMSecsSinceEpoch(checked.endsMs, Qt::UTC),
-                                b.timeZone, QDateTime::currentDateTimeUtc(), false),
+                                b.timeZone, nowUtc(), false),
                             b.storeName);
     if (const QString clock = appointments::whoseClock(starts, b.timeZone); !clock.isEmpty()) {
         when += QLatin1Char(' ') + clock;
@@ -225,7 +240,7 @@ QString AppointmentBooking::whenText() const
 
 void AppointmentBooking::suggest()
 {
-    const QDateTime now = QDateTime::currentDateTimeUtc().toTimeZone(zoneOf(chosenStore()));
+    const QDateTime now = nowUtc().toTimeZone(zoneOf(chosenStore()));
     const QDateTime soon = now.addSecs(30 * 60);
     int minutes = soon.time().hour() * 60 + 60; // the next whole hour after that
     QDate day = soon.date();
@@ -257,7 +272,7 @@ void AppointmentBooking::book()
         return;
     }
     const appointments::Booking b = booking();
-    const auto checked = appointments::checkBooking(b, QDateTime::currentMSecsSinceEpoch());
+    const auto checked = appointments::checkBooking(b, nowMs());
     if (!checked.error.isEmpty()) {
         setError(checked.error);
         return;
@@ -305,6 +320,11 @@ void AppointmentBooking::setSaving(bool saving)
         m_saving = saving;
         Q_EMIT savingChanged();
     }
+}
+
+void AppointmentBooking::setClockOffsetForTesting(qint64 offsetMs)
+{
+    g_clockOffsetMs.store(offsetMs, std::memory_order_relaxed);
 }
 
 } // namespace cc::app

@@ -76,6 +76,10 @@ public:
     // Checks the booking and writes it; emits booked() once it is in the cache.
     Q_INVOKABLE void book();
 
+    // Moves every booking's idea of "now" (today's date, what has passed) by `offsetMs`: for
+    // tests of the screen that need a given time of day at a store. 0 in the product.
+    static void setClockOffsetForTesting(qint64 offsetMs);
+
 Q_SIGNALS:
     void storesChanged();
     void inputChanged();

@@ -215,29 +215,34 @@ TestCase {
     }
 
     function test_aTimeThatHasPassedIsRefused() {
-        const stack = createTemporaryObject(rosaStack, testCase)
-        const page = stack.currentItem
-        mouseClick(Helpers.findChild(page, "bookButton"))
-        const dialog = page.bookingDialog
-        tryCompare(dialog, "opened", true)
-        const form = dialog.contentItem
-        const day = Helpers.findChild(form, "bookingDay")
-        day.currentIndex = 0
-        day.activated(0)
-        const time = Helpers.findChild(form, "bookingTime")
-        time.currentIndex = 0 // 07:00 today in New York
-        time.activated(0)
-        const pending = DemoData.bookingSync.pendingWrites
-        const nyHour = Number(new Date().toLocaleString("en-US", { timeZone: "America/New_York", hour: "2-digit", hour12: false }))
-        if (nyHour < 8)
-            skip("07:00 has not passed yet in New York")
-        mouseClick(Helpers.findChild(dialog.footer, "bookButton"))
-        const error = Helpers.findChild(form, "bookingError")
-        tryVerify(() => error.visible)
-        verify(error.text.indexOf("has passed at Riverside") >= 0)
-        verify(dialog.opened)
-        compare(DemoData.bookingSync.pendingWrites, pending)
-        dialog.close()
+        // 07:00 today must have passed in New York: earlier than 09:00 there, the form's clock
+        // is moved on to 09:xx the same day.
+        const nyHour = DemoData.hourIn("America/New_York")
+        DemoData.setBookingClockOffsetHours(nyHour < 9 ? 9 - nyHour : 0)
+        try {
+            const stack = createTemporaryObject(rosaStack, testCase)
+            const page = stack.currentItem
+            mouseClick(Helpers.findChild(page, "bookButton"))
+            const dialog = page.bookingDialog
+            tryCompare(dialog, "opened", true)
+            const form = dialog.contentItem
+            const day = Helpers.findChild(form, "bookingDay")
+            day.currentIndex = 0
+            day.activated(0)
+            const time = Helpers.findChild(form, "bookingTime")
+            time.currentIndex = 0 // 07:00 today in New York
+            time.activated(0)
+            const pending = DemoData.bookingSync.pendingWrites
+            mouseClick(Helpers.findChild(dialog.footer, "bookButton"))
+            const error = Helpers.findChild(form, "bookingError")
+            tryVerify(() => error.visible)
+            verify(error.text.indexOf("has passed at Riverside") >= 0)
+            verify(dialog.opened)
+            compare(DemoData.bookingSync.pendingWrites, pending)
+            dialog.close()
+        } finally {
+            DemoData.setBookingClockOffsetHours(0)
+        }
     }
 
     function test_stockCheckShowsTheAnswerOrWhatWentWrong() {

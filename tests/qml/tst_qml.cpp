@@ -10,6 +10,7 @@
 #include "app/analytics/analyticsfeed.h"
 #include "app/analytics/analyticsreport.h"
 #include "app/analytics/heatmapmodel.h"
+#include "app/models/appointmentbooking.h"
 #include "app/models/stockcheck.h"
 #include "app/net/serverconnection.h"
 #include "app/sync/syncservice.h"
@@ -17,6 +18,7 @@
 #include "tests/qml/democache.h"
 
 #include <QApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -24,6 +26,7 @@
 #include <QQmlEngine>
 #include <QQuickStyle>
 #include <QTemporaryDir>
+#include <QTimeZone>
 #include <QtQml/QQmlExtensionPlugin>
 #include <QtQuickTest/quicktest.h>
 
@@ -185,6 +188,17 @@ public:
     cc::app::AnalyticsHeatMap* heatMap() { return &m_heatMap; }
 
     // The server's news about Main Street: another caller starts waiting.
+    // The hour of day now in `zone` (the screens' clocks are the stores').
+    Q_INVOKABLE int hourIn(const QString& zone) const
+    {
+        return QDateTime::currentDateTimeUtc().toTimeZone(QTimeZone(zone.toUtf8())).time().hour();
+    }
+    // Moves the booking form's clock on by `hours` (0: the real clock again).
+    Q_INVOKABLE void setBookingClockOffsetHours(int hours)
+    {
+        cc::app::AppointmentBooking::setClockOffsetForTesting(qint64{hours} * 3600 * 1000);
+    }
+
     Q_INVOKABLE void callArrives()
     {
         auto update = cc::test::demoStoreToday(m_people, QDateTime::currentMSecsSinceEpoch());
