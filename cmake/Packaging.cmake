@@ -36,7 +36,7 @@ endif()
 if(CC_BUILD_SERVER)
     install(FILES "${CC_PACKAGING_DIR}/callcommander-server.conf"
             DESTINATION /etc/callcommander
-            PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+            PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ
             COMPONENT server)
     install(FILES "${CC_PACKAGING_DIR}/callcommander-server.service"
                   "${CC_PACKAGING_DIR}/callcommander-purge.service"
@@ -83,7 +83,8 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME callcommander-server)
 set(CPACK_DEBIAN_SERVER_PACKAGE_SECTION net)
-set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS "adduser, openssl, coreutils, tzdata")
+set(CPACK_DEBIAN_SERVER_PACKAGE_DEPENDS
+    "adduser, openssl, coreutils, tzdata, init-system-helpers (>= 1.54~)")
 set(CPACK_DEBIAN_SERVER_PACKAGE_SUGGESTS "postgresql-15, nginx")
 set(CPACK_COMPONENT_SERVER_DESCRIPTION
     "Call Commander server node\n The HTTPS and secure WebSocket server of Call Commander: sync for the\n store tablets, Twilio voice webhooks and routing, analytics. Runs as the\n callcommander system user under systemd; needs PostgreSQL 15.")

@@ -15,7 +15,7 @@ CC_PACKAGES=(
     libboost-json1.81-dev libboost-system1.81-dev libpqxx-dev libssl-dev libsqlite3-dev libargon2-dev
     libhowardhinnant-date-dev tzdata
     postgresql-15 postgresql-client-15 xvfb xauth fonts-dejavu-core clang libclang-rt-14-dev
-    nginx-light dpkg-dev adduser
+    nginx-light dpkg-dev adduser init-system-helpers
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -36,18 +36,23 @@ cc_install_packages() {
     say "Installing ${#missing[@]} Debian packages: ${missing[*]}"
     # Packages install services (nginx, PostgreSQL's main cluster); ours start their own, on
     # loopback, in the project's folders. policy-rc.d keeps the packaged ones from starting.
-    local policy=/usr/sbin/policy-rc.d made_policy=0
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
-        as_root chmod 755 "$policy"
-        made_policy=1
+    # It is removed however the install ends (a subshell with its own trap), and a leftover of an
+    # earlier run is recognised by its marker and replaced.
+    local policy=/usr/sbin/policy-rc.d marker="# callcommander: packages installing"
+    if [ -e "$policy" ] && grep -qx "$marker" "$policy"; then
+        as_root rm -f "$policy"
     fi
-    local status=0
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || status=$?
-    [ $status -eq 0 ] && { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends "${missing[@]}" >/dev/null || status=$?; }
-    [ $made_policy -eq 1 ] && as_root rm -f "$policy"
-    [ $status -eq 0 ] || die "installing Debian packages failed"
+    (
+        if [ ! -e "$policy" ]; then
+            trap 'as_root rm -f "$policy"' EXIT
+            trap 'exit 130' INT TERM
+            printf '#!/bin/sh\n%s\nexit 101\n' "$marker" | as_root tee "$policy" >/dev/null
+            as_root chmod 755 "$policy"
+        fi
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends "${missing[@]}" >/dev/null
+    ) || die "installing Debian packages failed"
 }
 
 # cc_build PRESET [TARGET...]: configure (once) and build (everything, or the targets named);

@@ -12,9 +12,16 @@ source "$(dirname "$0")/lib.sh"
 
 [ -n "${CALLCOMMANDER_TEST_PG:-}" ] || die "CALLCOMMANDER_TEST_PG is not set: run through scripts/test.sh"
 [ "$(id -u)" -eq 0 ] || die "installing packages needs root"
-if dpkg-query -W -f='${Status}' callcommander-server 2>/dev/null | grep -q installed; then
-    die "callcommander-server is installed on this machine already: not touching it"
-fi
+# Only on a machine that has never had them: the check installs, purges and deletes what the
+# packages leave in /etc, which on a real node would be its keys.
+for pkg in callcommander-server callcommander; do
+    state=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+    case "$state" in
+        "" | un*) ;;
+        *) die "$pkg is on this machine already ($state): not touching it" ;;
+    esac
+done
+[ ! -e /etc/callcommander ] || die "/etc/callcommander exists: not touching this machine's keys"
 
 start=$SECONDS
 cc_build release callcommander-server callcommander
@@ -37,6 +44,7 @@ pid=
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
     dpkg --purge callcommander-server callcommander >/dev/null 2>&1 || true
+    rm -rf /etc/callcommander # made by this check's install (refused above if it was there)
     psql "$CALLCOMMANDER_TEST_PG" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -57,6 +65,8 @@ check grep -qx /etc/callcommander/callcommander-server.conf /var/lib/dpkg/info/c
 check getent passwd callcommander >/dev/null
 [ "$(stat -c '%U:%G %a' /etc/callcommander/keys.env)" = "root:callcommander 640" ] \
     || die "keys.env is not root:callcommander 0640"
+[ "$(stat -c '%U:%G %a' /etc/callcommander/callcommander-server.conf)" = "root:callcommander 640" ] \
+    || die "the config is not root:callcommander 0640"
 [ "$(stat -c '%U:%G %a' /etc/callcommander/tls/server.key)" = "root:callcommander 640" ] \
     || die "the TLS key is not root:callcommander 0640"
 if command -v systemd-analyze >/dev/null; then
@@ -74,6 +84,7 @@ done
 say "Starting the installed server as its system user"
 psql "$CALLCOMMANDER_TEST_PG" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 conninfo="${CALLCOMMANDER_TEST_PG/dbname=postgres/dbname=$DB}"
+[ "$conninfo" != "$CALLCOMMANDER_TEST_PG" ] || die "cannot name the check's database in CALLCOMMANDER_TEST_PG"
 # As systemd would: the unit's user, its EnvironmentFile, the packaged config; only the database
 # and the port differ.
 (
@@ -132,8 +143,10 @@ pid=
 say "Removing them (dpkg --purge)"
 dpkg --purge callcommander-server callcommander >"$CC_LOCAL/logs/dpkg-purge.log" 2>&1 \
     || { cat "$CC_LOCAL/logs/dpkg-purge.log" >&2; die "dpkg --purge failed"; }
-for f in /usr/bin/callcommander-server /usr/bin/callcommander /etc/callcommander \
-    /lib/systemd/system/callcommander-server.service; do
+for f in /usr/bin/callcommander-server /usr/bin/callcommander \
+    /etc/callcommander/callcommander-server.conf /lib/systemd/system/callcommander-server.service; do
     [ ! -e "$f" ] || die "$f is still there after purge"
 done
+# The keys stay: the database's sealed secrets open only with them.
+[ -f /etc/callcommander/keys.env ] || die "purge deleted keys.env"
 echo "    packages checked in $((SECONDS - start)) s"

@@ -86,7 +86,8 @@ void Database::workerLoop()
             if (!conn || !conn->is_open()) {
                 conn = std::make_unique<pqxx::connection>(m_conninfo);
                 // A runaway query must not hold a worker (and with it every job behind it).
-                pqxx::nontransaction(*conn).exec0("SET statement_timeout = '30s'");
+                // Through libpqxx, which sets it again when it reconnects by itself.
+                conn->set_variable("statement_timeout", "'30s'");
             }
             task.job(*conn);
         } catch (const pqxx::broken_connection& e) {

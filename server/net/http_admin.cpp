@@ -238,7 +238,7 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
     auto answer = jsonReply(std::move(req));
     m_ctx.database.submit(
         [answer, caller = std::move(claims).value(), route = std::move(routed),
-         ip = m_peerIp](pqxx::connection& conn) {
+         ip = m_clientIp](pqxx::connection& conn) {
             if (!confirmRole(conn, caller, route.operation, answer)) {
                 return;
             }

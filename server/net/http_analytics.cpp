@@ -121,7 +121,7 @@ void HttpSession::handleAnalytics(Request&& req, std::string_view path)
         auto answer = jsonReply(std::move(req));
         m_ctx.database.submit(
             [answer, caller = std::move(claims).value(), patch, operation,
-             ip = m_peerIp](pqxx::connection& conn) {
+             ip = m_clientIp](pqxx::connection& conn) {
                 if (!confirmRole(conn, caller, operation, answer)) {
                     return;
                 }
@@ -181,7 +181,7 @@ void HttpSession::handleAnalytics(Request&& req, std::string_view path)
     auto answer = jsonReply(std::move(req));
     m_ctx.database.submit(
         [self, request, answer, caller = std::move(claims).value(), q = std::move(query).value(),
-         ip = m_peerIp](pqxx::connection& conn) {
+         ip = m_clientIp](pqxx::connection& conn) {
             const auto role = auth::liveRole(conn, caller);
             if (!role) {
                 answer(http::status::unauthorized, json::object{{"error", "unauthenticated"}});

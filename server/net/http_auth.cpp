@@ -83,7 +83,7 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
             return;
         }
         auth::LoginRequest login = std::move(parsed).value();
-        login.sourceIp = m_peerIp;
+        login.sourceIp = m_clientIp;
         if (const auto d = ctx.limits.loginsPerIp.take(m_peerIp); !d.allowed) {
             send(tooMany(*request, "rate_limited", d.retryAfter));
             return;
@@ -129,7 +129,7 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
     const std::string token = std::move(parsed).value();
     if (path == "/v1/auth/refresh") {
         ctx.database.submit(
-            [&ctx, answer, token, ip = m_peerIp](pqxx::connection& conn) {
+            [&ctx, answer, token, ip = m_clientIp](pqxx::connection& conn) {
                 const auto outcome = auth::refresh(conn, ctx.signer, ctx.authSettings, token, ip);
                 if (const auto* ok = std::get_if<auth::SignedIn>(&outcome)) {
                     answer(http::status::ok, signedInBody(*ok), 0);

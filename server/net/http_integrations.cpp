@@ -244,7 +244,7 @@ void HttpSession::handleIntegrations(Request&& req, std::string_view path)
     db::Database& database = m_ctx.database;
     m_ctx.database.submit(
         [answer, unavailable, caller = std::move(claims).value(), route = *route,
-         patch = std::move(patch), stock = std::move(stock), ip = m_peerIp, &secrets, &pool,
+         patch = std::move(patch), stock = std::move(stock), ip = m_clientIp, &secrets, &pool,
          &database](pqxx::connection& conn) {
             if (!confirmRole(conn, caller, route.operation, answer)) {
                 return;

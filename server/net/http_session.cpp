@@ -54,10 +54,11 @@ std::string rateKey(const std::string& address)
     return a.to_string();
 }
 
-// The client's X-Request-Id when it is a plain identifier, else a new one.
-std::string requestIdOf(const Request& req)
+// The X-Request-Id a trusted proxy sent when it is a plain identifier, else a new one.
+std::string requestIdOf(const Request& req, bool trusted)
 {
-    const std::string_view given = req["X-Request-Id"];
+    const std::string_view given =
+        trusted ? std::string_view(req["X-Request-Id"]) : std::string_view();
     const bool plain =
         !given.empty() && given.size() <= 64 && std::all_of(given.begin(), given.end(), [](char c) {
             return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -122,6 +123,7 @@ HttpSession::HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& t
         auto address = beast::get_lowest_layer(m_stream).socket().remote_endpoint(ec).address();
         return ec ? std::string() : address.to_string();
     }())
+    , m_clientIp(m_socketIp)
     , m_peerIp(rateKey(m_socketIp))
     , m_buffer(std::move(buffer))
     , m_slot(std::move(slot))
@@ -172,6 +174,11 @@ void HttpSession::doRead()
         doClose();
         return;
     }
+    // Nothing of the last request on this connection speaks for the next one.
+    m_requestId.clear();
+    m_webhook = false;
+    m_clientIp = m_socketIp;
+    m_peerIp = rateKey(m_socketIp);
     m_parser.emplace();
     m_parser->header_limit(kMaxHeaderBytes);
     m_parser->body_limit(m_ctx.config.httpMaxBodyBytes);
@@ -202,6 +209,12 @@ void HttpSession::onRead(error_code ec, std::size_t /*bytes*/)
     route(m_parser->release());
 }
 
+bool HttpSession::fromTrustedProxy() const
+{
+    const auto& trusted = m_ctx.config.trustedProxies;
+    return std::find(trusted.begin(), trusted.end(), m_socketIp) != trusted.end();
+}
+
 std::string HttpSession::clientAddress(const Request& req) const
 {
     const auto& trusted = m_ctx.config.trustedProxies;
@@ -209,7 +222,7 @@ std::string HttpSession::clientAddress(const Request& req) const
         return std::find(trusted.begin(), trusted.end(), a) != trusted.end();
     };
     if (!isTrusted(m_socketIp)) {
-        return rateKey(m_socketIp);
+        return m_socketIp;
     }
     // Each proxy appends the address it heard from: read from the right, past our own proxies,
     // to the first address they did not add themselves. Anything unreadable ends the walk.
@@ -235,7 +248,7 @@ std::string HttpSession::clientAddress(const Request& req) const
         client = address.to_string();
         end = comma == std::string::npos ? 0 : comma;
     }
-    return rateKey(client);
+    return client;
 }
 
 void HttpSession::route(Request&& req)
@@ -243,8 +256,9 @@ void HttpSession::route(Request&& req)
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
     m_requestStart = std::chrono::steady_clock::now();
-    m_requestId = requestIdOf(req);
-    m_peerIp = clientAddress(req);
+    m_requestId = requestIdOf(req, fromTrustedProxy());
+    m_clientIp = clientAddress(req);
+    m_peerIp = rateKey(m_clientIp);
     m_webhook = path.starts_with("/twilio/");
     // This request's log lines and database jobs say which request they serve.
     const log::Scope scope({m_requestId, {}});
@@ -293,7 +307,7 @@ void HttpSession::route(Request&& req)
         beast::get_lowest_layer(m_stream).expires_never();
         m_busy = false;
         m_handedOver = true;
-        std::make_shared<WsSession>(m_ctx, std::move(m_stream), std::move(m_slot), m_peerIp)
+        std::make_shared<WsSession>(m_ctx, std::move(m_stream), std::move(m_slot), m_clientIp)
             ->run(std::move(req));
         return;
     }
@@ -395,8 +409,8 @@ void HttpSession::handleMetrics(const Request& req)
         return;
     }
     const std::string_view auth = req[http::field::authorization];
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!auth.starts_with(kBearer) ||
+    constexpr std::string_view kBearer = "Bearer "; // the scheme in any case (RFC 7235)
+    if (auth.size() < kBearer.size() || !beast::iequals(auth.substr(0, kBearer.size()), kBearer) ||
         !equalSecrets(auth.substr(kBearer.size()), m_ctx.config.metricsToken)) {
         send(unauthenticatedResponse(req));
         return;
@@ -407,7 +421,6 @@ void HttpSession::handleMetrics(const Request& req)
         send(std::move(res));
         return;
     }
-    static const auto started = std::chrono::steady_clock::now();
     const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
     std::vector<ops::Gauge> gauges = {
         {"connections", "Open TCP connections, all kinds.",
@@ -423,7 +436,7 @@ void HttpSession::handleMetrics(const Request& req)
         {"db_queue", "Database jobs waiting for a worker.",
          static_cast<double>(m_ctx.database.queued())},
         {"uptime_seconds", "Seconds since the node started.",
-         seconds(std::chrono::steady_clock::now() - started)},
+         seconds(std::chrono::steady_clock::now() - m_ctx.started)},
     };
     Response res{http::status::ok, req.version()};
     res.set(http::field::server, std::string("callcommander-server/") + kVersion);

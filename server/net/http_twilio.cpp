@@ -110,9 +110,6 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
         send(errorResponse(req, http::status::bad_request, params.error()));
         return;
     }
-    if (const std::string* callSid = findParam(*params, "CallSid")) {
-        log::setCallId(*callSid); // this webhook's log lines and database jobs name the call
-    }
     if (m_ctx.directory == nullptr || !m_ctx.directory->loaded()) {
         // Just started: the accounts are not read yet. Twilio retries, then uses the fallback.
         send(errorResponse(req, http::status::service_unavailable, "not ready"));
@@ -136,9 +133,14 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
             return;
         }
         log::warn("telephony", "refused an unsigned or badly signed webhook to " +
-                                   std::string(path) + " from " + m_peerIp);
+                                   std::string(path) + " from " + m_clientIp);
         send(errorResponse(req, http::status::forbidden, "invalid signature"));
         return;
+    }
+    // Signed by the organisation's provider account: from here the log lines and the database
+    // jobs of this webhook name its call.
+    if (const std::string* callSid = findParam(*params, "CallSid")) {
+        log::setCallId(*callSid);
     }
 
     std::optional<telephony::Number> dialled;

@@ -226,6 +226,7 @@ struct NodeContext {
     analytics::LiveAnalytics* liveAnalytics = nullptr; // likewise
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0}; // open TCP connections, all kinds
+    const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 using Response = http::response<http::string_body>;
@@ -273,9 +274,10 @@ private:
     void handleIntegrations(Request&& req, std::string_view path); // http_integrations.cpp
     void handleAnalytics(Request&& req, std::string_view path);    // http_analytics.cpp
     void handleMetrics(const Request& req);
-    // The client's address as rate limits know it: the socket's, or behind a trusted load
-    // balancer the one X-Forwarded-For names.
+    // The client's address: the socket's, or behind a trusted load balancer the one
+    // X-Forwarded-For names.
     std::string clientAddress(const Request& req) const;
+    bool fromTrustedProxy() const;
     void send(Response&& res);
     void onWrite(bool keepAlive, error_code ec, std::size_t bytes);
     void doClose();
@@ -284,7 +286,8 @@ private:
     TlsStream m_stream;
     asio::any_io_executor m_executor; // the connection's strand; outlives a handed-over stream
     std::string m_socketIp;           // the connection's peer, as it is
-    std::string m_peerIp;             // the current request's client, keyed as rate limits key it
+    std::string m_clientIp;           // the current request's client (audit log, logs)
+    std::string m_peerIp;             // the same as rate limits key it (an IPv6 client by its /64)
     std::string m_requestId;
     std::chrono::steady_clock::time_point m_requestStart;
     bool m_webhook = false; // the current request is a provider's webhook

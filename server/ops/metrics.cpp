@@ -115,16 +115,17 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
     out += '\n';
 }
 
+// In text format 0.0.4 a counter's family is named as its samples are, _total included.
 void counter(std::string& out, std::string_view name, std::string_view help, const Counter& c)
 {
-    header(out, name, "counter", help);
+    header(out, std::string(name) + "_total", "counter", help);
     out += "callcommander_" + std::string(name) + "_total " + std::to_string(c.value()) + "\n";
 }
 
 void family(std::string& out, std::string_view name, std::string_view label, std::string_view help,
             const CounterFamily& f)
 {
-    header(out, name, "counter", help);
+    header(out, std::string(name) + "_total", "counter", help);
     for (const auto& [value, n] : f.values()) {
         out += "callcommander_" + std::string(name) + "_total{" + std::string(label) + "=\"" +
                escapeLabelValue(value) + "\"} " + std::to_string(n) + "\n";

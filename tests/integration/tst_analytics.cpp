@@ -541,6 +541,8 @@ private Q_SLOTS:
         const std::string profileBefore = q(profile);
         QVERIFY(!before.empty());
         QVERIFY(!profileBefore.empty());
+        // The rebuild must make the profile again, not leave it as it was.
+        run(*m_db, "DELETE FROM call_stats_hour_profile WHERE organisation_id = " + lit(m_c.org));
         run(*m_db, "SELECT analytics_rebuild(" + lit(m_c.org) + ")");
         const std::string after = q(snapshot);
         if (after != before) {

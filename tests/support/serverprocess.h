@@ -64,6 +64,7 @@ public:
     // Waits for the process to end by itself; returns its exit code, or -1 on timeout or crash.
     int waitForExit(int timeoutMs);
     bool running() const { return m_process.state() != QProcess::NotRunning; }
+    qint64 pid() const { return m_process.processId(); }
     QString log();
 
 private:

@@ -93,7 +93,8 @@ private Q_SLOTS:
             }
             QVERIFY2(sample.match(line).hasMatch(), qPrintable(line));
         }
-        QVERIFY(lines.contains(QStringLiteral("# TYPE callcommander_ws_messages_in counter")));
+        QVERIFY(
+            lines.contains(QStringLiteral("# TYPE callcommander_ws_messages_in_total counter")));
         QVERIFY(lines.contains(QStringLiteral("callcommander_ws_messages_in_total 7")));
         QVERIFY(lines.contains(QStringLiteral("callcommander_ws_messages_out_total 0")));
         QVERIFY(lines.contains(
@@ -115,8 +116,26 @@ private Q_SLOTS:
         QVERIFY(lines.contains(QStringLiteral("# TYPE callcommander_devices gauge")));
         QVERIFY(lines.contains(QStringLiteral("callcommander_devices 12")));
         QVERIFY(lines.contains(QStringLiteral("callcommander_up 0.5")));
+        // Every sample belongs to a family described by a TYPE line of its own name (0.0.4: the
+        // sample's name, or for a histogram the name before _bucket, _sum, _count).
+        for (const QString& line : lines) {
+            if (line.startsWith(QLatin1Char('#'))) {
+                continue;
+            }
+            QString family = line.section(QLatin1Char(' '), 0, 0).section(QLatin1Char('{'), 0, 0);
+            for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+                if (family.endsWith(QLatin1String(suffix)) &&
+                    text.contains(QStringLiteral("# TYPE ") +
+                                  family.chopped(static_cast<int>(qstrlen(suffix))) +
+                                  QStringLiteral(" histogram"))) {
+                    family.chop(static_cast<int>(qstrlen(suffix)));
+                }
+            }
+            QVERIFY2(text.contains(QStringLiteral("# TYPE ") + family + QLatin1Char(' ')),
+                     qPrintable(line));
+        }
         // Each family is described once.
-        QCOMPARE(text.count(QStringLiteral("# TYPE callcommander_routing_decisions ")), 1);
+        QCOMPARE(text.count(QStringLiteral("# TYPE callcommander_routing_decisions_total ")), 1);
     }
 };
 

@@ -7,6 +7,10 @@
 -- call or callback task) and analytics_rebuild (new thresholds, a store's new time zone). Both
 -- are wrapped below, so the triggers of 0007, which call them by name, keep this table in step.
 
+-- Nodes still running during a rolling upgrade count calls and tasks through the old functions:
+-- they wait here until this migration commits, so none lands in the hourly rollup only.
+LOCK TABLE calls, tasks IN SHARE ROW EXCLUSIVE MODE;
+
 -- The counters as in call_stats_hourly; the store-hour becomes the store's month, weekday, hour.
 CREATE TABLE call_stats_hour_profile (LIKE call_stats_hourly INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
 ALTER TABLE call_stats_hour_profile DROP COLUMN local_hour,
