@@ -17,18 +17,29 @@
 // Steps stop at the first one the server does not keep up with (committed < 90% of offered):
 // the backlog would only grow.
 //
+// --via nginx puts a second node on the same database and Debian's nginx in front of both
+// (docs/deployment.md): the tablets connect to nginx, which spreads them over the nodes.
+// --relay then runs the same tablets and steps against a minimal Node.js `ws` relay speaking the
+// same protocol (bench/relay: no database, no durability; each write fanned out at once to the
+// devices of its store, the writer included, as the server does), side by side, and reports the
+// ratio of the sustained rates: how far the product is from the floor that the network, TLS and
+// JSON set on this machine.
+//
 //   bench_p4_writes [--quick] [--stores 25] [--writers 2] [--rates 250,500,1000,2500,5000,10000]
-//                   [--step-seconds 10]
+//                   [--step-seconds 10] [--via direct|nginx] [--relay]
 
 #include "bench/fleet.h"
 #include "bench/harness.h"
 
 #include <QCoreApplication>
+#include <QFileInfo>
+#include <QProcess>
 #include <QTimer>
 
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <functional>
 #include <sstream>
 #include <unordered_map>
 
@@ -112,118 +123,118 @@ std::vector<double> parseRates(const std::string& text)
     return out;
 }
 
-} // namespace
-
-int main(int argc, char** argv)
-{
-    QCoreApplication app(argc, argv);
-    const Args args(argc, argv);
-    const auto storeCount = static_cast<int>(args.integer("stores", args.quick() ? 10 : 25));
-    const auto writersPerStore = static_cast<int>(args.integer("writers", 2));
-    const auto rates =
-        parseRates(args.text("rates", args.quick() ? "500,2000" : "250,500,1000,2500,5000,10000"));
-    const auto stepSeconds = args.real("step-seconds", args.quick() ? 6 : 10);
-    args.rejectUnknown("bench_p4_writes [--quick] [--stores N] [--writers N] [--rates R1,R2,...] "
-                       "[--step-seconds S]");
-    raiseOpenFileLimit();
-
-    Report report("P4", "client writes durably committed and fanned out");
-    BenchServer server;
-    if (auto err = server.start(); !err.empty()) {
-        report.fail(err);
-        return report.finish();
-    }
-    const auto stores = makeStores(server.db(), server.chain().org, storeCount);
-    Fleet fleet(server.wsUrl(), server.ca());
-    std::vector<Writer> writers;
-    std::vector<LoadDevice*> listeners;
-    for (std::size_t s = 0; s < stores.size(); ++s) {
-        auto ids = mintDevices(server.db(), stores[s].userId, "p4-s" + std::to_string(s),
-                               static_cast<std::size_t>(writersPerStore) + 1);
-        for (int w = 0; w < writersPerStore; ++w) {
-            writers.push_back(Writer{&fleet.add(ids[static_cast<std::size_t>(w)]), s, {}});
+// One fleet of tablets, its writers and listeners, and the bookkeeping of a run of steps.
+class Workload {
+public:
+    Workload(QCoreApplication& app, const QString& wsUrl, const QList<QSslCertificate>& ca,
+             pqxx::connection& db, const std::vector<StoreSetup>& stores, int writersPerStore,
+             const std::string& prefix)
+        : m_app(app)
+        , m_stores(stores)
+        , m_fleet(wsUrl, ca)
+    {
+        for (std::size_t s = 0; s < stores.size(); ++s) {
+            auto ids = mintDevices(db, stores[s].userId, prefix + std::to_string(s),
+                                   static_cast<std::size_t>(writersPerStore) + 1);
+            for (int w = 0; w < writersPerStore; ++w) {
+                m_writers.push_back(Writer{&m_fleet.add(ids[static_cast<std::size_t>(w)]), s, {}});
+            }
+            m_listeners.push_back(&m_fleet.add(ids.back()));
         }
-        listeners.push_back(&fleet.add(ids.back()));
-    }
-    Report::progress("connecting " + std::to_string(fleet.size()) + " tablets");
-    if (fleet.connectAll(50, 120'000) < fleet.size()) {
-        report.fail("only " + std::to_string(fleet.liveCount()) + " of " +
-                    std::to_string(fleet.size()) + " tablets got live");
-        return report.finish();
-    }
-
-    // Bookkeeping shared by the signal handlers.
-    std::unordered_map<std::string, Clock::time_point> writtenAt; // note id -> written
-    bool inWindow = false;
-    std::vector<double> ackSamples, lagSamples;
-    std::int64_t acksInWindow = 0, rowsInWindow = 0, writesInWindow = 0;
-    std::size_t errors = 0;
-    for (auto& w : writers) {
-        QObject::connect(&w.device->connection(), &app::ServerConnection::messageReceived, &app,
-                         [&, wp = &w](const protocol::Envelope& e) {
-                             if (const auto* r = std::get_if<protocol::PushResult>(&e.body)) {
-                                 const auto now = Clock::now();
-                                 for (const auto& result : r->results) {
-                                     const auto it = wp->inFlight.find(result.id);
-                                     if (it == wp->inFlight.end()) {
-                                         continue;
-                                     }
-                                     if (inWindow) {
-                                         ++acksInWindow;
-                                         ackSamples.push_back(msBetween(it->second, now));
-                                     }
-                                     if (result.status != protocol::MutationStatus::Applied) {
-                                         ++errors;
-                                     }
-                                     wp->inFlight.erase(it);
-                                 }
-                             } else if (std::holds_alternative<protocol::Error>(e.body)) {
-                                 ++errors; // e.g. "overloaded": the push is sent again later
-                             }
-                         });
-    }
-    for (auto* l : listeners) {
-        QObject::connect(&l->connection(), &app::ServerConnection::messageReceived, &app,
-                         [&](const protocol::Envelope& e) {
-                             const auto* c = std::get_if<protocol::Changes>(&e.body);
-                             if (c == nullptr) {
-                                 return;
-                             }
-                             const auto now = Clock::now();
-                             for (const auto& row : c->rows) {
-                                 const auto it = writtenAt.find(row.key);
-                                 if (it == writtenAt.end()) {
-                                     continue;
-                                 }
-                                 if (inWindow) {
-                                     ++rowsInWindow;
-                                     lagSamples.push_back(msBetween(it->second, now));
-                                 }
-                                 writtenAt.erase(it);
-                             }
-                         });
+        for (auto& w : m_writers) {
+            QObject::connect(
+                &w.device->connection(), &app::ServerConnection::messageReceived, &app,
+                [this, wp = &w](const protocol::Envelope& e) { onWriterMessage(*wp, e); });
+        }
+        for (auto* l : m_listeners) {
+            QObject::connect(&l->connection(), &app::ServerConnection::messageReceived, &app,
+                             [this](const protocol::Envelope& e) { onListenerMessage(e); });
+        }
     }
 
-    report.note(std::to_string(storeCount) + " stores x (" + std::to_string(writersPerStore) +
-                " writing tablets + 1 listening tablet) = " + std::to_string(fleet.size()) +
-                " tablets in this process (the app's sync client, in-memory caches), one "
-                "organisation; each write is a new call note");
-    report.note("server at its defaults (2 network threads, 4 database connections); "
-                "PostgreSQL 15 on the same 2 cores; steps of " +
-                fixed(stepSeconds, 0) + " s, the first 2 s of each not counted");
+    std::size_t size() const { return m_fleet.size(); }
+    // Empty when every tablet got live.
+    std::string connect()
+    {
+        Report::progress("connecting " + std::to_string(m_fleet.size()) + " tablets");
+        if (m_fleet.connectAll(50, 120'000) < m_fleet.size()) {
+            return "only " + std::to_string(m_fleet.liveCount()) + " of " +
+                   std::to_string(m_fleet.size()) + " tablets got live";
+        }
+        return {};
+    }
+    void disconnect() { m_fleet.disconnectAll(); }
 
-    std::vector<StepResult> results;
-    std::int64_t noteNumber = 0;
-    for (const double rate : rates) {
-        Report::progress("offering " + thousands(static_cast<std::int64_t>(rate)) + " writes/s");
+    std::vector<StepResult> run(const std::vector<double>& rates, double stepSeconds,
+                                const std::function<CpuWindow()>& cpu)
+    {
+        std::vector<StepResult> results;
+        for (const double rate : rates) {
+            Report::progress("offering " + thousands(static_cast<std::int64_t>(rate)) +
+                             " writes/s");
+            results.push_back(step(rate, stepSeconds, cpu));
+            const auto& r = results.back();
+            if (r.committed < 0.9 * r.offered || !r.drained) {
+                break; // saturated: higher steps would only measure the backlog
+            }
+        }
+        return results;
+    }
+
+private:
+    void onWriterMessage(Writer& w, const protocol::Envelope& e)
+    {
+        if (const auto* r = std::get_if<protocol::PushResult>(&e.body)) {
+            const auto now = Clock::now();
+            for (const auto& result : r->results) {
+                const auto it = w.inFlight.find(result.id);
+                if (it == w.inFlight.end()) {
+                    continue;
+                }
+                if (m_inWindow) {
+                    ++m_acksInWindow;
+                    m_ackSamples.push_back(msBetween(it->second, now));
+                }
+                if (result.status != protocol::MutationStatus::Applied) {
+                    ++m_errors;
+                }
+                w.inFlight.erase(it);
+            }
+        } else if (std::holds_alternative<protocol::Error>(e.body)) {
+            ++m_errors; // e.g. "overloaded": the push is sent again later
+        }
+    }
+
+    void onListenerMessage(const protocol::Envelope& e)
+    {
+        const auto* c = std::get_if<protocol::Changes>(&e.body);
+        if (c == nullptr) {
+            return;
+        }
+        const auto now = Clock::now();
+        for (const auto& row : c->rows) {
+            const auto it = m_writtenAt.find(row.key);
+            if (it == m_writtenAt.end()) {
+                continue;
+            }
+            if (m_inWindow) {
+                ++m_rowsInWindow;
+                m_lagSamples.push_back(msBetween(it->second, now));
+            }
+            m_writtenAt.erase(it);
+        }
+    }
+
+    StepResult step(double rate, double stepSeconds, const std::function<CpuWindow()>& cpu)
+    {
         StepResult r;
         r.offered = rate;
-        ackSamples.clear();
-        lagSamples.clear();
-        acksInWindow = rowsInWindow = writesInWindow = 0;
-        errors = 0;
-        const double perWriter = rate / static_cast<double>(writers.size());
-        std::vector<double> budget(writers.size(), 0.0);
+        m_ackSamples.clear();
+        m_lagSamples.clear();
+        m_acksInWindow = m_rowsInWindow = m_writesInWindow = 0;
+        m_errors = 0;
+        const double perWriter = rate / static_cast<double>(m_writers.size());
+        std::vector<double> budget(m_writers.size(), 0.0);
         auto last = Clock::now();
         const auto stepStart = last;
         const auto windowStart = stepStart + std::chrono::milliseconds(2000);
@@ -231,35 +242,19 @@ int main(int argc, char** argv)
             stepStart + std::chrono::milliseconds(static_cast<std::int64_t>(stepSeconds * 1000));
         CpuWindow cpuFrom;
         QTimer tick;
-        QObject::connect(&tick, &QTimer::timeout, &app, [&] {
+        QObject::connect(&tick, &QTimer::timeout, &m_app, [&] {
             const auto now = Clock::now();
-            if (!inWindow && now >= windowStart && now < stepEnd) {
-                inWindow = true;
-                cpuFrom = server.cpu();
+            if (!m_inWindow && now >= windowStart && now < stepEnd) {
+                m_inWindow = true;
+                cpuFrom = cpu();
             }
             const double dt = msBetween(last, now) / 1000.0;
             last = now;
-            for (std::size_t i = 0; i < writers.size(); ++i) {
+            for (std::size_t i = 0; i < m_writers.size(); ++i) {
                 budget[i] += perWriter * dt;
                 while (budget[i] >= 1.0) {
                     budget[i] -= 1.0;
-                    auto& w = writers[i];
-                    const auto& st = stores[w.store];
-                    const std::string id = newUuid();
-                    const auto at = Clock::now();
-                    auto written =
-                        w.device->client().write("call_notes", sync::Op::Insert, id,
-                                                 noteFields(id, st.storeId, st.customerId,
-                                                            "p4 " + std::to_string(++noteNumber)));
-                    if (!written) {
-                        ++errors;
-                        continue;
-                    }
-                    w.inFlight.emplace(written.value(), at);
-                    writtenAt.emplace(id, at);
-                    if (inWindow) {
-                        ++writesInWindow;
-                    }
+                    write(m_writers[i]);
                 }
             }
         });
@@ -267,41 +262,69 @@ int main(int argc, char** argv)
         spinUntil([&] { return Clock::now() >= stepEnd; },
                   static_cast<int>(stepSeconds * 1000) + 1000);
         tick.stop();
-        const auto cpuTo = server.cpu();
-        inWindow = false;
+        const auto cpuTo = cpu();
+        m_inWindow = false;
         const double window = msBetween(windowStart, Clock::now()) / 1000.0;
-        r.written = static_cast<double>(writesInWindow) / window;
-        r.committed = static_cast<double>(acksInWindow) / window;
-        r.delivered = static_cast<double>(rowsInWindow) / window;
-        r.ack = summarize(ackSamples);
-        r.lag = summarize(lagSamples);
+        r.written = static_cast<double>(m_writesInWindow) / window;
+        r.committed = static_cast<double>(m_acksInWindow) / window;
+        r.delivered = static_cast<double>(m_rowsInWindow) / window;
+        r.ack = summarize(m_ackSamples);
+        r.lag = summarize(m_lagSamples);
         r.cpu = BenchServer::cpuUse(cpuFrom, cpuTo);
-        r.errors = errors;
+        r.errors = m_errors;
         const auto drainStart = Clock::now();
-        spinUntil(
-            [&] {
-                for (const auto& w : writers) {
-                    if (!w.inFlight.empty()) {
-                        return false;
-                    }
-                }
-                return true;
-            },
-            60'000);
+        const auto drained = [this] {
+            return std::all_of(m_writers.begin(), m_writers.end(),
+                               [](const Writer& w) { return w.inFlight.empty(); });
+        };
+        spinUntil(drained, 60'000);
         r.drainS = msSince(drainStart) / 1000.0;
-        r.drained = std::all_of(writers.begin(), writers.end(),
-                                [](const Writer& w) { return w.inFlight.empty(); });
-        writtenAt.clear();
+        r.drained = drained();
+        m_writtenAt.clear();
         spinFor(500);
-        results.push_back(r);
-        if (r.committed < 0.9 * r.offered || !r.drained) {
-            break; // saturated: higher steps would only measure the backlog
+        return r;
+    }
+
+    void write(Writer& w)
+    {
+        const auto& st = m_stores[w.store];
+        const std::string id = newUuid();
+        const auto at = Clock::now();
+        auto written = w.device->client().write(
+            "call_notes", sync::Op::Insert, id,
+            noteFields(id, st.storeId, st.customerId, "p4 " + std::to_string(++m_noteNumber)));
+        if (!written) {
+            ++m_errors;
+            return;
+        }
+        w.inFlight.emplace(written.value(), at);
+        m_writtenAt.emplace(id, at);
+        if (m_inWindow) {
+            ++m_writesInWindow;
         }
     }
 
+    QCoreApplication& m_app;
+    const std::vector<StoreSetup>& m_stores;
+    Fleet m_fleet;
+    std::vector<Writer> m_writers;
+    std::vector<LoadDevice*> m_listeners;
+    std::unordered_map<std::string, Clock::time_point> m_writtenAt; // note id -> written
+    bool m_inWindow = false;
+    std::vector<double> m_ackSamples, m_lagSamples;
+    std::int64_t m_acksInWindow = 0, m_rowsInWindow = 0, m_writesInWindow = 0;
+    std::size_t m_errors = 0;
+    std::int64_t m_noteNumber = 0;
+};
+
+// The steps' figures under `label`; returns the highest committed rate sustained with p99 ack
+// under 100 ms (0: none).
+double reportSteps(Report& report, const std::string& label, const std::vector<StepResult>& results)
+{
     double best = 0;
     for (const auto& r : results) {
-        const std::string at = thousands(static_cast<std::int64_t>(r.offered)) + "/s offered: ";
+        const std::string at =
+            label + thousands(static_cast<std::int64_t>(r.offered)) + "/s offered: ";
         report.figure(at + "committed", thousands(static_cast<std::int64_t>(r.committed)) + " /s");
         report.figure(at + "ack p50 / p99",
                       fixed(r.ack.p50, 1) + " / " + fixed(r.ack.p99, 1) + " ms", "p99 < 100 ms",
@@ -320,18 +343,163 @@ int main(int argc, char** argv)
             best = std::max(best, r.committed);
         }
     }
-    const std::string lowest = results.empty()
-                                   ? std::string("?")
-                                   : thousands(static_cast<std::int64_t>(results.front().offered));
-    report.figure("sustained, committed and fanned out, p99 ack < 100 ms",
-                  best > 0 ? thousands(static_cast<std::int64_t>(best)) + " writes/s"
-                           : "below " + lowest + " writes/s",
+    return best;
+}
+
+std::string sustained(double best, const std::vector<StepResult>& results)
+{
+    if (best > 0) {
+        return thousands(static_cast<std::int64_t>(best)) + " writes/s";
+    }
+    return "below " +
+           (results.empty() ? std::string("?")
+                            : thousands(static_cast<std::int64_t>(results.front().offered))) +
+           " writes/s";
+}
+
+// bench/relay/relay.js under Node.js, on a free port with the benchmark's certificate.
+class Relay {
+public:
+    std::string start(const test::TlsFiles& tls)
+    {
+        const QString script = QStringLiteral(CC_SOURCE_DIR "/bench/relay/relay.js");
+        if (!QFileInfo::exists(QStringLiteral(CC_SOURCE_DIR "/bench/relay/node_modules/ws"))) {
+            return "the relay's ws package is missing: run `npm ci` in bench/relay "
+                   "(scripts/bench.sh does)";
+        }
+        m_process.setProcessChannelMode(QProcess::MergedChannels);
+        m_process.start(QStringLiteral("node"),
+                        {script, QStringLiteral("--port"), QStringLiteral("0"),
+                         QStringLiteral("--cert"), tls.certFile, QStringLiteral("--key"),
+                         tls.keyFile});
+        if (!m_process.waitForStarted(5000)) {
+            return "node did not start: " + m_process.errorString().toStdString();
+        }
+        std::string output;
+        spinUntil(
+            [&] {
+                output += m_process.readAll().toStdString();
+                const auto at = output.find("listening on ");
+                if (at == std::string::npos || output.find('\n', at) == std::string::npos) {
+                    return false;
+                }
+                m_port = std::atoi(output.c_str() + at + 13);
+                return true;
+            },
+            10'000);
+        if (m_port <= 0) {
+            return "the relay did not start listening: " + output;
+        }
+        return {};
+    }
+    ~Relay()
+    {
+        m_process.terminate();
+        m_process.waitForFinished(3000);
+    }
+    QString wsUrl() const { return QStringLiteral("wss://127.0.0.1:%1/ws").arg(m_port); }
+    std::int64_t pid() const { return m_process.processId(); }
+
+private:
+    QProcess m_process;
+    int m_port = 0;
+};
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    const Args args(argc, argv);
+    const auto storeCount = static_cast<int>(args.integer("stores", args.quick() ? 10 : 25));
+    const auto writersPerStore = static_cast<int>(args.integer("writers", 2));
+    const auto rates =
+        parseRates(args.text("rates", args.quick() ? "500,2000" : "250,500,1000,2500,5000,10000"));
+    const auto stepSeconds = args.real("step-seconds", args.quick() ? 6 : 10);
+    const std::string via = args.text("via", "direct");
+    const bool relay = args.has("relay");
+    args.rejectUnknown("bench_p4_writes [--quick] [--stores N] [--writers N] [--rates R1,R2,...] "
+                       "[--step-seconds S] [--via direct|nginx] [--relay]");
+    raiseOpenFileLimit();
+
+    Report report("P4",
+                  via == "nginx"
+                      ? "client writes durably committed and fanned out, two nodes behind nginx"
+                      : "client writes durably committed and fanned out");
+    if (via != "direct" && via != "nginx") {
+        report.fail("--via is direct or nginx");
+        return report.finish();
+    }
+    BenchServer server;
+    if (auto err = server.start(); !err.empty()) {
+        report.fail(err);
+        return report.finish();
+    }
+    if (via == "nginx") {
+        if (auto err = server.startBalanced(); !err.empty()) {
+            report.fail(err);
+            return report.finish();
+        }
+    }
+    const auto stores = makeStores(server.db(), server.chain().org, storeCount);
+    report.note(std::to_string(storeCount) + " stores x (" + std::to_string(writersPerStore) +
+                " writing tablets + 1 listening tablet) = " +
+                std::to_string(storeCount * (writersPerStore + 1)) +
+                " tablets in this process (the app's sync client, in-memory caches), one "
+                "organisation; each write is a new call note");
+    report.note(std::string(via == "nginx" ? "two nodes on one database behind Debian's nginx "
+                                             "(one worker, TLS at nginx and again to the nodes), "
+                                           : "one node, ") +
+                "each at its defaults (2 network threads, 4 database connections); "
+                "PostgreSQL 15 on the same 2 cores; steps of " +
+                fixed(stepSeconds, 0) + " s, the first 2 s of each not counted");
+
+    double best = 0;
+    std::vector<StepResult> ours;
+    {
+        Workload load(app, server.wsUrl(), server.ca(), server.db(), stores, writersPerStore,
+                      "p4-s");
+        if (auto err = load.connect(); !err.empty()) {
+            report.fail(err);
+            return report.finish();
+        }
+        ours = load.run(rates, stepSeconds, [&] { return server.cpu(); });
+        best = reportSteps(report, relay ? "server, " : "", ours);
+        load.disconnect();
+    }
+    report.figure("sustained, committed and fanned out, p99 ack < 100 ms", sustained(best, ours),
                   ">= 10,000 /s", best >= 10'000,
                   best >= 10'000
                       ? ""
-                      : "PostgreSQL's CPU: each write costs its backends about 1 ms of CPU (SQL "
-                        "parsed and planned per statement, capture triggers, ~6 round trips per "
-                        "mutation), and acknowledgements wait on Nagle/delayed-ACK stalls "
-                        "(no TCP_NODELAY); see BENCHMARKS.md");
+                      : "PostgreSQL's CPU: each write costs its backends about 1 ms of CPU "
+                        "(capture triggers, ~6 round trips per mutation); see BENCHMARKS.md");
+
+    if (relay) {
+        Relay node;
+        if (auto err = node.start(server.tls()); !err.empty()) {
+            report.fail(err);
+            return report.finish();
+        }
+        Workload load(app, node.wsUrl(), server.ca(), server.db(), stores, writersPerStore,
+                      "p4-relay-s");
+        if (auto err = load.connect(); !err.empty()) {
+            report.fail("relay: " + err);
+            return report.finish();
+        }
+        const auto relayCpu = [&] {
+            CpuWindow w = server.cpu();
+            w.server = cpuSeconds(node.pid()); // the relay in the server's place
+            w.proxy = 0;
+            w.backends = 0;
+            return w;
+        };
+        const auto theirs = load.run(rates, stepSeconds, relayCpu);
+        const double relayBest = reportSteps(report, "node ws relay, ", theirs);
+        report.figure("node ws relay: sustained, p99 ack < 100 ms", sustained(relayBest, theirs));
+        report.figure("ratio, server / relay (sustained rates)",
+                      best > 0 && relayBest > 0 ? fixed(best / relayBest, 2)
+                                                : std::string("n/a (a rate below the first step)"));
+        load.disconnect();
+    }
     return report.finish();
 }

@@ -438,8 +438,29 @@ std::string BenchServer::start(QMap<QString, QString> extraEnv)
     return {};
 }
 
+std::string BenchServer::startBalanced(QMap<QString, QString> extraEnv, int maxConnections)
+{
+    extraEnv.insert(QStringLiteral("CALLCOMMANDER_NET_TRUSTED_PROXIES"),
+                    QStringLiteral("127.0.0.1"));
+    m_second =
+        std::make_unique<test::ServerProcess>(QString::fromStdString(m_conninfo), m_tls, extraEnv);
+    if (!m_second->start() || !m_second->waitReady()) {
+        return "the second node did not become ready:\n" + m_second->log().toStdString();
+    }
+    m_balancer = std::make_unique<test::Balancer>();
+    const QString err = m_balancer->start(m_dir.path(), m_tls, {m_server->port(), m_second->port()},
+                                          maxConnections);
+    return err.toStdString();
+}
+
 void BenchServer::stop()
 {
+    if (m_balancer) {
+        m_balancer->stop();
+    }
+    if (m_second && m_second->running()) {
+        m_second->terminate();
+    }
     if (m_server && m_server->running()) {
         m_server->terminate();
     }
@@ -467,6 +488,10 @@ CpuWindow BenchServer::cpu() const
     w.machine = machineCpu();
     w.self = cpuSeconds(static_cast<std::int64_t>(getpid()));
     w.server = m_pid > 0 ? cpuSeconds(m_pid) : 0;
+    if (m_second && m_second->pid() > 0) {
+        w.server += cpuSeconds(m_second->pid());
+    }
+    w.proxy = m_balancer && m_balancer->pid() > 0 ? cpuSeconds(m_balancer->pid()) : 0;
     w.backends = backendCpuSeconds(databaseName());
     return w;
 }
@@ -475,15 +500,17 @@ std::string BenchServer::cpuUse(const CpuWindow& from, const CpuWindow& to)
 {
     const double wall = std::max(1e-6, msBetween(from.at, to.at) / 1000.0);
     const auto cores = [&](double a, double b) { return fixed((b - a) / wall, 2); };
+    const std::string proxy =
+        to.proxy > 0 ? ", nginx " + cores(from.proxy, to.proxy) : std::string();
     return "CPU in cores: bench process " + cores(from.self, to.self) + ", server " +
-           cores(from.server, to.server) + ", its PostgreSQL backends " +
+           cores(from.server, to.server) + proxy + ", its PostgreSQL backends " +
            cores(from.backends, to.backends) + ", whole machine " +
            cores(from.machine.busy, to.machine.busy) + " of " + std::to_string(machine().cores);
 }
 
 QString BenchServer::wsUrl() const
 {
-    return m_server->wsUrl();
+    return m_balancer ? m_balancer->wsUrl() : m_server->wsUrl();
 }
 
 QList<QSslCertificate> BenchServer::ca() const

@@ -13,6 +13,7 @@
 //
 // and appends the same lines to the file named by CC_BENCH_LOG, if set.
 
+#include "tests/support/balancer.h"
 #include "tests/support/seed.h"
 #include "tests/support/serverprocess.h"
 #include "tests/support/testdatabase.h"
@@ -108,6 +109,7 @@ struct CpuWindow {
     Clock::time_point at;
     MachineCpu machine;
     double self = 0, server = 0, backends = 0;
+    double proxy = 0; // nginx, when the nodes are behind it
 };
 // Raises this process's soft open-file limit to its hard limit; returns the new soft limit.
 std::int64_t raiseOpenFileLimit();
@@ -158,6 +160,10 @@ public:
 
     // Empty on success, else what went wrong (with the server's log).
     std::string start(QMap<QString, QString> extraEnv = {});
+    // After start(): a second node on the same database and Debian's nginx in front of both
+    // (docs/deployment.md); wsUrl() is the balancer's from then on. Empty on success.
+    std::string startBalanced(QMap<QString, QString> extraEnv = {}, int maxConnections = 4096);
+    bool balanced() const { return m_balancer != nullptr; }
     // SIGTERM and wait (drops nothing: the database stays until the object goes).
     void stop();
     bool running() const;
@@ -172,6 +178,7 @@ public:
     static std::string cpuUse(const CpuWindow& from, const CpuWindow& to);
     QString wsUrl() const;
     QString caFile() const { return m_tls.caFile; }
+    const test::TlsFiles& tls() const { return m_tls; }
     QList<QSslCertificate> ca() const;
     std::int64_t pid() const { return m_pid; }
     // The server's output so far (also drains it, so a chatty server never blocks on its pipe).
@@ -187,6 +194,8 @@ private:
     std::string m_conninfo;
     std::unique_ptr<pqxx::connection> m_db;
     std::unique_ptr<test::ServerProcess> m_server;
+    std::unique_ptr<test::ServerProcess> m_second;
+    std::unique_ptr<test::Balancer> m_balancer;
     test::SeededChain m_chain;
     std::int64_t m_pid = 0;
 };
