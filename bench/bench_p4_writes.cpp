@@ -499,6 +499,19 @@ int main(int argc, char** argv)
         report.figure("ratio, server / relay (sustained rates)",
                       best > 0 && relayBest > 0 ? fixed(best / relayBest, 2)
                                                 : std::string("n/a (a rate below the first step)"));
+        // Whatever the latency: the most either committed in a step.
+        const auto peak = [](const std::vector<StepResult>& steps) {
+            double most = 0;
+            for (const auto& r : steps) {
+                most = std::max(most, r.committed);
+            }
+            return most;
+        };
+        const double relayPeak = peak(theirs);
+        report.figure("highest committed in a step, server / relay",
+                      thousands(static_cast<std::int64_t>(peak(ours))) + " / " +
+                          thousands(static_cast<std::int64_t>(relayPeak)) + " /s = " +
+                          (relayPeak > 0 ? fixed(peak(ours) / relayPeak, 2) : std::string("n/a")));
         load.disconnect();
     }
     return report.finish();
