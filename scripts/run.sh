@@ -145,6 +145,10 @@ if [ ! -s "$SECRETS_KEY_FILE" ]; then
     (umask 077; printf 'dev1:%s\n' "$(openssl rand 32 | basenc --base64url | tr -d '=')" >"$SECRETS_KEY_FILE")
 fi
 
+# The token a Prometheus scraper presents for /metrics (docs/deployment.md).
+METRICS_TOKEN_FILE="$CC_LOCAL/metrics-token"
+[ -s "$METRICS_TOKEN_FILE" ] || (umask 077; openssl rand -hex 32 >"$METRICS_TOKEN_FILE")
+
 umask 077 # the config holds the database password, the signing key and the secrets key
 cat >"$CC_LOCAL/server.conf" <<CONF
 # Written by scripts/run.sh for local development.
@@ -158,6 +162,7 @@ secrets.keys = $(cat "$SECRETS_KEY_FILE")
 integrations.ca_file = $CC_LOCAL/tls/ca.pem
 # The demo shop systems listen on this machine (never set this for real providers).
 integrations.allow_private_addresses = true
+metrics.token = $(cat "$METRICS_TOKEN_FILE")
 log.level = info
 CONF
 umask 022
@@ -320,6 +325,7 @@ No display here, so the app was not opened. The server keeps running. To use the
   a screenshot, signed in:       CALLCOMMANDER_PASSWORD=$DEMO_PASSWORD xvfb-run -a $APP_BIN ${APP_ARGS[*]} --screenshot app.png
   (QT_QPA_PLATFORM=offscreen also runs it, but without OpenGL its buttons draw no background)
 Calls arrive every ~10 s (the call simulator plays Twilio; see ${CALLSIM_LOG#"$CC_ROOT"/}).
+The node's figures (Prometheus): curl --cacert .local/tls/ca.pem -H "Authorization: Bearer \$(cat .local/metrics-token)" https://127.0.0.1:$SERVER_PORT/metrics
 Stop everything with: scripts/run.sh stop
 MSG
     exit 0
