@@ -24,7 +24,7 @@ struct HttpResult {
     int status = 0; // 0: no HTTP answer at all
     QByteArray body;
     QString error;
-    QByteArray retryAfter; // the Retry-After header, if any
+    QByteArray retryAfter;                // the Retry-After header, if any
     QMap<QByteArray, QByteArray> headers; // every response header, names in lower case
 };
 
