@@ -98,7 +98,7 @@ void HttpSession::handleAnalytics(Request&& req, std::string_view path)
     const bool settings = path == "/v1/admin/analytics-settings";
     const bool get = req.method() == http::verb::get;
     if ((!settings && !get) || (settings && !get && req.method() != http::verb::put)) {
-        send(errorResponse(req, http::status::method_not_allowed, "method not allowed"));
+        send(methodNotAllowed(req, settings ? "GET, PUT" : "GET"));
         return;
     }
     const auth::Operation operation =

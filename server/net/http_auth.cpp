@@ -47,9 +47,7 @@ Response tooMany(const Request& req, std::string_view error, std::chrono::second
 void HttpSession::handleAuth(Request&& req, std::string_view path)
 {
     if (req.method() != http::verb::post) {
-        auto res = errorResponse(req, http::status::method_not_allowed, "use POST");
-        res.set(http::field::allow, "POST");
-        send(std::move(res));
+        send(methodNotAllowed(req, "POST"));
         return;
     }
     // The worker answers through this, back on the connection's strand. It holds the session:

@@ -113,6 +113,13 @@ Response errorResponse(const Request& req, http::status status, std::string_view
     return makeResponse(req, status, {{"error", message}});
 }
 
+Response methodNotAllowed(const Request& req, std::string_view allow)
+{
+    auto res = errorResponse(req, http::status::method_not_allowed, "use " + std::string(allow));
+    res.set(http::field::allow, allow);
+    return res;
+}
+
 HttpSession::HttpSession(NodeContext& ctx, tcp::socket&& socket, ssl::context& tls,
                          beast::flat_buffer&& buffer, ConnectionSlot&& slot)
     : m_ctx(ctx)
@@ -316,9 +323,7 @@ void HttpSession::route(Request&& req)
         return;
     }
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
-        auto res = errorResponse(req, http::status::method_not_allowed, "use GET");
-        res.set(http::field::allow, "GET, HEAD");
-        send(std::move(res));
+        send(methodNotAllowed(req, "GET, HEAD"));
         return;
     }
     if (path == "/healthz") {
@@ -416,9 +421,7 @@ void HttpSession::handleMetrics(const Request& req)
         return;
     }
     if (req.method() != http::verb::get) {
-        auto res = errorResponse(req, http::status::method_not_allowed, "use GET");
-        res.set(http::field::allow, "GET");
-        send(std::move(res));
+        send(methodNotAllowed(req, "GET"));
         return;
     }
     const auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
@@ -453,10 +456,8 @@ void HttpSession::send(Response&& res)
     if (!m_requestId.empty()) {
         res.set("X-Request-Id", m_requestId);
     }
-    const unsigned code = res.result_int();
-    static constexpr std::array<std::string_view, 6> kClasses = {"1xx", "1xx", "2xx",
-                                                                 "3xx", "4xx", "5xx"};
-    ops::metrics().httpResponses.add(kClasses[std::min<unsigned>(code / 100, 5)]);
+    const unsigned statusClass = std::clamp(res.result_int() / 100, 1U, 5U);
+    ops::metrics().httpResponses[statusClass - 1].add();
     if (m_webhook) {
         ops::metrics().webhookSeconds.observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - m_requestStart)

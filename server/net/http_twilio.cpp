@@ -95,9 +95,7 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
         return;
     }
     if (req.method() != http::verb::post) {
-        auto res = errorResponse(req, http::status::method_not_allowed, "use POST");
-        res.set(http::field::allow, "POST");
-        send(std::move(res));
+        send(methodNotAllowed(req, "POST"));
         return;
     }
     if (!req[http::field::content_type].starts_with("application/x-www-form-urlencoded")) {

@@ -237,6 +237,8 @@ Response makeResponse(const Request& req, http::status status, const boost::json
 Response errorResponse(const Request& req, http::status status, std::string_view message);
 // 401 with WWW-Authenticate: Bearer.
 Response unauthenticatedResponse(const Request& req);
+// 405 with Allow: `allow` ("GET, HEAD").
+Response methodNotAllowed(const Request& req, std::string_view allow);
 
 // On a database thread: whether the caller's sign-in is still live and their current role (not
 // the token's) may do `operation`; if not, `reply` has been given the 401 or 403.

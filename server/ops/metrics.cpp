@@ -159,7 +159,11 @@ std::string renderPrometheus(const Metrics& m, const std::vector<Gauge>& gauges)
             m.writesRejected);
     family(out, "routing_decisions", "action", "Routing decisions recorded, by action.",
            m.routingDecisions);
-    family(out, "http_responses", "code", "HTTP responses, by status class.", m.httpResponses);
+    header(out, "http_responses_total", "counter", "HTTP responses, by status class.");
+    for (std::size_t i = 0; i < m.httpResponses.size(); ++i) {
+        out += "callcommander_http_responses_total{code=\"" + std::to_string(i + 1) + "xx\"} " +
+               std::to_string(m.httpResponses[i].value()) + "\n";
+    }
     family(out, "log_messages", "level", "Warnings and errors logged, by level.", m.logMessages);
     histogram(out, "webhook_duration_seconds",
               "Twilio webhooks, from the request read to the answer written.", m.webhookSeconds);

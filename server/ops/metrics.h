@@ -64,10 +64,11 @@ struct Metrics {
     Counter writesApplied; // device writes (mutations) applied
     Counter writesRejected;
     CounterFamily routingDecisions; // by action (offer, wait, overflow, voicemail, closed, ...)
-    CounterFamily httpResponses;    // by status class: 2xx, 3xx, 4xx, 5xx
-    CounterFamily logMessages;      // warn and error lines, by level
-    Histogram webhookSeconds;       // a Twilio webhook: request read to answer written
-    Histogram syncFanoutSeconds;    // a committed change's NOTIFY to its batch handed to devices
+    // HTTP responses by status class, 1xx to 5xx (lock-free: one is counted per request).
+    std::array<Counter, 5> httpResponses;
+    CounterFamily logMessages;   // warn and error lines, by level
+    Histogram webhookSeconds;    // a Twilio webhook: request read to answer written
+    Histogram syncFanoutSeconds; // a committed change's NOTIFY to its batch handed to devices
 };
 
 // The process's registry.

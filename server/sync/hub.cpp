@@ -167,13 +167,18 @@ void SyncHub::onBatch(const std::string& organisationId, std::optional<Batch> ba
             return;
         }
         Org& org = it->second;
+        if (batch && batch->to > org.dispatched && org.notified && !batch->rows.empty()) {
+            ops::metrics().syncFanoutSeconds.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - *org.notified)
+                    .count());
+        }
+        if (batch) {
+            // Every read answers the notifications before it, with rows or without (the second
+            // NOTIFY of a change, from its sequencing, finds it handed out already): a start
+            // time kept past its read would time a later change from long before it.
+            org.notified.reset();
+        }
         if (batch && batch->to > org.dispatched) {
-            if (org.notified && !batch->rows.empty()) {
-                ops::metrics().syncFanoutSeconds.observe(
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - *org.notified)
-                        .count());
-                org.notified.reset();
-            }
             org.dispatched = batch->to;
             if (batch->truncated) {
                 org.dirty = true; // a full batch: more is waiting

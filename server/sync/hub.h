@@ -76,7 +76,7 @@ private:
         std::int64_t dispatched = -1; // every row up to here was handed out; -1: not yet known
         bool reading = false;
         bool dirty = false;
-        // The first NOTIFY not yet answered by a batch (the fan-out latency's start).
+        // The first NOTIFY since the last read (the fan-out latency's start).
         std::optional<std::chrono::steady_clock::time_point> notified;
         std::map<const SyncSubscriber*, std::weak_ptr<SyncSubscriber>> subscribers;
     };

@@ -67,12 +67,7 @@ class TestCallsModels : public QObject {
     std::string m_dana;  // a customer seen at both stores
     std::string m_callA; // Dana's earlier call at store A
 
-    std::string scalar(const std::string& sql)
-    {
-        pqxx::nontransaction tx(*m_db);
-        const auto r = tx.exec(sql);
-        return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
-    }
+    std::string scalar(const std::string& sql) { return cc::test::scalar(*m_db, sql); }
 
     void exec(const std::string& sql)
     {

@@ -75,12 +75,7 @@ class TestSync : public QObject {
         return std::make_unique<SyncDevice>(server->wsUrl(), m_fx.tls.ca(), token, name, cachePath);
     }
 
-    std::string scalar(const std::string& sql)
-    {
-        pqxx::nontransaction tx(*m_db);
-        const auto r = tx.exec(sql);
-        return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
-    }
+    std::string scalar(const std::string& sql) { return cc::test::scalar(*m_db, sql); }
 
     void exec(const std::string& sql)
     {

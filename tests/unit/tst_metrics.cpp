@@ -76,6 +76,7 @@ private Q_SLOTS:
         m.wsMessagesIn.add(7);
         m.routingDecisions.add("offer", 3);
         m.routingDecisions.add("voice\"mail\\\n");
+        m.httpResponses[1].add(3);
         m.webhookSeconds.observe(0.02);
         m.webhookSeconds.observe(0.2);
         const QString text = QString::fromStdString(
@@ -115,6 +116,10 @@ private Q_SLOTS:
         QVERIFY(lines.contains(QStringLiteral("callcommander_webhook_duration_seconds_sum 0.22")));
         QVERIFY(lines.contains(QStringLiteral("# TYPE callcommander_devices gauge")));
         QVERIFY(lines.contains(QStringLiteral("callcommander_devices 12")));
+        QVERIFY(
+            lines.contains(QStringLiteral("callcommander_http_responses_total{code=\"2xx\"} 3")));
+        QVERIFY(
+            lines.contains(QStringLiteral("callcommander_http_responses_total{code=\"5xx\"} 0")));
         QVERIFY(lines.contains(QStringLiteral("callcommander_up 0.5")));
         // Every sample belongs to a family described by a TYPE line of its own name (0.0.4: the
         // sample's name, or for a histogram the name before _bucket, _sum, _count).
