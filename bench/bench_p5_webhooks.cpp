@@ -732,10 +732,9 @@ int main(int argc, char** argv)
         }
     }
     const std::string cause =
-        "PostgreSQL per webhook: one transaction of ~16 round trips, every statement parsed and "
-        "planned again, capture triggers, a full scan of telephony_events (its UPDATE has no "
-        "organisation, so misses the primary key) and commits serialised by NOTIFY, on 2 cores "
-        "shared with everything else (BENCHMARKS.md, P5)";
+        "PostgreSQL per webhook: about 11 ms of backend CPU, one transaction of ~16 round trips, "
+        "capture and analytics triggers, routing inputs read on every decision, and commits "
+        "serialised by NOTIFY, on 2 cores shared with everything else (BENCHMARKS.md, P5)";
     if (atTarget != nullptr) {
         report.figure("voice webhook p50 at 500 calls/s", ms(atTarget->voice.p50));
         report.figure("voice webhook p99 at 500 calls/s", ms(atTarget->voice.p99), "< 5 ms",
