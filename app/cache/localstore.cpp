@@ -1037,6 +1037,54 @@ struct LocalStore::Impl {
 
     // ---- the operations ----
 
+    // A tombstone keyed "<first key field>/*" stands for every row whose first key field has that
+    // value (docs/sync-protocol.md, "Tombstones"): what an erasure sends, so that no key left in
+    // the server's change log names a customer's phone number. Expanded into one tombstone per
+    // row this device holds, so pending writes and rebases treat them as any other deletion.
+    static bool isWildcard(const protocol::SyncRow& row)
+    {
+        return row.deleted && row.key.size() > 2 && row.key.ends_with("/*");
+    }
+
+    std::vector<protocol::SyncRow> expandWildcards(const std::vector<protocol::SyncRow>& rows)
+    {
+        std::vector<protocol::SyncRow> out;
+        out.reserve(rows.size());
+        for (const auto& row : rows) {
+            if (!isWildcard(row)) {
+                out.push_back(row);
+                continue;
+            }
+            Table* t = table(row.entity);
+            if (t == nullptr || t->spec.key.size() < 2) {
+                throw DbError{"the server sent a wildcard deletion for " + row.entity +
+                              ", whose key has one part"};
+            }
+            const sync::FieldSpec* first = t->spec.field(t->spec.key[0]);
+            auto checked =
+                sync::checkValue(*first, sync::Value{row.key.substr(0, row.key.size() - 2)});
+            if (!checked) {
+                throw DbError{"the server sent a malformed wildcard key: " +
+                              checked.error().reason};
+            }
+            Statement matching(db, Table::selectSql(t->spec) + " WHERE " + quoted(t->spec.key[0]) +
+                                       " = ?1");
+            Query q(matching);
+            q.bindValue(1, *checked);
+            while (q.step()) {
+                const sync::Fields fields = t->toFields(t->readColumns(q));
+                auto key = sync::makeKey(t->spec, fields);
+                if (!key) {
+                    continue; // not a row this build could have written
+                }
+                protocol::SyncRow expanded = row;
+                expanded.key = std::move(key).value();
+                out.push_back(std::move(expanded));
+            }
+        }
+        return out;
+    }
+
     ApplyOutcome applyChanges(const protocol::Changes& changes)
     {
         ApplyOutcome outcome;
@@ -1055,7 +1103,13 @@ struct LocalStore::Impl {
             bool pendingAny = !outboxEmpty();
             std::optional<sync::Hlc> newest;
             Table* t = nullptr;
-            for (const auto& row : changes.rows) {
+            std::vector<protocol::SyncRow> expanded;
+            const bool wildcards = std::any_of(changes.rows.begin(), changes.rows.end(),
+                                               [](const auto& r) { return isWildcard(r); });
+            if (wildcards) {
+                expanded = expandWildcards(changes.rows);
+            }
+            for (const auto& row : wildcards ? expanded : changes.rows) {
                 if (t == nullptr || t->spec.name != row.entity) {
                     t = table(row.entity);
                     if (t == nullptr) {
@@ -1446,6 +1500,9 @@ Result<std::unique_ptr<LocalStore>, std::string> LocalStore::open(const std::str
         // pages all over the tables and their indexes. 32 MiB of page cache (SQLite's default is
         // 2 MiB) keeps them in memory between the pages of a download.
         exec(db, "PRAGMA cache_size = -32768");
+        // What is deleted (an erased customer's rows, a rolled-back write) is overwritten, not
+        // left readable in free pages of the file.
+        exec(db, "PRAGMA secure_delete = ON");
         int version = 0;
         {
             Statement s(db, "PRAGMA user_version");

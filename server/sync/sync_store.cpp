@@ -142,7 +142,7 @@ protocol::MutationResult rejected(const std::string& id, std::string reason)
     return r;
 }
 
-bool customerVisible(pqxx::subtransaction& tx, const SyncScope& scope, const std::string& customer)
+bool customerVisible(pqxx::work& tx, const SyncScope& scope, const std::string& customer)
 {
     return !tx.exec_params("SELECT 1 FROM customer_locations WHERE customer_id = $1::uuid AND "
                            "organisation_id = $2 AND location_id = ANY ($3::uuid[])",
@@ -152,7 +152,7 @@ bool customerVisible(pqxx::subtransaction& tx, const SyncScope& scope, const std
 
 // References to other rows must stay inside the writer's organisation (a foreign key alone would
 // accept another organisation's customer).
-void checkReferences(pqxx::subtransaction& tx, const EntitySpec& entity, const SyncScope& scope,
+void checkReferences(pqxx::work& tx, const EntitySpec& entity, const SyncScope& scope,
                      const Fields& fields)
 {
     for (const auto& f : fields) {
@@ -203,7 +203,7 @@ struct Applied {
     std::vector<std::string> overridden;
 };
 
-Applied applyInsert(pqxx::subtransaction& tx, const EntitySpec& entity, const SyncScope& scope,
+Applied applyInsert(pqxx::work& tx, const EntitySpec& entity, const SyncScope& scope,
                     const protocol::Mutation& m, const Fields& fields, const std::string& stamp)
 {
     checkReferences(tx, entity, scope, fields);
@@ -260,7 +260,7 @@ Applied applyInsert(pqxx::subtransaction& tx, const EntitySpec& entity, const Sy
 }
 
 // The existing row, locked, and whether the writer may change it.
-pqxx::row lockRow(pqxx::subtransaction& tx, const EntitySpec& entity, const SyncScope& scope,
+pqxx::row lockRow(pqxx::work& tx, const EntitySpec& entity, const SyncScope& scope,
                   const Fields& keyFields)
 {
     const std::string table(entity.name);
@@ -288,7 +288,7 @@ pqxx::row lockRow(pqxx::subtransaction& tx, const EntitySpec& entity, const Sync
     return r[0];
 }
 
-Applied applyUpdate(pqxx::subtransaction& tx, const EntitySpec& entity, const SyncScope& scope,
+Applied applyUpdate(pqxx::work& tx, const EntitySpec& entity, const SyncScope& scope,
                     const protocol::Mutation& m, const Fields& keyFields, const Fields& fields,
                     const std::string& stamp)
 {
@@ -326,7 +326,7 @@ Applied applyUpdate(pqxx::subtransaction& tx, const EntitySpec& entity, const Sy
     return applied;
 }
 
-Applied applyDelete(pqxx::subtransaction& tx, const EntitySpec& entity, const SyncScope& scope,
+Applied applyDelete(pqxx::work& tx, const EntitySpec& entity, const SyncScope& scope,
                     const protocol::Mutation& m, const Fields& keyFields)
 {
     try {
@@ -351,6 +351,10 @@ Applied applyDelete(pqxx::subtransaction& tx, const EntitySpec& entity, const Sy
 std::string constraintReason(const pqxx::sql_error& e)
 {
     const std::string& state = e.sqlstate();
+    if (state == "23514" &&
+        std::string_view(e.what()).find("customer was erased") != std::string_view::npos) {
+        return "this customer's personal data was erased: nothing about them can be written";
+    }
     if (state == "23514") {
         return "the change breaks a rule of the data (for example an end before its start)";
     }
@@ -433,29 +437,32 @@ protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
                                           ? m.hlc
                                           : cc::sync::encode(clock.now(nowMs));
         auto keyFields = cc::sync::splitKey(*entity, m.key);
-        pqxx::subtransaction sub(tx, "mutation");
+        // One savepoint per mutation: a refused one is undone, whatever it wrote before it was
+        // refused, and the push goes on with the next. (libpqxx 6.4's subtransaction opens its
+        // savepoint on its first exec() only, never on exec_params(): it is not used here.)
+        tx.exec0("SAVEPOINT mutation");
         Applied applied;
         try {
             switch (m.op) {
             case Op::Insert:
-                applied = applyInsert(sub, *entity, scope, m, *fields, effective);
+                applied = applyInsert(tx, *entity, scope, m, *fields, effective);
                 break;
             case Op::Update:
-                applied = applyUpdate(sub, *entity, scope, m, *keyFields, *fields, effective);
+                applied = applyUpdate(tx, *entity, scope, m, *keyFields, *fields, effective);
                 break;
             case Op::Delete:
-                applied = applyDelete(sub, *entity, scope, m, *keyFields);
+                applied = applyDelete(tx, *entity, scope, m, *keyFields);
                 break;
             }
-            sub.commit();
+            tx.exec0("RELEASE SAVEPOINT mutation");
         } catch (const pqxx::sql_error& e) {
-            sub.abort();
             if (!isWritersFault(e)) {
                 throw;
             }
+            tx.exec0("ROLLBACK TO SAVEPOINT mutation");
             throw Rejection{m.entity + ": " + constraintReason(e)};
         } catch (const Rejection&) {
-            sub.abort();
+            tx.exec0("ROLLBACK TO SAVEPOINT mutation");
             throw;
         }
         result.overridden = std::move(applied.overridden);

@@ -835,6 +835,59 @@ private Q_SLOTS:
         QCOMPARE(store->pendingCount(), std::size_t{5});
     }
 
+    // An erasure deletes every phone of a customer with one tombstone keyed "<customer>/*", so
+    // the server's change log keeps no phone number (docs/sync-protocol.md, "Tombstones").
+    void wildcardTombstoneDeletesEveryRowOfItsPrefix()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        const auto phone = [](int customerN, const std::string& number, std::int64_t version) {
+            return SyncRow{"customer_phones",
+                           uuid(customerN) + "/" + number,
+                           version,
+                           false,
+                           {{"customer_id", uuid(customerN)},
+                            {"number", number},
+                            {"label", std::string("mobile")}},
+                           {},
+                           {}};
+        };
+        QVERIFY(store
+                    ->applyChanges(page(1, 5,
+                                        {customer(1, "Ann", 1), customer(2, "Bea", 2),
+                                         phone(1, "+15551230001", 3), phone(1, "+15551230002", 4),
+                                         phone(2, "+15551230003", 5)}))
+                    .ok());
+        // A local phone of customer 1 still waiting to be sent stays until the server answers
+        // it (the server refuses it for an erased customer, and the refusal rolls it back).
+        QVERIFY(store
+                    ->write("customer_phones", Op::Insert, uuid(1) + "/+15551230009",
+                            {{"customer_id", uuid(1)},
+                             {"number", std::string("+15551230009")},
+                             {"label", std::string("work")}},
+                            kNow)
+                    .ok());
+        const auto applied =
+            store->applyChanges(page(6, 6, {tombstone("customer_phones", uuid(1) + "/*", 6)}));
+        QVERIFY2(applied.ok(), applied.ok() ? "" : applied.error().c_str());
+        const auto left = store->rowsWhere("customer_phones", "customer_id", {Value{uuid(1)}});
+        QCOMPARE(left.size(), std::size_t(1));
+        QCOMPARE(left[0].first, uuid(1) + "/+15551230009");
+        QCOMPARE(store->pendingCount(), std::size_t(1));
+        QCOMPARE(store->rowsWhere("customer_phones", "customer_id", {Value{uuid(2)}}).size(),
+                 std::size_t(1));
+        QCOMPARE(store->cursor(), std::int64_t(6));
+        QCOMPARE(scalar(store->handle(),
+                        "SELECT COUNT(*) FROM customer_phones WHERE number = '+15551230001'"),
+                 std::int64_t(0));
+
+        // A wildcard that is not one: a malformed prefix, or an entity keyed by one field.
+        QVERIFY(!store->applyChanges(page(7, 7, {tombstone("customer_phones", "nope/*", 7)})).ok());
+        QVERIFY(!store->applyChanges(page(7, 7, {tombstone("customers", uuid(2) + "/*", 7)})).ok());
+        QCOMPARE(store->cursor(), std::int64_t(6));
+        QVERIFY(store->row("customers", uuid(2)));
+    }
+
     void applyChangesInsertsUpdatesAndTombstones()
     {
         auto store = openStore();
