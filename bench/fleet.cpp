@@ -49,7 +49,12 @@ LoadDevice::LoadDevice(const QString& wsUrl, const QList<QSslCertificate>& ca,
     m_connection->setExtraCaCertificates(ca);
     m_connection->setDeviceId(QString::fromStdString(m_identity.deviceId));
     m_connection->setAccessToken(QString::fromStdString(m_identity.token));
-    auto opened = app::cache::LocalStore::open(cachePath.toStdString(), m_identity.deviceId);
+    // A cache in a file is sealed like the app's (app/cache/cryptvfs.h); one in memory is not.
+    std::optional<app::cache::CacheKey> key;
+    if (cachePath != QStringLiteral(":memory:")) {
+        key = app::cache::randomCacheKey();
+    }
+    auto opened = app::cache::LocalStore::open(cachePath.toStdString(), m_identity.deviceId, key);
     if (!opened) {
         throw std::runtime_error("cannot open the cache " + cachePath.toStdString() + ": " +
                                  opened.error());

@@ -35,7 +35,8 @@ struct DeviceIdentity {
     std::string token;
 };
 
-// One simulated device: a tablet's connection, cache and sync client, in the calling thread.
+// One simulated device: a tablet's connection, cache and sync client, in the calling thread. A
+// cache in a file is encrypted at rest like the app's, with a random key.
 class LoadDevice {
 public:
     LoadDevice(const QString& wsUrl, const QList<QSslCertificate>& ca, DeviceIdentity identity,

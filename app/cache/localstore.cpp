@@ -56,7 +56,7 @@ void exec(sqlite3* db, const std::string& sql)
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
         std::string message = error != nullptr ? error : sqlite3_errmsg(db);
         sqlite3_free(error);
-        throw DbError{"SQLite: " + message};
+        throw DbError{"SQLite: " + message + " (" + sql.substr(0, 60) + ")"};
     }
 }
 
@@ -716,6 +716,8 @@ struct OutboxEntry {
 } // namespace
 
 struct LocalStore::Impl {
+    std::string encryptedPath; // the file whose key is bound (cryptvfs.h), if encrypted
+
     Impl(sqlite3* database, std::string device)
         : db(database)
         , deviceId(std::move(device))
@@ -1472,23 +1474,50 @@ LocalStore::LocalStore(std::unique_ptr<Impl> impl)
 LocalStore::~LocalStore()
 {
     sqlite3* db = m_d->db;
+    const std::string encryptedPath = m_d->encryptedPath;
     m_d.reset(); // finalises every statement
     sqlite3_close_v2(db);
+    if (!encryptedPath.empty()) {
+        unbindCryptKey(encryptedPath); // the key is wiped
+    }
 }
 
-Result<std::unique_ptr<LocalStore>, std::string> LocalStore::open(const std::string& path,
-                                                                  const std::string& deviceId)
+Result<std::unique_ptr<LocalStore>, std::string>
+LocalStore::open(const std::string& path, const std::string& deviceId,
+                 const std::optional<CacheKey>& key)
 {
     if (!validDeviceId(deviceId)) {
         return std::string("the device id must be 1 to 64 of A-Z a-z 0-9 _ . : -");
     }
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK) {
+    if (key) {
+        if (path.empty() || path == ":memory:") {
+            return std::string("an encrypted cache needs a file");
+        }
+        if (isPlainDatabase(path)) {
+            // Written before the cache was encrypted: encrypted in place, unsent writes and all.
+            if (const std::string failed = encryptPlainDatabase(path, *key); !failed.empty()) {
+                return "cannot encrypt the cache " + path + ": " + failed;
+            }
+        }
+        CryptOpenResult opened = openEncrypted(path, *key);
+        if (opened.db == nullptr) {
+            return "cannot open the cache " + path + ": " + opened.error;
+        }
+        db = opened.db;
+    } else if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                               nullptr) != SQLITE_OK) {
         std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
         sqlite3_close_v2(db);
         return "cannot open the cache " + path + ": " + message;
     }
+    const auto fail = [&](std::string message) -> std::string {
+        sqlite3_close_v2(db);
+        if (key) {
+            unbindCryptKey(path);
+        }
+        return message;
+    };
     try {
         sqlite3_busy_timeout(db, kBusyTimeoutMs);
         exec(db, "PRAGMA journal_mode = WAL");
@@ -1528,13 +1557,14 @@ Result<std::unique_ptr<LocalStore>, std::string> LocalStore::open(const std::str
                      std::to_string(systemNowMs() - kAcknowledgedKeepMs));
         auto impl = std::make_unique<Impl>(db, deviceId);
         impl->load();
+        if (key) {
+            impl->encryptedPath = path;
+        }
         return std::unique_ptr<LocalStore>(new LocalStore(std::move(impl)));
     } catch (const DbError& e) {
-        sqlite3_close_v2(db);
-        return e.message;
+        return fail(e.message);
     } catch (const std::exception& e) {
-        sqlite3_close_v2(db);
-        return std::string("cannot open the cache: ") + e.what();
+        return fail(std::string("cannot open the cache: ") + e.what());
     }
 }
 

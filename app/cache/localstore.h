@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/cache/cryptvfs.h"
 #include "shared/protocol/messages.h"
 #include "shared/sync/hlc.h"
 #include "shared/sync/schema.h"
@@ -61,8 +62,12 @@ class LocalStore {
 public:
     // path: a file, or ":memory:". deviceId: this installation's id (the HLC node),
     // [A-Za-z0-9_.:-]{1,64}. Creates or migrates the file; refuses one written by a newer build.
-    static Result<std::unique_ptr<LocalStore>, std::string> open(const std::string& path,
-                                                                 const std::string& deviceId);
+    // With a key (the app always gives one; tests and tools may not), the file is encrypted at
+    // rest (cryptvfs.h): a cache written before encryption is encrypted in place first, with every
+    // unsent write in it; a wrong key opens nothing and changes nothing.
+    static Result<std::unique_ptr<LocalStore>, std::string>
+    open(const std::string& path, const std::string& deviceId,
+         const std::optional<CacheKey>& key = std::nullopt);
     ~LocalStore();
     LocalStore(const LocalStore&) = delete;
     LocalStore& operator=(const LocalStore&) = delete;

@@ -1,6 +1,7 @@
 #include "app/cache/localstore.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
@@ -585,6 +586,70 @@ private Q_SLOTS:
 
     // A v6 file (sync schema 3) gets the calls' analytics columns on open, and keeps its rows
     // and queued writes.
+    // The app's cache is encrypted at rest: what was written comes back with the key, not
+    // without it, and nothing readable is in the file. A cache from before encryption is
+    // encrypted in place with its unsent writes.
+    void encryptedCacheKeepsEverythingAndShowsNothing()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("cache.sqlite")).toStdString();
+        const auto key = cc::app::cache::randomCacheKey();
+        {
+            auto opened = LocalStore::open(path, "dev-1", key);
+            QVERIFY2(opened.ok(), opened.ok() ? "" : opened.error().c_str());
+            auto store = std::move(opened).value();
+            QVERIFY(store->applyChanges(page(1, 1, {customer(1, "Quentin Cipher", 1)})).ok());
+            QVERIFY(store->write("customers", Op::Update, uuid(1),
+                                 {{"display_name", std::string("Quentin Cipherton")}}, kNow)
+                        .ok());
+        }
+        for (const char* suffix : {"", "-wal"}) {
+            QFile f(QString::fromStdString(path + suffix));
+            if (f.open(QIODevice::ReadOnly)) {
+                const QByteArray bytes = f.readAll();
+                QVERIFY(!bytes.contains("Quentin"));
+                QVERIFY(!bytes.startsWith("SQLite format 3"));
+            }
+        }
+        {
+            auto reopened = LocalStore::open(path, "dev-1", key);
+            QVERIFY2(reopened.ok(), reopened.ok() ? "" : reopened.error().c_str());
+            QCOMPARE(str((*reopened)->row("customers", uuid(1)), "display_name"),
+                     std::string("Quentin Cipherton"));
+            QCOMPARE((*reopened)->pendingCount(), std::size_t(1));
+        }
+        auto other = cc::app::cache::randomCacheKey();
+        const auto wrong = LocalStore::open(path, "dev-1", other);
+        QVERIFY(!wrong.ok());
+        QVERIFY2(wrong.error().find("cannot be unlocked") != std::string::npos,
+                 wrong.error().c_str());
+        QVERIFY(!LocalStore::open(path, "dev-1").ok()); // nor without one
+        QVERIFY(!LocalStore::open(":memory:", "dev-1", key).ok());
+
+        // A plain cache, as an earlier version of the app left it, with a write not yet sent.
+        const std::string legacy = dir.filePath(QStringLiteral("legacy.sqlite")).toStdString();
+        {
+            auto store = std::move(LocalStore::open(legacy, "dev-1")).value();
+            QVERIFY(store->applyChanges(page(1, 1, {customer(2, "Petra Plain", 1)})).ok());
+            QVERIFY(store->write("customers", Op::Update, uuid(2),
+                                 {{"display_name", std::string("Petra Plainly")}}, kNow)
+                        .ok());
+        }
+        QVERIFY(cc::app::cache::isPlainDatabase(legacy));
+        {
+            auto opened = LocalStore::open(legacy, "dev-1", key);
+            QVERIFY2(opened.ok(), opened.ok() ? "" : opened.error().c_str());
+            QCOMPARE(str((*opened)->row("customers", uuid(2)), "display_name"),
+                     std::string("Petra Plainly"));
+            QCOMPARE((*opened)->pendingCount(), std::size_t(1));
+            QCOMPARE((*opened)->cursor(), std::int64_t(1));
+        }
+        QVERIFY(!cc::app::cache::isPlainDatabase(legacy));
+        QFile f(QString::fromStdString(legacy));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY(!f.readAll().contains("Petra"));
+    }
+
     void upgradesV6File()
     {
         QTemporaryDir dir;
