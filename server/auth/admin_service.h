@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <pqxx/connection>
+#include <pqxx/transaction_base>
 
 #include <array>
 #include <cstdint>
@@ -26,7 +27,12 @@ struct UserSummary {
     std::string displayName;
     std::string role;
     bool active = true;
-    std::vector<std::string> storeCodes;
+    std::vector<std::string> storeCodes; // by code
+    std::vector<std::string> storeIds;   // in the order of storeCodes
+    std::string homeStoreId;             // empty: none
+    std::vector<std::string> skills;
+    bool passwordSet = false;  // false: invited or reset, no password chosen yet
+    bool setupPending = false; // a setup code is open and unexpired
 };
 
 struct AuditEntry {
@@ -36,7 +42,30 @@ struct AuditEntry {
     std::string action;
     std::string targetType;
     std::string targetId;
-    std::string detail; // JSON object, as written
+    std::string detail;     // JSON object, as written
+    std::string actorName;  // the actor's display name now, when of this organisation
+    std::string targetName; // a user target's display name now
+};
+
+// GET /v1/admin/audit?before=&limit=&action=&actor=&targetType=&targetId=&from=&to=
+struct AuditQuery {
+    std::size_t limit = 200;            // 1 to 200
+    std::optional<std::int64_t> before; // entries with a smaller id: the next page
+    std::optional<std::string> actionPrefix;
+    std::optional<std::string> actorUserId; // lower case
+    std::optional<std::string> targetType;
+    std::optional<std::string> targetId;
+    std::optional<std::string> from; // an instant, ISO 8601 UTC: at or after
+    std::optional<std::string> to;   // an instant, ISO 8601 UTC: before (a date: through its end)
+};
+inline constexpr std::size_t kMaxAuditPage = 200;
+
+// The query string (without '?'). Throws std::invalid_argument naming the parameter at fault.
+AuditQuery parseAuditQuery(std::string_view query);
+
+struct AuditPage {
+    std::vector<AuditEntry> entries;        // newest first
+    std::optional<std::int64_t> nextBefore; // set when older entries match too
 };
 
 // The caller's role now, if the sign-in behind these claims is still live and the user active:
@@ -49,8 +78,19 @@ enum class DisableOutcome { Disabled, AlreadyDisabled, NotFound, Self };
 DisableOutcome disableUser(pqxx::connection& conn, const Claims& caller, const std::string& rawId,
                            const std::string& sourceIp);
 
-std::vector<AuditEntry> readAuditLog(pqxx::connection& conn, const Claims& caller,
-                                     std::size_t limit);
+AuditPage readAuditLog(pqxx::connection& conn, const Claims& caller, const AuditQuery& query);
+
+// One user as listUsers shows them, read in `txn`; nothing when not of this organisation.
+std::optional<UserSummary> readUser(pqxx::transaction_base& txn, const std::string& organisationId,
+                                    const std::string& userId);
+
+// The first name given twice within one object of a JSON text, if any (json::parse keeps the
+// last one silently).
+std::optional<std::string> firstRepeatedKey(std::string_view body);
+
+// A name from a request, quoted, for a message: only when it looks like a name, so a message
+// never carries whatever a client sent.
+std::string quotedName(std::string_view key);
 
 // Sets the caller's own presence, "available" or "away" (anything else throws
 // std::invalid_argument). Becoming available starts their idle time: the longest idle is rung

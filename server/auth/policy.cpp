@@ -19,10 +19,18 @@ bool permits(Role role, Operation operation)
         return role == Role::Admin;
     case Operation::CheckStock:
     case Operation::WatchLiveAnalytics:
+    case Operation::ReadOwnCacheKey:
         return true;
     case Operation::ReadAnalytics:
         return role != Role::Staff;
     case Operation::SetAnalyticsSettings:
+    case Operation::ExportCustomer:
+    case Operation::EraseCustomer:
+        return role == Role::Admin;
+    case Operation::InviteUser:
+    case Operation::ChangeUser:
+    case Operation::EnableUser:
+    case Operation::ResetUserPassword:
         return role == Role::Admin;
     case Operation::SetOwnPresence:
         return role == Role::Staff || role == Role::Manager;
@@ -59,6 +67,20 @@ std::string_view toString(Operation operation)
         return "read and export historical figures";
     case Operation::SetAnalyticsSettings:
         return "set the analytics thresholds";
+    case Operation::ReadOwnCacheKey:
+        return "read the key of one's own device cache";
+    case Operation::ExportCustomer:
+        return "export a customer's personal data";
+    case Operation::EraseCustomer:
+        return "erase a customer's personal data";
+    case Operation::InviteUser:
+        return "invite a user";
+    case Operation::ChangeUser:
+        return "change a user's role, stores or details";
+    case Operation::EnableUser:
+        return "enable a user";
+    case Operation::ResetUserPassword:
+        return "reset a user's password";
     }
     return "unknown operation";
 }

@@ -34,6 +34,20 @@ enum class Operation {
     ReadAnalytics,
     // The organisation's thresholds (service level, short abandon, repeat window): admins.
     SetAnalyticsSettings,
+    // GDPR (docs/security.md, "Personal data"): everything held about one customer as JSON, and
+    // its erasure everywhere, devices included. Admins, for the organisation's customers; both
+    // are audited.
+    ExportCustomer,
+    EraseCustomer,
+    // People's accounts (docs/security.md, "Accounts and passwords"): admins, within the
+    // organisation; every change audited.
+    InviteUser,        // a new account and its one-time setup code
+    ChangeUser,        // role, stores, home store, name, skills; never one's own role
+    EnableUser,        // again, after DisableUser
+    ResetUserPassword, // clears it, ends the sign-ins, issues a setup code; not one's own
+    // The key of one's own offline cache on the device one signed in from (docs/security.md,
+    // "The cache at rest"): everyone, for their own sign-in only.
+    ReadOwnCacheKey,
 };
 
 bool permits(domain::Role role, Operation operation);

@@ -71,4 +71,20 @@ Result<std::string, RequestError> parseRefreshRequest(std::string_view contentTy
     }
 }
 
+Result<SetupPasswordRequest, RequestError> parseSetupPasswordRequest(std::string_view contentType,
+                                                                     std::string_view body)
+{
+    try {
+        const json::object o = parseBody(contentType, body);
+        SetupPasswordRequest r;
+        r.organisation = field(o, "organisation", 64);
+        r.email = field(o, "email", 254);
+        r.code = field(o, "code", 64);
+        r.password = field(o, "password", 256);
+        return r;
+    } catch (const Invalid& e) {
+        return RequestError{e.message};
+    }
+}
+
 } // namespace cc::server::auth

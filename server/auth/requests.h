@@ -1,6 +1,7 @@
 #pragma once
 
 #include "server/auth/auth_service.h"
+#include "server/auth/user_admin.h"
 #include "shared/util/result.h"
 
 #include <string>
@@ -22,5 +23,8 @@ Result<LoginRequest, RequestError> parseLoginRequest(std::string_view contentTyp
 // /v1/auth/refresh and /v1/auth/logout: {"refreshToken": "..."}.
 Result<std::string, RequestError> parseRefreshRequest(std::string_view contentType,
                                                       std::string_view body);
+// /v1/auth/setup-password: {"organisation", "email", "code", "password"}.
+Result<SetupPasswordRequest, RequestError> parseSetupPasswordRequest(std::string_view contentType,
+                                                                     std::string_view body);
 
 } // namespace cc::server::auth

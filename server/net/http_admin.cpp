@@ -4,6 +4,7 @@
 
 #include "server/auth/admin_service.h"
 #include "server/auth/policy.h"
+#include "server/auth/user_admin.h"
 #include "server/db/database.h"
 #include "server/net/sessions.h"
 #include "server/ops/log.h"
@@ -16,12 +17,14 @@ namespace json = boost::json;
 namespace cc::server::net {
 namespace {
 
-constexpr std::size_t kAuditPage = 200;
-
 struct Route {
     auth::Operation operation;
     std::string target;              // the user or store id for per-row operations
     auth::RoutingRulesPatch rules{}; // the rules to set, checked before the database is asked
+    // Like the rules, read and checked before the database is asked:
+    auth::UserInvite invite{};
+    auth::UserChange change{};
+    auth::AuditQuery audit{};
 };
 
 std::optional<Route> routeOf(http::verb method, std::string_view path)
@@ -48,31 +51,70 @@ std::optional<Route> routeOf(http::verb method, std::string_view path)
         return Route{auth::Operation::SetStoreRoutingRules,
                      std::string(path.substr(storeRules.size()))};
     }
+    if (method == http::verb::post && path == "/v1/admin/users") {
+        return Route{auth::Operation::InviteUser, {}};
+    }
+    // /v1/admin/users/{id} and /v1/admin/users/{id}/{action}
     constexpr std::string_view prefix = "/v1/admin/users/";
-    constexpr std::string_view suffix = "/disable";
-    if (method == http::verb::post && path.starts_with(prefix) && path.ends_with(suffix) &&
-        path.size() > prefix.size() + suffix.size()) {
-        return Route{
-            auth::Operation::DisableUser,
-            std::string(path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()))};
+    if (!path.starts_with(prefix)) {
+        return std::nullopt;
+    }
+    const std::string_view rest = path.substr(prefix.size());
+    const std::size_t slash = rest.find('/');
+    const std::string id(rest.substr(0, slash));
+    const std::string_view action =
+        slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (id.empty()) {
+        return std::nullopt;
+    }
+    if (method == http::verb::put && slash == std::string_view::npos) {
+        return Route{auth::Operation::ChangeUser, id};
+    }
+    if (method == http::verb::post && action == "disable") {
+        return Route{auth::Operation::DisableUser, id};
+    }
+    if (method == http::verb::post && action == "enable") {
+        return Route{auth::Operation::EnableUser, id};
+    }
+    if (method == http::verb::post && action == "reset-password") {
+        return Route{auth::Operation::ResetUserPassword, id};
     }
     return std::nullopt;
+}
+
+json::object userJson(const auth::UserSummary& u)
+{
+    json::array stores;
+    for (const auto& code : u.storeCodes) {
+        stores.emplace_back(code);
+    }
+    json::array storeIds;
+    for (const auto& id : u.storeIds) {
+        storeIds.emplace_back(id);
+    }
+    json::array skills;
+    for (const auto& skill : u.skills) {
+        skills.emplace_back(skill);
+    }
+    return {
+        {"id", u.id},
+        {"email", u.email},
+        {"name", u.displayName},
+        {"role", u.role},
+        {"active", u.active},
+        {"stores", std::move(stores)},
+        {"storeIds", std::move(storeIds)},
+        {"homeStoreId", u.homeStoreId.empty() ? json::value(nullptr) : json::value(u.homeStoreId)},
+        {"skills", std::move(skills)},
+        {"passwordSet", u.passwordSet},
+        {"setupPending", u.setupPending}};
 }
 
 json::value usersBody(const std::vector<auth::UserSummary>& users)
 {
     json::array out;
     for (const auto& u : users) {
-        json::array stores;
-        for (const auto& code : u.storeCodes) {
-            stores.emplace_back(code);
-        }
-        out.push_back(json::object{{"id", u.id},
-                                   {"email", u.email},
-                                   {"name", u.displayName},
-                                   {"role", u.role},
-                                   {"active", u.active},
-                                   {"stores", std::move(stores)}});
+        out.push_back(userJson(u));
     }
     return json::object{{"users", std::move(out)}};
 }
@@ -86,19 +128,65 @@ json::value detailOf(const std::string& text)
     return ec ? json::value(json::object{}) : detail;
 }
 
-json::value auditBody(const std::vector<auth::AuditEntry>& entries)
+json::value auditBody(const auth::AuditPage& page)
 {
     json::array out;
-    for (const auto& e : entries) {
+    for (const auto& e : page.entries) {
         out.push_back(json::object{{"id", e.id},
                                    {"at", e.at},
                                    {"actorUserId", e.actorUserId},
+                                   {"actorName", e.actorName},
                                    {"action", e.action},
                                    {"targetType", e.targetType},
                                    {"targetId", e.targetId},
+                                   {"targetName", e.targetName},
                                    {"detail", detailOf(e.detail)}});
     }
-    return json::object{{"entries", std::move(out)}};
+    json::object body{{"entries", std::move(out)}};
+    if (page.nextBefore) {
+        body["nextBefore"] = *page.nextBefore;
+    }
+    return body;
+}
+
+// The answer to an admin's change of a person's account (docs/security.md, the matrix).
+void answerUserAdmin(const std::function<void(http::status, json::value)>& answer,
+                     const auth::UserAdminResult& result, std::string_view done,
+                     std::string_view unchanged, std::string_view self)
+{
+    switch (result.outcome) {
+    case auth::UserAdminOutcome::Done:
+    case auth::UserAdminOutcome::Unchanged: {
+        json::object body{
+            {"status", result.outcome == auth::UserAdminOutcome::Done ? done : unchanged}};
+        if (result.user) {
+            body["user"] = userJson(*result.user);
+        }
+        if (result.setup) {
+            // Shown once: only its hash is kept.
+            body["setupCode"] = result.setup->code;
+            body["setupExpiresAt"] = result.setup->expiresAt;
+        }
+        body["sessionsEnded"] = result.sessionsEnded;
+        answer(done == "invited" ? http::status::created : http::status::ok, std::move(body));
+        return;
+    }
+    case auth::UserAdminOutcome::NotFound:
+        answer(http::status::not_found, json::object{{"error", "no such user"}});
+        return;
+    case auth::UserAdminOutcome::Forbidden:
+        answer(http::status::forbidden, json::object{{"error", "forbidden"}});
+        return;
+    case auth::UserAdminOutcome::EmailTaken:
+        answer(http::status::conflict, json::object{{"error", "email_taken"}});
+        return;
+    case auth::UserAdminOutcome::Self:
+        answer(http::status::conflict, json::object{{"error", self}});
+        return;
+    case auth::UserAdminOutcome::Invalid:
+        answer(http::status::bad_request, json::object{{"error", result.problem}});
+        return;
+    }
 }
 
 json::value routingRulesBody(const auth::RoutingRulesView& view)
@@ -225,15 +313,33 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
         }
         routed.target = std::string(status->get_string());
     }
-    if (routed.operation == auth::Operation::SetOrganisationRoutingRules ||
-        routed.operation == auth::Operation::SetStoreRoutingRules) {
-        // The whole body is checked before anything is written: one bad field, nothing changes.
-        try {
+    // The whole body (or query) is checked before anything is written: one bad field, nothing
+    // changes.
+    try {
+        switch (routed.operation) {
+        case auth::Operation::SetOrganisationRoutingRules:
+        case auth::Operation::SetStoreRoutingRules:
             routed.rules = auth::parseRoutingRulesPatch(req.body());
-        } catch (const std::invalid_argument& e) {
-            send(errorResponse(req, http::status::bad_request, e.what()));
-            return;
+            break;
+        case auth::Operation::InviteUser:
+            routed.invite = auth::parseUserInvite(req.body());
+            break;
+        case auth::Operation::ChangeUser:
+            routed.change = auth::parseUserChange(req.body());
+            break;
+        case auth::Operation::ReadAuditLog: {
+            const std::string_view target = req.target();
+            const std::size_t mark = target.find('?');
+            routed.audit = auth::parseAuditQuery(
+                mark == std::string_view::npos ? std::string_view() : target.substr(mark + 1));
+            break;
         }
+        default:
+            break;
+        }
+    } catch (const std::invalid_argument& e) {
+        send(errorResponse(req, http::status::bad_request, e.what()));
+        return;
     }
     auto answer = jsonReply(std::move(req));
     m_ctx.database.submit(
@@ -247,7 +353,7 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
                 answer(http::status::ok, usersBody(auth::listUsers(conn, caller)));
                 return;
             case auth::Operation::ReadAuditLog:
-                answer(http::status::ok, auditBody(auth::readAuditLog(conn, caller, kAuditPage)));
+                answer(http::status::ok, auditBody(auth::readAuditLog(conn, caller, route.audit)));
                 return;
             case auth::Operation::SetOwnPresence:
                 if (!auth::setOwnPresence(conn, caller, route.target)) {
@@ -290,7 +396,43 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
             case auth::Operation::WatchLiveAnalytics:
             case auth::Operation::ReadAnalytics:
             case auth::Operation::SetAnalyticsSettings:
+            case auth::Operation::ExportCustomer:
+            case auth::Operation::ReadOwnCacheKey:
+            case auth::Operation::EraseCustomer:
                 break; // http_integrations.cpp
+            case auth::Operation::InviteUser: {
+                const auto result = auth::inviteUser(conn, caller, route.invite, ip);
+                if (result.outcome == auth::UserAdminOutcome::Done) {
+                    log::info("admin", "user " + result.user->id + " invited by " + caller.userId);
+                }
+                answerUserAdmin(answer, result, "invited", "invited", "");
+                return;
+            }
+            case auth::Operation::ChangeUser: {
+                const auto result = auth::changeUser(conn, caller, route.target, route.change, ip);
+                if (result.outcome == auth::UserAdminOutcome::Done) {
+                    log::info("admin", "user " + route.target + " changed by " + caller.userId);
+                }
+                answerUserAdmin(answer, result, "updated", "unchanged", "cannot_change_own_role");
+                return;
+            }
+            case auth::Operation::EnableUser: {
+                const auto result = auth::enableUser(conn, caller, route.target, ip);
+                if (result.outcome == auth::UserAdminOutcome::Done) {
+                    log::info("admin", "user " + route.target + " enabled by " + caller.userId);
+                }
+                answerUserAdmin(answer, result, "enabled", "already_active", "");
+                return;
+            }
+            case auth::Operation::ResetUserPassword: {
+                const auto result = auth::resetUserPassword(conn, caller, route.target, ip);
+                if (result.outcome == auth::UserAdminOutcome::Done) {
+                    log::info("admin",
+                              "password of user " + route.target + " reset by " + caller.userId);
+                }
+                answerUserAdmin(answer, result, "reset", "reset", "cannot_reset_yourself");
+                return;
+            }
             case auth::Operation::DisableUser:
                 switch (auth::disableUser(conn, caller, route.target, ip)) {
                 case auth::DisableOutcome::Disabled:

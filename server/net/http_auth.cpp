@@ -74,6 +74,23 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
         send(makeResponse(*request, http::status::bad_request,
                           {{"error", "bad_request"}, {"message", message}}));
     };
+    // Sign-in and setting a password share the budgets: per address, and per account however its
+    // e-mail is spelt (the database ignores case). False (the 429 sent) when one is spent.
+    auto withinSignInBudgets = [this, &ctx, &request](const std::string& organisation,
+                                                      const std::string& email) {
+        if (const auto d = ctx.limits.loginsPerIp.take(m_peerIp); !d.allowed) {
+            send(tooMany(*request, "rate_limited", d.retryAfter));
+            return false;
+        }
+        std::string account = organisation + "/" + email;
+        std::transform(account.begin(), account.end(), account.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (const auto d = ctx.limits.loginsPerAccount.take(account); !d.allowed) {
+            send(tooMany(*request, "rate_limited", d.retryAfter));
+            return false;
+        }
+        return true;
+    };
     if (path == "/v1/auth/login") {
         auto parsed = auth::parseLoginRequest(contentType, request->body());
         if (!parsed) {
@@ -82,16 +99,7 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
         }
         auth::LoginRequest login = std::move(parsed).value();
         login.sourceIp = m_clientIp;
-        if (const auto d = ctx.limits.loginsPerIp.take(m_peerIp); !d.allowed) {
-            send(tooMany(*request, "rate_limited", d.retryAfter));
-            return;
-        }
-        // One budget per account however its e-mail is spelt (the database ignores case).
-        std::string account = login.organisation + "/" + login.email;
-        std::transform(account.begin(), account.end(), account.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (const auto d = ctx.limits.loginsPerAccount.take(account); !d.allowed) {
-            send(tooMany(*request, "rate_limited", d.retryAfter));
+        if (!withinSignInBudgets(login.organisation, login.email)) {
             return;
         }
         ctx.database.submit(
@@ -109,6 +117,40 @@ void HttpSession::handleAuth(Request&& req, std::string_view path)
                     log::info("auth", "failed sign-in for organisation \"" + login.organisation +
                                           "\" from " + login.sourceIp);
                     answer(http::status::unauthorized, {{"error", "invalid_credentials"}}, 0);
+                }
+            },
+            unavailable);
+        return;
+    }
+    if (path == "/v1/auth/setup-password") {
+        // The end of an invite or a password reset (docs/security.md, "Invites, password resets
+        // and setup codes"): the budgets of sign-in, shared with it, and one answer for every
+        // refusal.
+        auto parsed = auth::parseSetupPasswordRequest(contentType, request->body());
+        if (!parsed) {
+            badRequest(parsed.error().message);
+            return;
+        }
+        auth::SetupPasswordRequest setup = std::move(parsed).value();
+        setup.sourceIp = m_clientIp;
+        // Says nothing about the account: the e-mail is the caller's own.
+        if (const auto problem = auth::newPasswordProblem(setup.password, setup.email)) {
+            send(makeResponse(*request, http::status::bad_request,
+                              {{"error", "weak_password"}, {"message", *problem}}));
+            return;
+        }
+        if (!withinSignInBudgets(setup.organisation, setup.email)) {
+            return;
+        }
+        ctx.database.submit(
+            [answer, setup = std::move(setup)](pqxx::connection& conn) {
+                if (auth::setupPassword(conn, setup) == auth::SetupOutcome::PasswordSet) {
+                    log::info("auth", "password set with a setup code from " + setup.sourceIp);
+                    answer(http::status::ok, {{"status", "password_set"}}, 0);
+                } else {
+                    log::info("auth", "refused setup code for organisation \"" +
+                                          setup.organisation + "\" from " + setup.sourceIp);
+                    answer(http::status::unauthorized, {{"error", "invalid_setup_code"}}, 0);
                 }
             },
             unavailable);

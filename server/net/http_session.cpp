@@ -292,6 +292,11 @@ void HttpSession::route(Request&& req)
         handleAnalytics(std::move(req), path);
         return;
     }
+    if (path == "/v1/admin/customers" || path.starts_with("/v1/admin/customers/") ||
+        path == "/v1/me/cache-key") {
+        handlePrivacy(std::move(req), path);
+        return;
+    }
     if (path.starts_with("/v1/admin/") || path == "/v1/me/presence") {
         handleAdmin(std::move(req), path);
         return;

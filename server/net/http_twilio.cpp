@@ -12,6 +12,7 @@
 #include "server/ops/log.h"
 #include "server/telephony/call_flow.h"
 #include "server/telephony/directory.h"
+#include "shared/domain/cardmask.h"
 #include "shared/telephony/twilio.h"
 
 #include <boost/asio/dispatch.hpp>
@@ -171,6 +172,14 @@ void HttpSession::handleTwilio(Request&& req, std::string_view path)
     if (auto problem = telephony::validate(*hook)) {
         send(errorResponse(req, http::status::bad_request, *problem));
         return;
+    }
+    // What the caller said or typed is free text: a card number read out to the line, or keyed in
+    // at a prompt, is masked before anything keeps it (the signature was checked on the original).
+    for (auto& [name, value] : hook->params) {
+        if (name == "SpeechResult" || name == "UnstableSpeechResult" || name == "Digits" ||
+            name == "TranscriptionText") {
+            value = domain::maskCardNumbers(value);
+        }
     }
 
     auto request = std::make_shared<const Request>(std::move(req));

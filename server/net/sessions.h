@@ -275,6 +275,7 @@ private:
                      std::string whenNotApplied, std::chrono::steady_clock::time_point received);
     void handleIntegrations(Request&& req, std::string_view path); // http_integrations.cpp
     void handleAnalytics(Request&& req, std::string_view path);    // http_analytics.cpp
+    void handlePrivacy(Request&& req, std::string_view path);      // http_privacy.cpp
     void handleMetrics(const Request& req);
     // The client's address: the socket's, or behind a trusted load balancer the one
     // X-Forwarded-For names.

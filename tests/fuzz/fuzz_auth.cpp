@@ -1,6 +1,6 @@
-// libFuzzer target: the unauthenticated edge of the server's auth path, i.e. the sign-in and
-// refresh request bodies and access-token verification. Any input gets a value or a clear
-// refusal; a token is never accepted unless our key signed it.
+// libFuzzer target: the unauthenticated edge of the server's auth path, i.e. the sign-in,
+// refresh and setup-password request bodies and access-token verification. Any input gets a value
+// or a clear refusal; a token is never accepted unless our key signed it.
 #include "server/auth/requests.h"
 #include "server/auth/tokens.h"
 
@@ -19,6 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
     }
     (void)parseRefreshRequest("application/json; charset=utf-8", text);
+    auto setup = parseSetupPasswordRequest("application/json", text);
+    if (setup && (setup->code.empty() || setup->password.size() > 256)) {
+        std::abort();
+    }
 
     static const TokenSigner signer({{"k1", std::string(32, 'k')}});
     auto claims = signer.verify(text, 1800000000);

@@ -23,6 +23,7 @@
 #include <memory>
 
 using cc::test::SyncDevice;
+using cc::test::textOf;
 
 namespace {
 
@@ -30,17 +31,6 @@ const std::string kAccountSid = "AC00112233445566778899aabbccddeeff";
 const std::string kAuthToken = "5f4e3d2c1b0a99887766554433221100";
 const std::string kStoreNumber = "+15550002001";
 const std::string kCaller = "+447700900888";
-
-std::optional<std::string> textOf(const std::optional<cc::sync::Fields>& row,
-                                  std::string_view field)
-{
-    if (!row) {
-        return std::nullopt;
-    }
-    const cc::sync::Value* v = cc::sync::find(*row, field);
-    const auto* s = v != nullptr ? std::get_if<std::string>(v) : nullptr;
-    return s != nullptr ? std::optional<std::string>(*s) : std::nullopt;
-}
 
 bool hasValue(const std::optional<cc::sync::Fields>& row, std::string_view field)
 {

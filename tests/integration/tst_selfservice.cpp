@@ -447,6 +447,31 @@ private Q_SLOTS:
                  std::string("store_hours,store_address"));
     }
 
+    // Callers read card numbers out to whatever answers: said to the self-service line or keyed
+    // in at a prompt, a card number is masked before anything keeps it.
+    void cardNumbersSaidOrKeyedInAreNeverStored()
+    {
+        const QString callSid = sid("CA");
+        const QByteArray answer =
+            says(callSid, "my card is 4111 1111 1111 1111 can you check my order");
+        QVERIFY2(answer.contains("<Response>"), answer.constData());
+        // The callback choice offered while waiting, answered with the keypad.
+        auto keyed = callParams(callSid, "in-progress");
+        keyed.emplace_back("Digits", "5555555555554444");
+        const auto choice = twilio("/twilio/voice/choice?d=1", keyed);
+        QVERIFY2(choice.status == 200 || choice.status == 400, choice.body.constData());
+        QCOMPARE(q("SELECT utterance FROM ivr_turns t JOIN calls c ON c.id = t.call_id WHERE "
+                   "c.provider_call_id = '" +
+                   callSid.toStdString() + "'"),
+                 std::string("my card is **** **** **** 1111 can you check my order"));
+        // Every row of every table, as text.
+        const auto found = cc::test::findInEveryTable(
+            *m_db, {"4111 1111 1111 1111", "4111111111111111", "5555555555554444"});
+        QVERIFY2(found.empty(), found.empty() ? "" : found.front().c_str());
+        QVERIFY(!m_fx.server->log().contains(QStringLiteral("4111")));
+        QCOMPARE(twilio("/twilio/status", callParams(callSid, "completed")).status, 200);
+    }
+
     void talkToPersonGoesToAPerson()
     {
         // Sam is at the counter: the caller who asks for a person is put through to Sam.

@@ -27,6 +27,7 @@ using cc::sync::Fields;
 using cc::sync::Op;
 using cc::sync::Value;
 using cc::test::SyncDevice;
+using cc::test::textOf;
 
 namespace {
 
@@ -43,17 +44,6 @@ std::int64_t nowMs()
 std::string stamp()
 {
     return cc::sync::encode(cc::sync::Hlc{nowMs(), 0, "test-raw"});
-}
-
-// A copy: the row is often a temporary.
-std::optional<std::string> textOf(const std::optional<Fields>& row, std::string_view field)
-{
-    if (!row) {
-        return std::nullopt;
-    }
-    const Value* v = cc::sync::find(*row, field);
-    const auto* s = v ? std::get_if<std::string>(v) : nullptr;
-    return s ? std::optional<std::string>(*s) : std::nullopt;
 }
 
 } // namespace
@@ -720,17 +710,8 @@ private Q_SLOTS:
         const std::vector<std::string> numbers = {"4111111111111111", "4111-1111-1111-1111",
                                                   "5555555555554444", "378282246310005"};
         // Every row of every table of the server's database, as text.
-        pqxx::nontransaction tx(*m_db);
-        for (const auto& table :
-             tx.exec("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
-            const std::string name = table[0].as<std::string>();
-            const auto dump =
-                tx.exec("SELECT coalesce(string_agg(t::text, ' '), '') FROM " + name + " t");
-            const std::string all = dump[0][0].as<std::string>();
-            for (const auto& n : numbers) {
-                QVERIFY2(all.find(n) == std::string::npos, (name + " holds " + n).c_str());
-            }
-        }
+        const auto found = cc::test::findInEveryTable(*m_db, numbers);
+        QVERIFY2(found.empty(), found.empty() ? "" : found.front().c_str());
         // And every byte of the device's cache, its write-ahead log included.
         for (const QString& file : {path, path + QStringLiteral("-wal")}) {
             QFile f(file);

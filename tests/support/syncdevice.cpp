@@ -84,6 +84,16 @@ std::string newUuid()
     return QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
 }
 
+std::optional<std::string> textOf(const std::optional<sync::Fields>& row, std::string_view field)
+{
+    if (!row) {
+        return std::nullopt;
+    }
+    const sync::Value* v = sync::find(*row, field);
+    const auto* s = v != nullptr ? std::get_if<std::string>(v) : nullptr;
+    return s != nullptr ? std::optional<std::string>(*s) : std::nullopt;
+}
+
 bool syncBarrier(pqxx::connection& conn, const std::string& storeId, SyncDevice& device,
                  int timeoutMs)
 {

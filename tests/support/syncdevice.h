@@ -13,7 +13,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cc::test {
@@ -34,6 +36,10 @@ std::string differencesFromServer(pqxx::connection& conn, const std::string& use
 
 // A new lower-case UUID, as devices make them.
 std::string newUuid();
+
+// A text field of a cached row (a copy: the row is often a temporary); nothing when there is no
+// row or the field is not text.
+std::optional<std::string> textOf(const std::optional<sync::Fields>& row, std::string_view field);
 
 // Makes a change every device of the organisation sees (the address of `storeId`) and waits
 // until `device` has it: after that, `device` has received everything committed before.

@@ -55,4 +55,24 @@ std::string scalar(pqxx::connection& conn, const std::string& sql)
     return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
 }
 
+std::vector<std::string> findInEveryTable(pqxx::connection& conn,
+                                          const std::vector<std::string>& needles)
+{
+    std::vector<std::string> found;
+    pqxx::nontransaction tx(conn);
+    for (const auto& table :
+         tx.exec("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")) {
+        const std::string name = table[0].as<std::string>();
+        const std::string all = tx.exec("SELECT coalesce(string_agg(t::text, ' '), '') FROM " +
+                                        tx.quote_name(name) + " t")[0][0]
+                                    .as<std::string>();
+        for (const auto& needle : needles) {
+            if (all.find(needle) != std::string::npos) {
+                found.push_back(name + " holds " + needle);
+            }
+        }
+    }
+    return found;
+}
+
 } // namespace cc::test
