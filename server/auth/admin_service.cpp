@@ -644,7 +644,9 @@ std::optional<std::string> auditInstant(std::string_view s, bool endOfDay)
     } else if (endOfDay) {
         day = std::chrono::year_month_day{std::chrono::sys_days(day) + std::chrono::days(1)};
     }
-    char out[32];
+    // Every field is range-checked above (the year by the date's own parse), so 64 bytes always
+    // hold it; the size only keeps the compiler's truncation analysis quiet.
+    char out[64];
     std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(day.year()),
                   static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()), hh, mm, ss);
     return std::string(out);
