@@ -258,15 +258,19 @@ bool logout(pqxx::connection& conn, const std::string& refreshToken)
     return r.affected_rows() > 0;
 }
 
-bool sessionLive(pqxx::connection& conn, const std::string& sessionId, const std::string& userId)
+bool sessionLive(pqxx::connection& conn, const Claims& claims)
 {
     pqxx::read_transaction txn(conn);
-    const pqxx::result r =
-        db::execPrepared(txn,
-                         "SELECT 1 FROM auth_sessions s JOIN users u ON u.id = s.user_id "
-                         "WHERE s.id = $1::uuid AND s.user_id = $2::uuid AND s.revoked_at IS NULL "
-                         "AND s.expires_at > now() AND u.active",
-                         sessionId, userId);
+    // Everything the token claims, as the database has it now: the sign-in, its person, their
+    // organisation and role (a token naming another organisation or an old role is not live).
+    const pqxx::result r = db::execPrepared(
+        txn,
+        "SELECT 1 FROM auth_sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.id = $1::uuid AND s.user_id = $2::uuid AND s.organisation_id = $3::uuid "
+        "AND u.organisation_id = $3::uuid AND u.role = $4 AND s.revoked_at IS NULL "
+        "AND s.expires_at > now() AND u.active",
+        claims.sessionId, claims.userId, claims.organisationId,
+        std::string(domain::toString(claims.role)));
     return !r.empty();
 }
 

@@ -74,8 +74,9 @@ RefreshOutcome refresh(pqxx::connection& conn, const TokenSigner& signer,
 // Revokes the session the refresh token belongs to; true if there was a live one.
 bool logout(pqxx::connection& conn, const std::string& refreshToken);
 
-// Is this login session still live, and its user still active? (WebSocket hello, re-auth.)
-bool sessionLive(pqxx::connection& conn, const std::string& sessionId, const std::string& userId);
+// Is the sign-in behind these claims still live, its person active and still of the claimed
+// organisation and role? (WebSocket hello, re-auth.)
+bool sessionLive(pqxx::connection& conn, const Claims& claims);
 
 // Ends every live session of a user (password change, user disabled); returns how many.
 int revokeUserSessions(pqxx::connection& conn, const std::string& userId,

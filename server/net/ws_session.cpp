@@ -217,9 +217,7 @@ void WsSession::checkSession(const auth::Claims& claims)
         });
     };
     m_ctx.database.submit(
-        [resume, sessionId = claims.sessionId, userId = claims.userId](pqxx::connection& conn) {
-            resume(auth::sessionLive(conn, sessionId, userId));
-        },
+        [resume, claims](pqxx::connection& conn) { resume(auth::sessionLive(conn, claims)); },
         [resume](const std::string& reason) {
             log::warn("ws", "session check failed: " + reason);
             resume(std::nullopt);

@@ -40,6 +40,17 @@ int scalar(pqxx::connection& c, const std::string& sql)
 class TestAuth : public QObject {
     Q_OBJECT
 
+    // The seeded manager's sign-in `sessionId`, as their token claims it.
+    bool live(const std::string& sessionId)
+    {
+        auth::Claims claims;
+        claims.userId = m_user.userId;
+        claims.organisationId = m_user.organisationId;
+        claims.role = cc::domain::Role::Manager;
+        claims.sessionId = sessionId;
+        return auth::sessionLive(*m_conn, claims);
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -72,7 +83,18 @@ private Q_SLOTS:
         QVERIFY(claims.ok());
         QCOMPARE(claims->userId, m_user.userId);
         QCOMPARE(claims->organisationId, m_user.organisationId);
-        QVERIFY(auth::sessionLive(*m_conn, claims->sessionId, m_user.userId));
+        QVERIFY(live(claims->sessionId));
+        QVERIFY(auth::sessionLive(*m_conn, *claims));
+        // A token that claims more than the database says is not live: another organisation
+        // (only the signing key could make one), or a role the person does not have (any more).
+        auth::Claims otherOrganisation = *claims;
+        otherOrganisation.organisationId = cc::test::scalar(
+            *m_conn, "INSERT INTO organisations (id, slug, name) VALUES (gen_random_uuid(), "
+                     "'elsewhere', 'Elsewhere') RETURNING id::text");
+        QVERIFY(!auth::sessionLive(*m_conn, otherOrganisation));
+        auth::Claims otherRole = *claims;
+        otherRole.role = cc::domain::Role::Admin;
+        QVERIFY(!auth::sessionLive(*m_conn, otherRole));
         // Only a hash of the refresh token is stored.
         pqxx::read_transaction t(*m_conn);
         QCOMPARE(t.exec1("SELECT count(*) FROM refresh_tokens")[0].as<int>(), 1);
@@ -190,7 +212,7 @@ private Q_SLOTS:
             auth::refresh(*m_conn, signer(), m_settings, rotated->refreshToken, ""));
         const auto replay = auth::refresh(*m_conn, signer(), m_settings, first.refreshToken, "");
         QVERIFY(std::get<auth::InvalidRefresh>(replay).reuseDetected);
-        QVERIFY(!auth::sessionLive(*m_conn, sid, m_user.userId));
+        QVERIFY(!live(sid));
         QVERIFY(std::holds_alternative<auth::InvalidRefresh>(
             auth::refresh(*m_conn, signer(), m_settings, third.refreshToken, "")));
         QCOMPARE(
@@ -209,7 +231,7 @@ private Q_SLOTS:
         const auto c = auth::refresh(*m_conn, signer(), m_settings, a.refreshToken, "");
         QVERIFY(std::holds_alternative<auth::SignedIn>(c));
         const auto sid = signer().verify(a.accessToken, auth::unixNow())->sessionId;
-        QVERIFY(auth::sessionLive(*m_conn, sid, m_user.userId));
+        QVERIFY(live(sid));
         // B was withdrawn (refused, but not as theft); C works.
         QVERIFY(!std::get<auth::InvalidRefresh>(
                      auth::refresh(*m_conn, signer(), m_settings, b.refreshToken, ""))
@@ -221,7 +243,7 @@ private Q_SLOTS:
         QVERIFY(std::get<auth::InvalidRefresh>(
                     auth::refresh(*m_conn, signer(), m_settings, a.refreshToken, ""))
                     .reuseDetected);
-        QVERIFY(!auth::sessionLive(*m_conn, sid, m_user.userId));
+        QVERIFY(!live(sid));
     }
 
     void lateReuseIsTheftAndAuditedOnce()
@@ -259,7 +281,7 @@ private Q_SLOTS:
             std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
         const auto sid = signer().verify(in.accessToken, auth::unixNow())->sessionId;
         QVERIFY(auth::logout(*m_conn, in.refreshToken));
-        QVERIFY(!auth::sessionLive(*m_conn, sid, m_user.userId));
+        QVERIFY(!live(sid));
         QVERIFY(!auth::logout(*m_conn, in.refreshToken)); // already over
         QVERIFY(std::holds_alternative<auth::InvalidRefresh>(
             auth::refresh(*m_conn, signer(), m_settings, in.refreshToken, "")));
@@ -272,10 +294,8 @@ private Q_SLOTS:
         const auto b =
             std::get<auth::SignedIn>(auth::login(*m_conn, signer(), m_settings, request()));
         QCOMPARE(auth::revokeUserSessions(*m_conn, m_user.userId, "password changed"), 2);
-        QVERIFY(!auth::sessionLive(
-            *m_conn, signer().verify(a.accessToken, auth::unixNow())->sessionId, m_user.userId));
-        QVERIFY(!auth::sessionLive(
-            *m_conn, signer().verify(b.accessToken, auth::unixNow())->sessionId, m_user.userId));
+        QVERIFY(!live(signer().verify(a.accessToken, auth::unixNow())->sessionId));
+        QVERIFY(!live(signer().verify(b.accessToken, auth::unixNow())->sessionId));
     }
 
     void disablingAUserOrChangingThePasswordEndsTheirSessions()
@@ -290,24 +310,24 @@ private Q_SLOTS:
                            auth::hashPassword("a brand new password"), m_user.userId);
             t.commit();
         }
-        QVERIFY(!auth::sessionLive(*m_conn, sidA, m_user.userId));
+        QVERIFY(!live(sidA));
 
         const auto b = std::get<auth::SignedIn>(
             auth::login(*m_conn, signer(), m_settings, request("a brand new password")));
         const auto sidB = signer().verify(b.accessToken, auth::unixNow())->sessionId;
-        QVERIFY(auth::sessionLive(*m_conn, sidB, m_user.userId));
+        QVERIFY(live(sidB));
         {
             pqxx::work t(*m_conn);
             t.exec0("UPDATE users SET failed_logins = 0"); // other updates revoke nothing
             t.commit();
         }
-        QVERIFY(auth::sessionLive(*m_conn, sidB, m_user.userId));
+        QVERIFY(live(sidB));
         {
             pqxx::work t(*m_conn);
             t.exec0("UPDATE users SET active = false");
             t.commit();
         }
-        QVERIFY(!auth::sessionLive(*m_conn, sidB, m_user.userId));
+        QVERIFY(!live(sidB));
         QCOMPARE(
             scalar(*m_conn,
                    "SELECT count(*) FROM auth_sessions WHERE revoked_reason = 'user disabled'"),
