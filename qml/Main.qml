@@ -30,6 +30,7 @@ ApplicationWindow {
         connectionState: ServerConnection.state
         retryInSeconds: ServerConnection.retryInSeconds
         serverNode: ServerConnection.serverNode
+        signedInOffline: Session.offline
         onRetryRequested: ServerConnection.retryNow()
     }
 

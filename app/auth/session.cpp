@@ -1,5 +1,6 @@
 #include "app/auth/session.h"
 
+#include "app/auth/devicevault.h"
 #include "app/net/serverconnection.h"
 
 #include <QJSEngine>
@@ -10,6 +11,9 @@
 #include <QPointer>
 #include <QQmlEngine>
 #include <QSslConfiguration>
+#include <QThreadPool>
+
+#include <algorithm>
 
 namespace cc::app {
 namespace {
@@ -17,6 +21,14 @@ namespace {
 constexpr qint64 kMaxResponseBytes = 64 * 1024;
 constexpr int kRequestTimeoutMs = 15000;
 constexpr qint64 kRefreshMarginSeconds = 60; // refresh this long before the token expires
+constexpr int kCacheKeyBytes = 32;
+// Signed in offline: how soon, and at most how often, the password is checked with the server.
+constexpr int kFirstRevalidateSeconds = 5;
+constexpr int kMaxRevalidateSeconds = 60;
+// Wrong passwords against the vault: after this many in a row, a pause that doubles each time.
+constexpr int kOfflineFailuresBeforePause = 5;
+constexpr qint64 kFirstOfflinePauseMs = 30 * 1000;
+constexpr qint64 kMaxOfflinePauseMs = 15 * 60 * 1000;
 
 QPointer<Session> g_singleton; // NOLINT: the QML singleton instance, owned by main()
 
@@ -35,6 +47,8 @@ Session::Session(ServerConnection* connection, QObject* parent)
 {
     m_refreshTimer.setSingleShot(true);
     connect(&m_refreshTimer, &QTimer::timeout, this, &Session::refreshNow);
+    m_revalidateTimer.setSingleShot(true);
+    connect(&m_revalidateTimer, &QTimer::timeout, this, &Session::revalidate);
     if (m_connection != nullptr) {
         connect(m_connection, &ServerConnection::tokenRejected, this,
                 &Session::onConnectionRefusedToken);
@@ -113,6 +127,15 @@ QNetworkReply* Session::post(const QString& path, const QJsonObject& body)
     return m_network.post(request(path), QJsonDocument(body).toJson(QJsonDocument::Compact));
 }
 
+QNetworkReply* Session::postLogin(const QString& password)
+{
+    return post(QStringLiteral("/v1/auth/login"),
+                {{QStringLiteral("organisation"), m_organisation.trimmed()},
+                 {QStringLiteral("email"), m_email.trimmed()},
+                 {QStringLiteral("password"), password},
+                 {QStringLiteral("deviceId"), m_connection->deviceId()}});
+}
+
 QNetworkReply* Session::apiGet(const QString& path)
 {
     if (m_state != State::SignedIn || m_accessToken.isEmpty()) {
@@ -169,12 +192,10 @@ void Session::signIn(const QString& password)
     }
     setError({});
     setState(State::SigningIn);
+    m_password = password;
+    m_revalidating = false;
     const quint64 generation = ++m_generation;
-    QNetworkReply* reply = post(QStringLiteral("/v1/auth/login"),
-                                {{QStringLiteral("organisation"), m_organisation.trimmed()},
-                                 {QStringLiteral("email"), m_email.trimmed()},
-                                 {QStringLiteral("password"), password},
-                                 {QStringLiteral("deviceId"), m_connection->deviceId()}});
+    QNetworkReply* reply = postLogin(password);
     connect(reply, &QNetworkReply::finished, this, [this, reply, generation] {
         reply->deleteLater();
         if (generation == m_generation) { // not overtaken by a sign-out or another sign-in
@@ -188,13 +209,20 @@ void Session::onSignInFinished(QNetworkReply* reply)
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QJsonObject body = jsonBody(reply);
     if (status == 200 && takeTokens(body)) {
-        setState(State::SignedIn);
-        Q_EMIT signedIn();
-        m_connection->connectToServer();
+        fetchCacheKey();
         return;
     }
+    if (status == 0 && !m_vaultFolder.isEmpty()) {
+        signInOffline(); // the server cannot be reached: this device's vault may let them in
+        return;
+    }
+    forgetPassword();
     setState(State::SignedOut);
     if (status == 401) {
+        // Whatever this device remembered for this account no longer holds offline either.
+        if (!m_vaultFolder.isEmpty()) {
+            DeviceVault(m_vaultFolder, m_organisation, m_email).forget();
+        }
         setError(tr("The company code, e-mail or password is not right"));
     } else if (status == 429) {
         const QByteArray retry = reply->rawHeader("Retry-After");
@@ -204,6 +232,231 @@ void Session::onSignInFinished(QNetworkReply* reply)
     } else {
         setError(tr("The server could not sign you in (%1)").arg(status));
     }
+}
+
+void Session::fetchCacheKey()
+{
+    QNetworkRequest r = request(QStringLiteral("/v1/me/cache-key"));
+    r.setRawHeader("Authorization", "Bearer " + m_accessToken.toLatin1());
+    QNetworkReply* reply = m_network.get(r);
+    const quint64 generation = m_generation;
+    connect(reply, &QNetworkReply::finished, this, [this, reply, generation] {
+        reply->deleteLater();
+        if (generation == m_generation) {
+            onCacheKeyFinished(reply);
+        }
+    });
+}
+
+void Session::onCacheKeyFinished(QNetworkReply* reply)
+{
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QJsonObject body = jsonBody(reply);
+    const auto decoded = QByteArray::fromBase64Encoding(
+        body.value(QStringLiteral("cacheKey")).toString().toLatin1(),
+        QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    const bool ok = status == 200 && decoded && decoded.decoded.size() == kCacheKeyBytes;
+    if (m_revalidating) {
+        if (!ok && status != 401) {
+            // Checked, but the key did not come: ask for it again shortly, still offline.
+            m_revalidateTimer.start(std::chrono::seconds(kFirstRevalidateSeconds));
+            return;
+        }
+        if (!ok || decoded.decoded != m_cacheKey) {
+            // The server no longer knows this device's cache under that key: what is open was
+            // sealed with another one. Start again online.
+            DeviceVault(m_vaultFolder, m_organisation, m_email).forget();
+            clear();
+            setError(tr("This device's offline data was reset by the server. Sign in again."));
+            return;
+        }
+        m_revalidating = false;
+        m_offline = false;
+        m_revalidateTimer.stop();
+        rememberForOffline();
+        Q_EMIT stateChanged();
+        m_connection->connectToServer();
+        return;
+    }
+    if (!ok) {
+        // Without the key the offline cache cannot be opened: this sign-in is of no use.
+        if (!m_refreshToken.isEmpty()) {
+            QNetworkReply* logout = post(QStringLiteral("/v1/auth/logout"),
+                                         {{QStringLiteral("refreshToken"), m_refreshToken}});
+            connect(logout, &QNetworkReply::finished, logout, &QObject::deleteLater);
+        }
+        clear();
+        setError(status == 0 ? tr("Cannot reach the server: %1").arg(reply->errorString())
+                             : tr("The server did not give this device's cache key (%1). Try "
+                                  "again.")
+                                   .arg(status));
+        return;
+    }
+    m_cacheKey = decoded.decoded;
+    rememberForOffline();
+    finishSignIn();
+}
+
+void Session::finishSignIn()
+{
+    m_offline = false;
+    setState(State::SignedIn);
+    Q_EMIT signedIn();
+    m_connection->connectToServer();
+}
+
+void Session::rememberForOffline()
+{
+    if (m_vaultFolder.isEmpty() || m_password.isEmpty()) {
+        forgetPassword();
+        return;
+    }
+    VaultContents contents;
+    contents.userId = m_userId;
+    contents.userName = m_userName;
+    contents.role = m_role;
+    contents.organisationName = m_organisationName;
+    contents.storeNames = m_storeNames;
+    contents.cacheKey = m_cacheKey;
+    contents.verifiedAtMs = QDateTime::currentMSecsSinceEpoch();
+    // Sealing derives a key from the password on purpose slowly: off the GUI thread. The worker
+    // has its own copy of the password; this one goes now.
+    QThreadPool::globalInstance()->start(
+        [vault = DeviceVault(m_vaultFolder, m_organisation, m_email), password = m_password,
+         contents = std::move(contents)]() mutable {
+            if (!vault.save(password, contents)) {
+                qWarning("callcommander: the offline sign-in could not be saved");
+            }
+            password.fill(QChar(0));
+            contents.cacheKey.fill('\0');
+        });
+    forgetPassword();
+}
+
+void Session::signInOffline()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (now < m_offlineLockedUntil) {
+        forgetPassword();
+        setState(State::SignedOut);
+        setError(tr("Cannot reach the server, and the password was wrong too often: try again in "
+                    "%1 s")
+                     .arg((m_offlineLockedUntil - now + 999) / 1000));
+        return;
+    }
+    const quint64 generation = m_generation;
+    QPointer<Session> self(this);
+    QThreadPool::globalInstance()->start(
+        [self, generation, vault = DeviceVault(m_vaultFolder, m_organisation, m_email),
+         password = m_password, now]() mutable {
+            auto opened = vault.open(password, now);
+            password.fill(QChar(0));
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, generation, opened = std::move(opened)]() mutable {
+                    if (!self || generation != self->m_generation ||
+                        self->m_state != State::SigningIn) {
+                        return;
+                    }
+                    Session& s = *self;
+                    if (const auto* error = std::get_if<VaultError>(&opened)) {
+                        s.forgetPassword();
+                        s.setState(State::SignedOut);
+                        switch (*error) {
+                        case VaultError::WrongPassword:
+                            if (++s.m_offlineFailures >= kOfflineFailuresBeforePause) {
+                                const int doublings =
+                                    std::min(s.m_offlineFailures - kOfflineFailuresBeforePause, 10);
+                                s.m_offlineLockedUntil =
+                                    QDateTime::currentMSecsSinceEpoch() +
+                                    std::min(kFirstOfflinePauseMs << doublings, kMaxOfflinePauseMs);
+                            }
+                            s.setError(tr("Cannot reach the server, and the password is not the "
+                                          "one last used on this device"));
+                            break;
+                        case VaultError::NotFound:
+                            s.setError(tr("Cannot reach the server, and this account has not "
+                                          "signed in on this device before"));
+                            break;
+                        case VaultError::Expired:
+                            s.setError(tr("Cannot reach the server, and this account has not "
+                                          "signed in online on this device for 14 days. Sign in "
+                                          "when the server is back."));
+                            break;
+                        case VaultError::Unreadable:
+                            s.setError(tr("Cannot reach the server, and this device's offline "
+                                          "sign-in is damaged"));
+                            break;
+                        }
+                        return;
+                    }
+                    auto& c = std::get<VaultContents>(opened);
+                    s.m_offlineFailures = 0;
+                    s.m_userId = c.userId;
+                    s.m_userName = c.userName;
+                    s.m_role = c.role;
+                    s.m_organisationName = c.organisationName;
+                    s.m_storeNames = c.storeNames;
+                    s.m_cacheKey = c.cacheKey;
+                    c.cacheKey.fill('\0');
+                    s.m_offline = true;
+                    s.m_revalidateDelaySeconds = kFirstRevalidateSeconds;
+                    s.m_revalidateTimer.start(std::chrono::seconds(s.m_revalidateDelaySeconds));
+                    s.setState(State::SignedIn);
+                    Q_EMIT s.signedIn();
+                },
+                Qt::QueuedConnection);
+        });
+}
+
+void Session::revalidate()
+{
+    if (!m_offline || m_state != State::SignedIn) {
+        return;
+    }
+    m_revalidating = true;
+    if (!m_accessToken.isEmpty()) {
+        fetchCacheKey(); // the password was accepted; only the key is still to come
+        return;
+    }
+    const quint64 generation = m_generation;
+    QNetworkReply* reply = postLogin(m_password);
+    connect(reply, &QNetworkReply::finished, this, [this, reply, generation] {
+        reply->deleteLater();
+        if (generation == m_generation && m_offline) {
+            onRevalidated(reply);
+        }
+    });
+}
+
+void Session::onRevalidated(QNetworkReply* reply)
+{
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status == 200 && takeTokens(jsonBody(reply))) {
+        fetchCacheKey();
+        return;
+    }
+    if (status == 401) {
+        // The password changed, the account was disabled or removed: nothing done offline is
+        // lost (it waits in the cache for the next sign-in), but this sign-in ends.
+        DeviceVault(m_vaultFolder, m_organisation, m_email).forget();
+        clear();
+        setError(tr("The server did not accept your sign-in any more. Sign in again."));
+        return;
+    }
+    // Still unreachable, busy or rate-limited: try again later, less often.
+    m_revalidateDelaySeconds = std::min(m_revalidateDelaySeconds * 2, kMaxRevalidateSeconds);
+    if (status == 429) {
+        m_revalidateDelaySeconds = std::max(
+            m_revalidateDelaySeconds, QString::fromLatin1(reply->rawHeader("Retry-After")).toInt());
+    }
+    m_revalidateTimer.start(std::chrono::seconds(m_revalidateDelaySeconds));
+}
+
+void Session::forgetPassword()
+{
+    m_password.fill(QChar(0));
+    m_password.clear();
 }
 
 bool Session::takeTokens(const QJsonObject& body)
@@ -310,6 +563,12 @@ void Session::clear()
     m_refreshing = false;
     m_rejections = 0;
     m_refreshTimer.stop();
+    m_revalidateTimer.stop();
+    m_revalidating = false;
+    m_offline = false;
+    forgetPassword();
+    m_cacheKey.fill('\0');
+    m_cacheKey.clear();
     m_refreshToken.clear();
     m_accessToken.clear();
     m_userId.clear();

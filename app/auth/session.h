@@ -19,10 +19,18 @@ namespace cc::app {
 
 class ServerConnection;
 
-// Who is signed in on this device. Signs in over HTTPS (POST /v1/auth/login), keeps the access
-// token fresh with the single-use refresh token before it expires, hands tokens to the
-// ServerConnection, and signs out (revoking the refresh token on the server). Tokens live in
-// memory only: quitting the app signs out. All requests are asynchronous. QML: `Session`.
+// Who is signed in on this device. Signs in over HTTPS (POST /v1/auth/login), fetches the key of
+// the person's offline cache on this device (GET /v1/me/cache-key), keeps the access token fresh
+// with the single-use refresh token before it expires, hands tokens to the ServerConnection, and
+// signs out (revoking the refresh token on the server). Tokens live in memory only: quitting the
+// app signs out. All requests are asynchronous. QML: `Session`.
+//
+// Offline sign-in (docs/security.md, "Offline sign-in and the cache at rest"): every sign-in with
+// the password also seals the person's profile and cache key in the device's vault under that
+// password (DeviceVault). When the server cannot be reached, the same password opens the vault
+// instead: the person works with their own role and stores on their cached data, `offline` is
+// true, and the session checks the password with the server as soon as it answers again (then
+// syncs), or ends the sign-in if the server refuses it. Vault work runs on a worker thread.
 class Session : public QObject {
     Q_OBJECT
     QML_ELEMENT
@@ -37,6 +45,9 @@ class Session : public QObject {
     Q_PROPERTY(
         QString organisation READ organisation WRITE setOrganisation NOTIFY organisationChanged)
     Q_PROPERTY(QString email READ email WRITE setEmail NOTIFY emailChanged)
+    // Signed in on this device's vault while the server is unreachable; checked with the server
+    // when it answers again.
+    Q_PROPERTY(bool offline READ offline NOTIFY stateChanged)
 
 public:
     enum class State { SignedOut, SigningIn, SignedIn };
@@ -60,6 +71,12 @@ public:
     void setEmail(const QString& email);
 
     void setExtraCaCertificates(const QList<QSslCertificate>& certificates);
+    // Where the offline sign-in vaults are kept (the app's data folder); none: no offline sign-in.
+    void setVaultFolder(const QString& folder) { m_vaultFolder = folder; }
+    bool offline() const { return m_offline; }
+    // The key of the signed-in person's offline cache on this device (32 bytes); empty when
+    // signed out. Never shown, never logged.
+    QByteArray cacheKey() const { return m_cacheKey; }
 
     // Signs in to the server the connection points at, then connects it.
     Q_INVOKABLE void signIn(const QString& password);
@@ -84,7 +101,16 @@ private:
     QUrl endpoint(const QString& path) const;
     QNetworkRequest request(const QString& path) const;
     QNetworkReply* post(const QString& path, const QJsonObject& body);
+    QNetworkReply* postLogin(const QString& password);
     void onSignInFinished(QNetworkReply* reply);
+    void fetchCacheKey();
+    void onCacheKeyFinished(QNetworkReply* reply);
+    void finishSignIn();
+    void rememberForOffline();
+    void signInOffline();
+    void revalidate();
+    void onRevalidated(QNetworkReply* reply);
+    void forgetPassword();
     void refreshNow();
     void onRefreshFinished(QNetworkReply* reply);
     bool takeTokens(const QJsonObject& body);
@@ -108,6 +134,17 @@ private:
     QString m_refreshToken;
     QString m_accessToken;
     QString m_userId;
+    QString m_vaultFolder;
+    QByteArray m_cacheKey;
+    // The password typed at sign-in, kept only until the vault is sealed with it, or, signed in
+    // offline, until the server has checked it; wiped then and at sign-out.
+    QString m_password;
+    bool m_offline = false;
+    bool m_revalidating = false; // the current sign-in request checks an offline sign-in
+    QTimer m_revalidateTimer;
+    int m_revalidateDelaySeconds = 0;
+    int m_offlineFailures = 0;       // wrong passwords in a row against the vault
+    qint64 m_offlineLockedUntil = 0; // ms since the epoch
     bool m_refreshing = false;
     quint64 m_generation = 0; // bumped by every sign-in and sign-out; stale replies are dropped
     int m_rejections = 0;     // tokens refused in a row since the last welcome

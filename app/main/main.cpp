@@ -66,7 +66,8 @@ int main(int argc, char* argv[])
     const QCommandLineOption pageOption(
         QStringLiteral("page"),
         QStringLiteral("Page to open once signed in (calls, tasks, appointments, conflicts, "
-                       "integrations, wallboard, manager-dashboard, executive-dashboard)."),
+                       "integrations, privacy, wallboard, manager-dashboard, "
+                       "executive-dashboard)."),
         QStringLiteral("name"));
     parser.addOptions(
         {serverOption, caOption, organisationOption, emailOption, screenshotOption, pageOption});
@@ -84,6 +85,8 @@ int main(int argc, char* argv[])
     connection.setUrl(settings.serverUrl());
     connection.setDeviceId(settings.deviceId());
     cc::app::Session session(&connection, nullptr);
+    // Who signed in here before may sign in again while the server cannot be reached.
+    session.setVaultFolder(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
     session.setOrganisation(parser.isSet(organisationOption) ? parser.value(organisationOption)
                                                              : settings.organisation());
     session.setEmail(parser.isSet(emailOption) ? parser.value(emailOption) : settings.email());
@@ -107,7 +110,7 @@ int main(int argc, char* argv[])
     cc::app::SyncService sync(&connection);
     QObject::connect(&session, &cc::app::Session::signedIn, &sync, [&] {
         sync.start(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation),
-                   session.organisation(), session.userId());
+                   session.organisation(), session.userId(), session.cacheKey());
     });
     QObject::connect(&session, &cc::app::Session::stateChanged, &sync, [&] {
         if (session.state() == cc::app::Session::State::SignedOut) {

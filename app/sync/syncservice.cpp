@@ -11,7 +11,11 @@
 #include <QJSEngine>
 #include <QQmlEngine>
 
+#include <openssl/crypto.h>
+
+#include <algorithm>
 #include <memory>
+#include <optional>
 
 namespace cc::app {
 namespace {
@@ -70,10 +74,20 @@ class SyncWorker : public QObject {
     Q_OBJECT
 
 public:
-    void open(const QString& path, const QString& deviceId, TransportRelay* relay, bool connected)
+    void open(const QString& path, const QString& deviceId, TransportRelay* relay, bool connected,
+              QByteArray cacheKey)
     {
         close();
-        auto opened = cache::LocalStore::open(path.toStdString(), deviceId.toStdString());
+        std::optional<cache::CacheKey> key;
+        if (cacheKey.size() == static_cast<qsizetype>(cache::kCacheKeyBytes)) {
+            key.emplace();
+            std::copy(cacheKey.cbegin(), cacheKey.cend(), key->begin());
+        }
+        cacheKey.fill('\0');
+        auto opened = cache::LocalStore::open(path.toStdString(), deviceId.toStdString(), key);
+        if (key) {
+            OPENSSL_cleanse(key->data(), key->size());
+        }
         if (!opened) {
             relay->deleteLater();
             SyncService::Snapshot s;
@@ -302,7 +316,8 @@ QString SyncService::cachePath(const QString& folder, const QString& organisatio
                             QStringLiteral(".sqlite"));
 }
 
-void SyncService::start(const QString& folder, const QString& organisation, const QString& userId)
+void SyncService::start(const QString& folder, const QString& organisation, const QString& userId,
+                        const QByteArray& cacheKey)
 {
     m_userId = userId;
     QDir().mkpath(folder);
@@ -317,8 +332,8 @@ void SyncService::start(const QString& folder, const QString& organisation, cons
         m_connection->deviceId().isEmpty() ? QStringLiteral("device") : m_connection->deviceId();
     QMetaObject::invokeMethod(
         m_worker,
-        [worker = m_worker, path, deviceId, relay, connected] {
-            worker->open(path, deviceId, relay, connected);
+        [worker = m_worker, path, deviceId, relay, connected, cacheKey] {
+            worker->open(path, deviceId, relay, connected, cacheKey);
         },
         Qt::QueuedConnection);
 }

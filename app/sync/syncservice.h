@@ -73,9 +73,12 @@ public:
     static QString cachePath(const QString& folder, const QString& organisation,
                              const QString& userId);
 
-    // Opens this person's cache (a file per organisation and user under `folder`) and starts
-    // syncing on the connection; stop() closes it (the file stays for the next sign-in).
-    void start(const QString& folder, const QString& organisation, const QString& userId);
+    // Opens this person's cache (a file per organisation and user under `folder`, encrypted with
+    // `cacheKey`, the 32 bytes Session::cacheKey() gives; empty leaves it plain, for tools and
+    // tests only) and starts syncing on the connection; stop() closes it (the file stays for the
+    // next sign-in).
+    void start(const QString& folder, const QString& organisation, const QString& userId,
+               const QByteArray& cacheKey);
     void stop();
     // The person whose cache is open (or opening); empty before start().
     QString userId() const { return m_userId; }

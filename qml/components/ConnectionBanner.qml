@@ -12,8 +12,13 @@ ToolBar {
     property int connectionState: ServerConnection.Offline
     property int retryInSeconds: 0
     property string serverNode: ""
+    // Signed in on this device's vault while the server could not be reached: the password is
+    // checked, and the device syncs, as soon as the server answers.
+    property bool signedInOffline: false
 
     readonly property string message: {
+        if (signedInOffline && connectionState !== ServerConnection.Connected)
+            return qsTr("Signed in offline · changes are kept and sent when the server is back")
         switch (connectionState) {
         case ServerConnection.Connected:
             return serverNode.length > 0 ? qsTr("Online · %1").arg(serverNode) : qsTr("Online")
@@ -28,6 +33,8 @@ ToolBar {
         }
     }
     readonly property color tone: {
+        if (signedInOffline && connectionState !== ServerConnection.Connected)
+            return "#b26a00"
         switch (connectionState) {
         case ServerConnection.Connected:
             return "#2e7d32"

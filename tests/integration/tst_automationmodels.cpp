@@ -119,7 +119,8 @@ class TestAutomationModels : public QObject {
             return nullptr;
         }
         if (withCache) {
-            d->sync->start(d->folder.path(), QStringLiteral("acme"), d->session->userId());
+            d->sync->start(d->folder.path(), QStringLiteral("acme"), d->session->userId(),
+                           d->session->cacheKey());
             if (!QTest::qWaitFor([&] { return d->sync->state() == SyncService::State::Online; },
                                  kTimeoutMs)) {
                 qWarning("the cache did not go live: %s", qPrintable(d->sync->lastError()));

@@ -105,7 +105,8 @@ class TestCallsModels : public QObject {
             qWarning("sign-in failed: %s", qPrintable(d->session->error()));
             return nullptr;
         }
-        d->sync->start(d->folder.path(), QStringLiteral("acme"), d->session->userId());
+        d->sync->start(d->folder.path(), QStringLiteral("acme"), d->session->userId(),
+                       d->session->cacheKey());
         if (!QTest::qWaitFor([&] { return d->sync->state() == SyncService::State::Online; },
                              kTimeoutMs)) {
             qWarning("the cache did not go live: %s", qPrintable(d->sync->lastError()));

@@ -3,6 +3,7 @@
 // graceful shutdown, and the app's Session and ServerConnection going online, reconnecting and
 // coming back.
 
+#include "app/auth/devicevault.h"
 #include "app/auth/session.h"
 #include "app/net/serverconnection.h"
 #include "server/db/migrations.h"
@@ -12,12 +13,15 @@
 #include "tests/support/serverprocess.h"
 #include "tests/support/testdatabase.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QSslConfiguration>
+#include <QTcpServer>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
 
@@ -699,6 +703,106 @@ private Q_SLOTS:
         conn.connectToServer(); // no token any more
         QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
         QVERIFY(conn.lastError().contains(QStringLiteral("Sign in")));
+    }
+
+    // A tablet that has signed in before lets its person in while the server cannot be reached,
+    // with their own role and stores and the key of their cache, and checks the password with the
+    // server when it answers again; a sign-in the server no longer accepts ends then.
+    void appSignsInOfflineAndChecksWithTheServerLater()
+    {
+        QTemporaryDir vaults;
+        app::ServerConnection conn(nullptr);
+        conn.setExtraCaCertificates(m_fx.tls.ca());
+        conn.setDeviceId(QStringLiteral("back-office-tablet"));
+        const QUrl live(m_fx.server->wsUrl());
+        conn.setUrl(live);
+        app::Session session(&conn, nullptr);
+        session.setExtraCaCertificates(m_fx.tls.ca());
+        session.setVaultFolder(vaults.path());
+        {
+            pqxx::connection c(m_fx.db->conninfo());
+            test::seedUser(c, "acme", "offline@example.com", kPassword.toStdString(), "staff");
+        }
+        session.setOrganisation(QStringLiteral("acme"));
+        session.setEmail(QStringLiteral("offline@example.com"));
+        const app::DeviceVault vault(vaults.path(), QStringLiteral("acme"),
+                                     QStringLiteral("offline@example.com"));
+
+        // Online first: the cache key comes from the server, the vault is written.
+        session.signIn(kPassword);
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedIn, 10000);
+        QVERIFY(!session.offline());
+        const QByteArray key = session.cacheKey();
+        QCOMPARE(key.size(), 32);
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(vault.path()), 10000);
+        {
+            QFile f(vault.path());
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray bytes = f.readAll();
+            QVERIFY(!bytes.contains("offline@example.com"));
+            QVERIFY(!bytes.contains("Main Street"));
+            QVERIFY(!bytes.contains(
+                key.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)));
+            QCOMPARE(f.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther),
+                     QFileDevice::Permissions());
+        }
+        session.signOut();
+        QVERIFY(session.cacheKey().isEmpty());
+
+        // The server cannot be reached (nothing listens on that port any more).
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost));
+        const quint16 deadPort = probe.serverPort();
+        probe.close();
+        conn.setUrl(QUrl(QStringLiteral("wss://127.0.0.1:%1/ws").arg(deadPort)));
+
+        session.signIn(QStringLiteral("not the password"));
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedOut, 10000);
+        QVERIFY2(session.error().contains(QStringLiteral("not the one last used")),
+                 qPrintable(session.error()));
+
+        session.signIn(kPassword);
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedIn, 10000);
+        QVERIFY(session.offline());
+        QCOMPARE(session.role(), QStringLiteral("staff"));
+        QCOMPARE(session.storeNames(), QStringList{QStringLiteral("Main Street")});
+        QCOMPARE(session.cacheKey(), key);
+        QCOMPARE(conn.state(), app::ServerConnection::State::Offline);
+
+        // The server is back: the password is checked, the device syncs again.
+        conn.setUrl(live);
+        QTRY_VERIFY_WITH_TIMEOUT(!session.offline(), 30000);
+        QCOMPARE(session.state(), app::Session::State::SignedIn);
+        QTRY_COMPARE_WITH_TIMEOUT(conn.state(), app::ServerConnection::State::Connected, 10000);
+        QCOMPARE(session.cacheKey(), key);
+        session.signOut();
+
+        // Offline again; meanwhile an admin disables the account. When the server answers, the
+        // sign-in ends and the device forgets it.
+        conn.setUrl(QUrl(QStringLiteral("wss://127.0.0.1:%1/ws").arg(deadPort)));
+        session.signIn(kPassword);
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedIn, 10000);
+        QVERIFY(session.offline());
+        {
+            pqxx::connection c(m_fx.db->conninfo());
+            pqxx::work tx(c);
+            tx.exec0("UPDATE users SET active = false WHERE email = 'offline@example.com'");
+            tx.commit();
+        }
+        conn.setUrl(live);
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedOut, 30000);
+        QVERIFY2(session.error().contains(QStringLiteral("did not accept")),
+                 qPrintable(session.error()));
+        QVERIFY(!QFile::exists(vault.path()));
+        QVERIFY(session.cacheKey().isEmpty());
+
+        // Nobody signed in here with this address: nothing to open offline.
+        conn.setUrl(QUrl(QStringLiteral("wss://127.0.0.1:%1/ws").arg(deadPort)));
+        session.setEmail(QStringLiteral("stranger@example.com"));
+        session.signIn(kPassword);
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedOut, 10000);
+        QVERIFY2(session.error().contains(QStringLiteral("has not signed in on this device")),
+                 qPrintable(session.error()));
     }
 
     void appRefusesPlainWebSocketAddress()

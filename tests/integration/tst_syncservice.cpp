@@ -68,7 +68,9 @@ private Q_SLOTS:
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
         tasks.setService(&sync);
 
-        sync.start(folder.path(), QStringLiteral("acme"), QString::fromStdString(m_chain.staffA));
+        // Encrypted like the app's (the key would come from the server at sign-in).
+        sync.start(folder.path(), QStringLiteral("acme"), QString::fromStdString(m_chain.staffA),
+                   QByteArray(32, '\x37'));
         QVERIFY(SyncDevice::waitFor([&] { return sync.active(); }, 10000));
         QVERIFY(sync.state() == SyncService::State::Offline); // not connected yet
         connection.connectToServer();

@@ -53,6 +53,21 @@ TestCase {
         verify(banner.height >= 48, "touch-sized")
     }
 
+    function test_signedInOffline() {
+        const banner = createTemporaryObject(bannerComponent, testCase, {
+            connectionState: ServerConnection.Offline, signedInOffline: true
+        })
+        verify(banner)
+        compare(findChild(banner, "bannerText").text,
+                "Signed in offline · changes are kept and sent when the server is back")
+        compare(banner.Accessible.name, banner.message)
+        const offlineTone = banner.tone.toString()
+        // Once the server has taken the sign-in back, the banner says so like any other.
+        banner.connectionState = ServerConnection.Connected
+        compare(banner.message, "Online")
+        verify(offlineTone !== banner.tone.toString())
+    }
+
     function test_colourFollowsState() {
         const banner = createTemporaryObject(bannerComponent, testCase, { connectionState: ServerConnection.Connected })
         const online = banner.tone.toString()

@@ -221,7 +221,7 @@ private:
     QString reopenAfter(const QString& failure)
     {
         if (failure.isEmpty()) {
-            m_onCall->start(m_caches, m_people.organisation, m_people.onCall);
+            m_onCall->start(m_caches, m_people.organisation, m_people.onCall, QByteArray());
         }
         return failure;
     }
@@ -277,11 +277,11 @@ int main(int argc, char** argv)
     cc::app::SyncService wrapUpSync(&offline);
     cc::app::SyncService onCallSync(&offline);
     cc::app::SyncService bookingSync(&offline);
-    staffSync.start(caches.path(), people.organisation, people.staff);
-    managerSync.start(caches.path(), people.organisation, people.manager);
-    wrapUpSync.start(caches.path(), people.organisation, people.wrapUp);
-    onCallSync.start(caches.path(), people.organisation, people.onCall);
-    bookingSync.start(caches.path(), people.organisation, people.booking);
+    staffSync.start(caches.path(), people.organisation, people.staff, QByteArray());
+    managerSync.start(caches.path(), people.organisation, people.manager, QByteArray());
+    wrapUpSync.start(caches.path(), people.organisation, people.wrapUp, QByteArray());
+    onCallSync.start(caches.path(), people.organisation, people.onCall, QByteArray());
+    bookingSync.start(caches.path(), people.organisation, people.booking, QByteArray());
     const QString screenshots = QDir::current().absoluteFilePath(QStringLiteral("qml-screenshots"));
     QDir().mkpath(screenshots);
     DemoData demo(&staffSync, &managerSync, &wrapUpSync, &onCallSync, &bookingSync, caches.path(),
