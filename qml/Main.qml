@@ -16,8 +16,8 @@ ApplicationWindow {
     title: qsTr("Call Commander")
 
     // A page to open once signed in ("calls", "tasks", "appointments", "conflicts",
-    // "integrations", "wallboard", "manager-dashboard", "executive-dashboard"), for demos and
-    // screenshots.
+    // "integrations", "privacy", "wallboard", "manager-dashboard", "executive-dashboard"), for
+    // demos and screenshots.
     // Without one, the people who take calls start on the calls page: it is their work;
     // executives start on their dashboard.
     property string startPage: ""
@@ -92,6 +92,7 @@ ApplicationWindow {
             onSignOutRequested: Session.signOut()
             onPeopleRequested: stack.push(usersPage)
             onAuditRequested: stack.push(auditPage)
+            onPrivacyRequested: stack.push(privacyPage)
             onTasksRequested: stack.push(tasksPage)
             onCallsRequested: stack.push(callsPage)
             onConflictsRequested: stack.push(conflictsPage)
@@ -163,6 +164,12 @@ ApplicationWindow {
         AuditPage {}
     }
 
+    Component {
+        id: privacyPage
+
+        PrivacyPage {}
+    }
+
     Connections {
         target: Session
 
@@ -179,6 +186,8 @@ ApplicationWindow {
                 stack.push(conflictsPage)
             else if (window.startPage === "integrations" && Session.role === "admin")
                 stack.push(integrationsPage)
+            else if (window.startPage === "privacy" && Session.role === "admin")
+                stack.push(privacyPage)
             else if (window.startPage === "wallboard")
                 stack.push(wallboardPage)
             else if (window.startPage === "manager-dashboard" && (Session.role === "manager" || seesOrganisation))

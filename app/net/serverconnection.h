@@ -68,6 +68,7 @@ public:
     // Certificate authorities trusted in addition to the system's (a development CA, or a
     // company CA for an on-premises server). Loaded by the caller, not read from disk here.
     void setExtraCaCertificates(const QList<QSslCertificate>& certificates);
+    QList<QSslCertificate> extraCaCertificates() const { return m_extraCas; }
     void setDeviceId(const QString& deviceId) { m_deviceId = deviceId; }
     QString deviceId() const { return m_deviceId; }
     // The access token hello carries. A new one while connected is sent as a reauth, so the

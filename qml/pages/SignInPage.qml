@@ -21,6 +21,12 @@ Page {
 
     title: qsTr("Sign in")
 
+    Component {
+        id: setPasswordPage
+
+        SetPasswordPage {}
+    }
+
     ScrollView {
         anchors.fill: parent
         contentWidth: availableWidth
@@ -129,6 +135,20 @@ Page {
                     implicitHeight: 48
                     implicitWidth: 48
                 }
+            }
+
+            // Invited, or the password was reset: choose one with the admin's setup code.
+            Button {
+                objectName: "setupCodeLink"
+                text: qsTr("I have a setup code")
+                flat: true
+                font.pixelSize: 16
+                font.underline: true
+                implicitHeight: 48
+                enabled: !page.busy
+                Material.foreground: Material.primary
+                Accessible.name: qsTr("I have a setup code: set my password")
+                onClicked: if (page.StackView.view) page.StackView.view.push(setPasswordPage)
             }
 
             Pane {

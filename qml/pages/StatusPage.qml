@@ -12,6 +12,7 @@ Page {
     signal signOutRequested
     signal peopleRequested
     signal auditRequested
+    signal privacyRequested
     signal tasksRequested
     signal callsRequested
     signal conflictsRequested
@@ -264,6 +265,16 @@ Page {
                 font.pixelSize: 18
                 Accessible.name: text
                 onClicked: page.auditRequested()
+            }
+
+            Button {
+                objectName: "privacyButton"
+                visible: Session.role === "admin"
+                text: qsTr("Privacy requests")
+                implicitHeight: 56
+                font.pixelSize: 18
+                Accessible.name: qsTr("Privacy requests: export or erase a customer's personal data")
+                onClicked: page.privacyRequested()
             }
 
             Button {

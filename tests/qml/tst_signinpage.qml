@@ -1,4 +1,5 @@
 import QtQuick
+import QtQuick.Controls
 import QtTest
 import CallCommander.Core
 import CallCommander.Ui
@@ -14,6 +15,15 @@ TestCase {
     height: 800
     visible: true
     when: windowShown
+
+    Component {
+        id: stackComponent
+
+        StackView {
+            anchors.fill: parent
+            initialItem: SignInPage {}
+        }
+    }
 
     Component {
         id: pageComponent
@@ -64,6 +74,20 @@ TestCase {
         compare(Session.state, Session.SignedOut)
         verify(Session.error.indexOf("wss://") >= 0, Session.error)
         compare(findChild(page, "password").text, "", "the password is not kept in the field")
+    }
+
+    function test_setupCodeLinkOpensSetPassword() {
+        const stack = createTemporaryObject(stackComponent, testCase)
+        const link = findChild(stack.currentItem, "setupCodeLink")
+        verify(link.visible)
+        verify(link.height >= 48)
+        compare(link.text, "I have a setup code")
+        waitForRendering(stack)
+        mouseClick(link)
+        tryCompare(stack, "depth", 2)
+        compare(stack.currentItem.title, "Set your password")
+        // What was typed on the sign-in page comes along.
+        compare(findChild(stack.currentItem, "setupOrganisation").text, "northwind")
     }
 
     function test_touchSizedControls() {
