@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -194,14 +195,24 @@ bool DeviceVault::save(const QString& password, const VaultContents& contents) c
         return false;
     }
     const QByteArray salt = randomBytes(kSaltBytes);
-    const QByteArray nonce = randomBytes(kNonceBytes);
-    if (salt.isEmpty() || nonce.isEmpty()) {
+    if (salt.isEmpty()) {
         return false;
     }
     Secret key(kKeyBytes);
     if (!deriveKey(password, salt, kScryptN, key)) {
         return false;
     }
+    return write(salt, key.bytes, contents);
+}
+
+bool DeviceVault::write(const QByteArray& salt, const QByteArray& derivedKey,
+                        const VaultContents& contents) const
+{
+    const QByteArray nonce = randomBytes(kNonceBytes);
+    if (nonce.isEmpty()) {
+        return false;
+    }
+    Secret key(QByteArray(derivedKey.constData(), derivedKey.size())); // a copy of its own
     QJsonArray stores;
     for (const auto& s : contents.storeNames) {
         stores.append(s);
@@ -213,7 +224,8 @@ bool DeviceVault::save(const QString& password, const VaultContents& contents) c
         {QStringLiteral("organisationName"), contents.organisationName},
         {QStringLiteral("storeNames"), stores},
         {QStringLiteral("cacheKey"), QString::fromLatin1(b64(contents.cacheKey))},
-        {QStringLiteral("verifiedAtMs"), static_cast<qint64>(contents.verifiedAtMs)}};
+        {QStringLiteral("verifiedAtMs"), static_cast<qint64>(contents.verifiedAtMs)},
+        {QStringLiteral("lastSeenMs"), static_cast<qint64>(contents.lastSeenMs)}};
     Secret plaintext(QJsonDocument(inner).toJson(QJsonDocument::Compact));
     const QByteArray sealed = seal(key, nonce, associatedData(), plaintext.bytes);
     if (sealed.isEmpty()) {
@@ -282,13 +294,22 @@ DeviceVault::open(const QString& password, std::int64_t nowMs, std::int64_t offl
         c.storeNames << s.toString();
     }
     c.verifiedAtMs = inner.value(QStringLiteral("verifiedAtMs")).toInteger();
+    c.lastSeenMs = inner.value(QStringLiteral("lastSeenMs")).toInteger();
     const auto cacheKey = unb64(inner.value(QStringLiteral("cacheKey")), kKeyBytes);
     if (!cacheKey || c.userId.isEmpty() || c.role.isEmpty() || c.verifiedAtMs <= 0) {
         return VaultError::Unreadable;
     }
     c.cacheKey = *cacheKey;
-    if (nowMs - c.verifiedAtMs > offlineWindowMs || nowMs + kClockSlackMs < c.verifiedAtMs) {
+    if (nowMs - c.verifiedAtMs > offlineWindowMs ||
+        nowMs + kClockSlackMs < std::max(c.verifiedAtMs, c.lastSeenMs)) {
         return VaultError::Expired;
+    }
+    if (nowMs > c.lastSeenMs) {
+        // Remembered under the same key (a fresh nonce): a later opening with the clock set
+        // back before this moment is refused. Best effort: a vault that cannot be written still
+        // opens now.
+        c.lastSeenMs = nowMs;
+        write(*salt, key.bytes, c);
     }
     return c;
 }

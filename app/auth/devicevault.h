@@ -31,6 +31,7 @@ struct VaultContents {
     QStringList storeNames;
     QByteArray cacheKey;           // 32 bytes: the key of the person's offline cache on this device
     std::int64_t verifiedAtMs = 0; // when the server last accepted their password
+    std::int64_t lastSeenMs = 0;   // the latest time an offline sign-in saw on the device clock
 };
 
 enum class VaultError {
@@ -56,7 +57,9 @@ public:
     bool save(const QString& password, const VaultContents& contents) const;
 
     // The contents, when the password is the one last used to sign in online and the server
-    // confirmed it within `offlineWindowMs` of nowMs (a clock set back counts as expired too).
+    // confirmed it within `offlineWindowMs` of nowMs. Each opening remembers the latest time it
+    // saw: a clock set back before it (or before the confirmation) counts as expired, so turning
+    // the clock back cannot stretch the window.
     std::variant<VaultContents, VaultError>
     open(const QString& password, std::int64_t nowMs,
          std::int64_t offlineWindowMs = kDefaultOfflineWindowMs) const;
@@ -66,6 +69,8 @@ public:
 
 private:
     QByteArray associatedData() const;
+    bool write(const QByteArray& salt, const QByteArray& derivedKey,
+               const VaultContents& contents) const;
 
     QString m_path;
     QString m_organisation;

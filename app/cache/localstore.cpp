@@ -10,6 +10,7 @@
 #include <chrono>
 #include <limits>
 #include <random>
+#include <set>
 
 namespace json = boost::json;
 
@@ -1069,18 +1070,32 @@ struct LocalStore::Impl {
                 throw DbError{"the server sent a malformed wildcard key: " +
                               checked.error().reason};
             }
-            Statement matching(db, Table::selectSql(t->spec) + " WHERE " + quoted(t->spec.key[0]) +
-                                       " = ?1");
-            Query q(matching);
-            q.bindValue(1, *checked);
-            while (q.step()) {
-                const sync::Fields fields = t->toFields(t->readColumns(q));
-                auto key = sync::makeKey(t->spec, fields);
-                if (!key) {
-                    continue; // not a row this build could have written
+            // The rows shown, and the server's rows that only the rebase state remembers (one a
+            // pending local delete hides): a refused delete must not bring one back.
+            std::set<std::string> keys;
+            {
+                Statement matching(db, Table::selectSql(t->spec) + " WHERE " +
+                                           quoted(t->spec.key[0]) + " = ?1");
+                Query q(matching);
+                q.bindValue(1, *checked);
+                while (q.step()) {
+                    if (auto key = sync::makeKey(t->spec, t->toFields(t->readColumns(q)))) {
+                        keys.insert(std::move(key).value());
+                    }
                 }
+            }
+            {
+                Statement based(db, "SELECT row_key FROM sync_base WHERE entity = ?1 AND "
+                                    "substr(row_key, 1, length(?2)) = ?2");
+                Query q(based);
+                q.bindText(1, row.entity).bindText(2, row.key.substr(0, row.key.size() - 1));
+                while (q.step()) {
+                    keys.insert(q.text(0));
+                }
+            }
+            for (const auto& key : keys) {
                 protocol::SyncRow expanded = row;
-                expanded.key = std::move(key).value();
+                expanded.key = key;
                 out.push_back(std::move(expanded));
             }
         }

@@ -7,7 +7,9 @@
 #include "app/sync/synctransport.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QJSEngine>
 #include <QQmlEngine>
 
@@ -85,6 +87,24 @@ public:
         }
         cacheKey.fill('\0');
         auto opened = cache::LocalStore::open(path.toStdString(), deviceId.toStdString(), key);
+        QString setAside;
+        if (!opened && key &&
+            opened.error().find(cache::kCryptWrongKeyError) != std::string::npos) {
+            // The server gave another key than the one the file was sealed with (the device's key
+            // was reset): what is in it cannot be read by anyone here any more. It is kept aside,
+            // unread, and the device downloads what it may see again.
+            setAside = path + QStringLiteral(".unreadable-") +
+                       QString::number(QDateTime::currentMSecsSinceEpoch());
+            bool moved = QFile::rename(path, setAside);
+            for (const char* suffix : {"-wal", "-shm"}) {
+                if (QFile::exists(path + suffix)) {
+                    moved = QFile::rename(path + suffix, setAside + suffix) && moved;
+                }
+            }
+            if (moved) {
+                opened = cache::LocalStore::open(path.toStdString(), deviceId.toStdString(), key);
+            }
+        }
         if (key) {
             OPENSSL_cleanse(key->data(), key->size());
         }
@@ -102,12 +122,18 @@ public:
         connect(m_client.get(), &SyncClient::statusChanged, this, &SyncWorker::report);
         connect(m_client.get(), &SyncClient::conflictsChanged, this, &SyncWorker::report);
         connect(m_client.get(), &SyncClient::rowsChanged, this, &SyncWorker::rowsChanged);
+        if (!setAside.isEmpty()) {
+            m_notice = tr("This device's offline data could not be unlocked with its new key: it "
+                          "was set aside and is downloaded again. Changes made on this device "
+                          "that had not been sent are not in the new copy.");
+        }
         report();
         Q_EMIT rowsChanged({});
     }
 
     void close()
     {
+        m_notice.clear();
         m_client.reset();
         m_transport.reset();
         m_store.reset();
@@ -252,10 +278,11 @@ private:
                                                       static_cast<double>(status.bootstrapTotal))
                                   : (status.phase == SyncClient::Phase::Live ? 1.0 : 0.0);
         s.conflictCount = static_cast<int>(m_store->conflictCount());
-        s.lastError = status.lastError;
+        s.lastError = status.lastError.isEmpty() ? m_notice : status.lastError;
         Q_EMIT statusUpdated(s);
     }
 
+    QString m_notice; // said until the sync client has something to say
     std::unique_ptr<cache::LocalStore> m_store;
     std::unique_ptr<QueuedTransport> m_transport;
     std::unique_ptr<SyncClient> m_client;

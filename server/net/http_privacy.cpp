@@ -160,8 +160,9 @@ void HttpSession::handlePrivacy(Request&& req, std::string_view path)
                 return;
             case privacy::EraseOutcome::CallInProgress:
                 answer(http::status::conflict,
-                       json::object{{"error", "a call with this customer is under way: erase "
-                                              "the customer after it ends"}});
+                       json::object{{"error", "a call with this customer is under way (or its "
+                                              "voicemail is still being saved): erase the "
+                                              "customer after it ends"}});
                 return;
             case privacy::EraseOutcome::AlreadyErased:
             case privacy::EraseOutcome::Erased:

@@ -207,9 +207,12 @@ EraseResult eraseCustomer(pqxx::connection& conn, const auth::Claims& caller,
         result.erasedAt = customer[0][0].as<std::string>();
         return result;
     }
-    // A call under way still needs the number to reach the caller: erase after it.
-    if (!tx.exec_params("SELECT 1 FROM calls WHERE customer_id = $1::uuid AND status IN "
-                        "('ringing', 'in_progress') LIMIT 1",
+    // A call under way still needs the number to reach the caller, and a voicemail just left has
+    // its recording on the way (the provider's callback follows within seconds): erase after.
+    if (!tx.exec_params("SELECT 1 FROM calls WHERE customer_id = $1::uuid AND (status IN "
+                        "('ringing', 'in_progress') OR (status = 'voicemail' AND recording_url "
+                        "IS NULL AND coalesce(ended_at, started_at) > now() - interval "
+                        "'10 minutes')) LIMIT 1",
                         rawCustomerId)
              .empty()) {
         result.outcome = EraseOutcome::CallInProgress;
@@ -262,7 +265,8 @@ EraseResult eraseCustomer(pqxx::connection& conn, const auth::Claims& caller,
     result.calls = tx.exec_params("UPDATE calls SET from_number = CASE WHEN direction = "
                                   "'inbound' THEN $2 ELSE from_number END, to_number = CASE WHEN "
                                   "direction = 'outbound' THEN $2 ELSE to_number END, "
-                                  "recording_url = NULL WHERE customer_id = $1::uuid",
+                                  "recording_url = NULL, disposition = CASE WHEN disposition = "
+                                  "'resolved' THEN disposition END WHERE customer_id = $1::uuid",
                                   rawCustomerId, std::string(kErasedNumber))
                        .affected_rows();
     result.tasks = tx.exec_params("UPDATE tasks SET title = $2 WHERE customer_id = $1::uuid",

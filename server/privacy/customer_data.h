@@ -38,7 +38,8 @@ enum class EraseOutcome {
     Erased,
     AlreadyErased, // erased before: nothing changed (the answer says when)
     NotFound,
-    CallInProgress, // a call with the customer is ringing or in progress: try again after it
+    CallInProgress, // a call with the customer is ringing or in progress, or its voicemail's
+                    // recording has not come yet (10 minutes at most): try again after it
 };
 
 struct EraseResult {
@@ -57,7 +58,8 @@ struct EraseResult {
 
 // Removes or blanks every personal datum of the customer, in one transaction: notes and phones
 // deleted; the customer's name replaced, e-mail and consents cleared; the caller's number,
-// recording link and self-service words removed from their calls; task titles and appointment
+// recording link, free-text disposition (a "resolved" one stays: first-contact resolution
+// counts it) and self-service words removed from their calls; task titles and appointment
 // purposes blanked. Calls, tasks and appointments stay, with their times, outcomes and stores,
 // so every statistic keeps its value. Devices receive the changes on their next sync; the
 // customer is remembered as erased so that nothing personal is written about them again.

@@ -378,9 +378,13 @@ bool isWritersFault(const pqxx::sql_error& e)
     return state.rfind("23", 0) == 0 || state.rfind("22", 0) == 0;
 }
 
+// A mutation the database refused (a constraint, a guard) in a push run without savepoints: the
+// transaction is lost, and the push runs again with one savepoint per mutation.
+struct NeedsSavepoints {};
+
 protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
                                   const std::string& deviceId, const protocol::Mutation& m,
-                                  cc::sync::HlcClock& clock, std::int64_t nowMs)
+                                  cc::sync::HlcClock& clock, std::int64_t nowMs, bool savepoints)
 {
     if (!cc::sync::isUuid(m.id)) {
         return rejected(m.id, "the mutation id must be a lower-case UUID");
@@ -437,10 +441,16 @@ protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
                                           ? m.hlc
                                           : cc::sync::encode(clock.now(nowMs));
         auto keyFields = cc::sync::splitKey(*entity, m.key);
-        // One savepoint per mutation: a refused one is undone, whatever it wrote before it was
-        // refused, and the push goes on with the next. (libpqxx 6.4's subtransaction opens its
-        // savepoint on its first exec() only, never on exec_params(): it is not used here.)
-        tx.exec0("SAVEPOINT mutation");
+        // Refusals of our own (Rejection) all come before a mutation writes anything; only the
+        // database's own refusals come after. A push runs without savepoints first: 1,000 of them
+        // would cost a round trip each, and past 64 in one transaction PostgreSQL's
+        // subtransaction cache overflows and slows every other backend's snapshots. When the
+        // database refuses one, the push runs again with one savepoint per mutation, so that the
+        // refused one is undone and the others still apply. (libpqxx 6.4's subtransaction opens
+        // its savepoint on its first exec() only, never on exec_params(): it is not used here.)
+        if (savepoints) {
+            tx.exec0("SAVEPOINT mutation");
+        }
         Applied applied;
         try {
             switch (m.op) {
@@ -454,15 +464,24 @@ protocol::MutationResult applyOne(pqxx::work& tx, const SyncScope& scope,
                 applied = applyDelete(tx, *entity, scope, m, *keyFields);
                 break;
             }
-            tx.exec0("RELEASE SAVEPOINT mutation");
+            if (savepoints) {
+                tx.exec0("RELEASE SAVEPOINT mutation");
+            }
         } catch (const pqxx::sql_error& e) {
             if (!isWritersFault(e)) {
                 throw;
             }
+            if (!savepoints) {
+                throw NeedsSavepoints{};
+            }
             tx.exec0("ROLLBACK TO SAVEPOINT mutation");
+            tx.exec0("RELEASE SAVEPOINT mutation");
             throw Rejection{m.entity + ": " + constraintReason(e)};
         } catch (const Rejection&) {
-            tx.exec0("ROLLBACK TO SAVEPOINT mutation");
+            if (savepoints) {
+                tx.exec0("ROLLBACK TO SAVEPOINT mutation");
+                tx.exec0("RELEASE SAVEPOINT mutation");
+            }
             throw;
         }
         result.overridden = std::move(applied.overridden);
@@ -654,19 +673,22 @@ protocol::PushResult applyPush(pqxx::connection& conn, const SyncScope& scope,
                                cc::sync::HlcClock& clock, std::int64_t nowMs)
 {
     protocol::PushResult out;
+    bool savepoints = false;
     for (int attempt = 1;; ++attempt) {
         try {
             pqxx::work tx(conn);
             out.results.clear();
             out.results.reserve(mutations.size());
             for (const auto& m : mutations) {
-                out.results.push_back(applyOne(tx, scope, deviceId, m, clock, nowMs));
+                out.results.push_back(applyOne(tx, scope, deviceId, m, clock, nowMs, savepoints));
             }
             tx.commit();
             break;
+        } catch (const NeedsSavepoints&) {
+            savepoints = true; // nothing was committed; the next attempt isolates each mutation
         } catch (const pqxx::transaction_rollback&) {
             // A deadlock or serialisation failure with another writer: nothing was committed.
-            if (attempt == 3) {
+            if (attempt >= 3) {
                 throw;
             }
         }

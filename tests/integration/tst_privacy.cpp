@@ -20,7 +20,9 @@
 #include <pqxx/pqxx>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 using cc::sync::Op;
 using cc::sync::Value;
@@ -152,6 +154,11 @@ class TestPrivacy : public QObject {
             call(m_chain.storeB, "outbound", "+442072220000", "+447700900777", "completed", "120",
                  "now() - interval '119 minutes', now() - interval "
                  "'115 minutes'");
+        // What was decided on the calls: a free-text disposition naming her, and a resolved one.
+        tx.exec0("UPDATE calls SET disposition = 'Zoe Marker happy with size 9 in blue' WHERE id "
+                 "= '" +
+                 m_zoeCallA + "'");
+        tx.exec0("UPDATE calls SET disposition = 'resolved' WHERE id = '" + m_zoeCallOut + "'");
         tx.exec0("INSERT INTO call_notes (id, organisation_id, customer_id, call_id, location_id, "
                  "author_id, body) VALUES (gen_random_uuid(), '" +
                  org + "', '" + m_zoe + "', '" + m_zoeCallA + "', '" + m_chain.storeA + "', '" +
@@ -235,6 +242,9 @@ class TestPrivacy : public QObject {
                  std::optional<std::string>("+442072220000")); // the store's own number stays
         QCOMPARE(textOf(store.row("appointments", m_zoeAppointment), "purpose"),
                  std::optional<std::string>(""));
+        QVERIFY(cc::sync::isNull(*cc::sync::find(*store.row("calls", m_zoeCallA), "disposition")));
+        QCOMPARE(textOf(store.row("calls", m_zoeCallOut), "disposition"),
+                 std::optional<std::string>("resolved"));
     }
 
 private Q_SLOTS:
@@ -592,6 +602,46 @@ private Q_SLOTS:
                      .status,
                  405);
         QVERIFY(!m_fx.server->log().contains(first));
+    }
+
+    // A write that started before the erasure committed does not slip in after it: it waits for
+    // the erasure on the customer's row, then is refused.
+    void aWriteRacingTheErasureIsRefused()
+    {
+        const std::string yara = scalar("INSERT INTO customers (id, organisation_id, display_name) "
+                                        "VALUES (gen_random_uuid(), '" +
+                                        m_chain.org + "', 'Yara Race') RETURNING id::text");
+        pqxx::connection eraser(m_fx.db->conninfo());
+        pqxx::work erasing(eraser);
+        erasing.exec0("SET LOCAL callcommander.erasing = 'on'");
+        erasing.exec("SELECT 1 FROM customers WHERE id = '" + yara + "' FOR UPDATE");
+        erasing.exec0("INSERT INTO customer_erasures (customer_id, organisation_id) VALUES ('" +
+                      yara + "', '" + m_chain.org + "')");
+        std::string outcome;
+        std::atomic<bool> finished{false};
+        std::thread writer([&] {
+            try {
+                pqxx::connection c(m_fx.db->conninfo());
+                pqxx::work tx(c);
+                tx.exec0("INSERT INTO customer_phones (customer_id, organisation_id, number) "
+                         "VALUES ('" +
+                         yara + "', '" + m_chain.org + "', '+447700900444')");
+                tx.commit();
+                outcome = "written";
+            } catch (const pqxx::sql_error& e) {
+                outcome = e.what();
+            }
+            finished = true;
+        });
+        // The writer is waiting on the erasure (it has not finished on its own).
+        QTest::qWait(300);
+        const bool finishedWhileErasing = finished;
+        erasing.commit();
+        writer.join();
+        QVERIFY(!finishedWhileErasing);
+        QVERIFY2(outcome.find("customer was erased") != std::string::npos, outcome.c_str());
+        QCOMPARE(scalar("SELECT count(*) FROM customer_phones WHERE customer_id = '" + yara + "'"),
+                 std::string("0"));
     }
 
     void aCallUnderWayWaitsForItsEnd()

@@ -12,6 +12,9 @@
 #include "tests/support/syncdevice.h"
 
 #include <QAbstractItemModelTester>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -180,6 +183,40 @@ private Q_SLOTS:
         QVERIFY(SyncDevice::waitFor([&] { return !sync.active(); }, 10000));
         connection.disconnectFromServer();
         SyncDevice::waitFor([] { return false; }, 50);
+    }
+
+    // The server hands out another key for this person and device (their key was reset): the
+    // cache sealed with the old one cannot be read; it is set aside, unread, and the device
+    // starts again with a new one, saying so.
+    void aCacheOfAnotherKeyIsSetAside()
+    {
+        QTemporaryDir folder;
+        QVERIFY(folder.isValid());
+        cc::app::ServerConnection connection(nullptr);
+        SyncService sync(&connection);
+        const QString staff = QString::fromStdString(m_chain.staffB);
+        sync.start(folder.path(), QStringLiteral("acme"), staff, QByteArray(32, '\x11'));
+        QVERIFY(SyncDevice::waitFor([&] { return sync.active(); }, 10000));
+        sync.stop();
+        QVERIFY(SyncDevice::waitFor([&] { return !sync.active(); }, 10000));
+        const QString path = SyncService::cachePath(folder.path(), QStringLiteral("acme"), staff);
+        QVERIFY(QFile::exists(path));
+
+        sync.start(folder.path(), QStringLiteral("acme"), staff, QByteArray(32, '\x22'));
+        QVERIFY(SyncDevice::waitFor([&] { return sync.active(); }, 10000));
+        QVERIFY2(sync.lastError().contains(QStringLiteral("set aside")),
+                 qPrintable(sync.lastError()));
+        const QStringList aside =
+            QDir(folder.path()).entryList({QFileInfo(path).fileName() + ".unreadable-*"});
+        QVERIFY2(aside.size() == 1, qPrintable(aside.join(',')));
+        sync.stop();
+        QVERIFY(SyncDevice::waitFor([&] { return !sync.active(); }, 10000));
+        // The new cache opens with the new key.
+        sync.start(folder.path(), QStringLiteral("acme"), staff, QByteArray(32, '\x22'));
+        QVERIFY(SyncDevice::waitFor([&] { return sync.active(); }, 10000));
+        QVERIFY(sync.lastError().isEmpty());
+        sync.stop();
+        QVERIFY(SyncDevice::waitFor([&] { return !sync.active(); }, 10000));
     }
 };
 

@@ -115,13 +115,23 @@ private Q_SLOTS:
         const DeviceVault vault(dir.path(), QStringLiteral("northwind"),
                                 QStringLiteral("isabella@northwind.example"));
         QVERIFY(vault.save(kPassword, sample()));
-        QVERIFY(std::holds_alternative<VaultContents>(vault.open(kPassword, kNow + 13 * kDay)));
-        QCOMPARE(errorOf(vault.open(kPassword, kNow + 15 * kDay)), said(VaultError::Expired));
+        // In time order: a 3-day window, then the default 14 days.
         QVERIFY(std::holds_alternative<VaultContents>(
             vault.open(kPassword, kNow + 2 * kDay, 3 * kDay)));
         QCOMPARE(errorOf(vault.open(kPassword, kNow + 4 * kDay, 3 * kDay)),
                  said(VaultError::Expired));
+        QVERIFY(std::holds_alternative<VaultContents>(vault.open(kPassword, kNow + 13 * kDay)));
+        QCOMPARE(errorOf(vault.open(kPassword, kNow + 15 * kDay)), said(VaultError::Expired));
+        // Before the server's confirmation.
         QCOMPARE(errorOf(vault.open(kPassword, kNow - kDay)), said(VaultError::Expired));
+        // Opened on day 4, the clock set back to day 1 (inside the window from the server's
+        // confirmation): refused, the vault remembers the latest time it saw.
+        QVERIFY(vault.save(kPassword, sample()));
+        QVERIFY(std::holds_alternative<VaultContents>(vault.open(kPassword, kNow + 4 * kDay)));
+        QCOMPARE(errorOf(vault.open(kPassword, kNow + kDay)), said(VaultError::Expired));
+        const auto later = vault.open(kPassword, kNow + 5 * kDay);
+        QVERIFY(std::holds_alternative<VaultContents>(later));
+        QCOMPARE(std::get<VaultContents>(later).lastSeenMs, kNow + 5 * kDay);
     }
 
     void changedCopiedOrDamagedFilesOpenNothing()

@@ -599,8 +599,9 @@ private Q_SLOTS:
             QVERIFY2(opened.ok(), opened.ok() ? "" : opened.error().c_str());
             auto store = std::move(opened).value();
             QVERIFY(store->applyChanges(page(1, 1, {customer(1, "Quentin Cipher", 1)})).ok());
-            QVERIFY(store->write("customers", Op::Update, uuid(1),
-                                 {{"display_name", std::string("Quentin Cipherton")}}, kNow)
+            QVERIFY(store
+                        ->write("customers", Op::Update, uuid(1),
+                                {{"display_name", std::string("Quentin Cipherton")}}, kNow)
                         .ok());
         }
         for (const char* suffix : {"", "-wal"}) {
@@ -631,8 +632,9 @@ private Q_SLOTS:
         {
             auto store = std::move(LocalStore::open(legacy, "dev-1")).value();
             QVERIFY(store->applyChanges(page(1, 1, {customer(2, "Petra Plain", 1)})).ok());
-            QVERIFY(store->write("customers", Op::Update, uuid(2),
-                                 {{"display_name", std::string("Petra Plainly")}}, kNow)
+            QVERIFY(store
+                        ->write("customers", Op::Update, uuid(2),
+                                {{"display_name", std::string("Petra Plainly")}}, kNow)
                         .ok());
         }
         QVERIFY(cc::app::cache::isPlainDatabase(legacy));
@@ -923,6 +925,10 @@ private Q_SLOTS:
                                          phone(1, "+15551230001", 3), phone(1, "+15551230002", 4),
                                          phone(2, "+15551230003", 5)}))
                     .ok());
+        // A phone deleted here, the delete not yet sent: only the rebase state remembers it.
+        const auto deleted =
+            store->write("customer_phones", Op::Delete, uuid(1) + "/+15551230002", {}, kNow);
+        QVERIFY(deleted.ok());
         // A local phone of customer 1 still waiting to be sent stays until the server answers
         // it (the server refuses it for an erased customer, and the refusal rolls it back).
         QVERIFY(store
@@ -938,7 +944,11 @@ private Q_SLOTS:
         const auto left = store->rowsWhere("customer_phones", "customer_id", {Value{uuid(1)}});
         QCOMPARE(left.size(), std::size_t(1));
         QCOMPARE(left[0].first, uuid(1) + "/+15551230009");
-        QCOMPARE(store->pendingCount(), std::size_t(1));
+        QCOMPARE(store->pendingCount(), std::size_t(2));
+        // The server refuses the delete (the customer is gone): rolling it back must not bring
+        // the erased number back.
+        store->applyPushResult(answer(deleted.value(), MutationStatus::Rejected, "erased"), kNow);
+        QVERIFY(!store->row("customer_phones", uuid(1) + "/+15551230002"));
         QCOMPARE(store->rowsWhere("customer_phones", "customer_id", {Value{uuid(2)}}).size(),
                  std::size_t(1));
         QCOMPARE(store->cursor(), std::int64_t(6));

@@ -23,41 +23,59 @@ $$;
 -- makes it (a device's push, a webhook, an admin's SQL). What carries no personal data still
 -- changes: a task's status, an appointment's time or status, a call's progress. The erasure
 -- itself runs with callcommander.erasing set for its transaction.
+--
+-- An erasure running at the same moment holds the customer's row: the guard waits for it (a key
+-- share lock, as the foreign key would take later) and only then looks, so a write that started
+-- before the erasure committed cannot slip in after it.
 CREATE FUNCTION customer_erasure_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    personal boolean := false;
     inserting boolean := TG_OP = 'INSERT';
+    customer uuid;
+    callCustomer uuid; -- a note naming a customer and a call: the call's customer as well
 BEGIN
     IF coalesce(current_setting('callcommander.erasing', true), '') = 'on' THEN
         RETURN NEW;
     END IF;
+    -- Which customer the write says something personal about, if any (changed columns first:
+    -- most updates touch none and cost nothing more).
     IF TG_TABLE_NAME = 'customers' THEN
-        personal := customer_is_erased(NEW.id)
-            AND (inserting OR NEW.display_name IS DISTINCT FROM OLD.display_name
-                 OR NEW.email IS DISTINCT FROM OLD.email
-                 OR NEW.marketing_consent IS DISTINCT FROM OLD.marketing_consent
-                 OR NEW.sms_consent IS DISTINCT FROM OLD.sms_consent);
+        IF inserting OR NEW.display_name IS DISTINCT FROM OLD.display_name
+           OR NEW.email IS DISTINCT FROM OLD.email
+           OR NEW.marketing_consent IS DISTINCT FROM OLD.marketing_consent
+           OR NEW.sms_consent IS DISTINCT FROM OLD.sms_consent THEN
+            customer := NEW.id;
+        END IF;
     ELSIF TG_TABLE_NAME = 'customer_phones' THEN
-        personal := customer_is_erased(NEW.customer_id);
+        customer := NEW.customer_id;
     ELSIF TG_TABLE_NAME = 'call_notes' THEN
-        personal := customer_is_erased(NEW.customer_id)
-            OR customer_is_erased((SELECT c.customer_id FROM calls c WHERE c.id = NEW.call_id));
+        callCustomer := (SELECT c.customer_id FROM calls c WHERE c.id = NEW.call_id);
+        customer := coalesce(NEW.customer_id, callCustomer);
     ELSIF TG_TABLE_NAME = 'tasks' THEN
-        personal := customer_is_erased(NEW.customer_id)
-            AND (inserting OR NEW.title IS DISTINCT FROM OLD.title
-                 OR NEW.customer_id IS DISTINCT FROM OLD.customer_id);
+        IF inserting OR NEW.title IS DISTINCT FROM OLD.title
+           OR NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN
+            customer := NEW.customer_id;
+        END IF;
     ELSIF TG_TABLE_NAME = 'appointments' THEN
-        personal := customer_is_erased(NEW.customer_id)
-            AND (inserting OR NEW.purpose IS DISTINCT FROM OLD.purpose
-                 OR NEW.customer_id IS DISTINCT FROM OLD.customer_id);
+        IF inserting OR NEW.purpose IS DISTINCT FROM OLD.purpose
+           OR NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN
+            customer := NEW.customer_id;
+        END IF;
     ELSIF TG_TABLE_NAME = 'calls' THEN
-        personal := customer_is_erased(NEW.customer_id)
-            AND (inserting OR NEW.customer_id IS DISTINCT FROM OLD.customer_id
-                 OR NEW.from_number IS DISTINCT FROM OLD.from_number
-                 OR NEW.to_number IS DISTINCT FROM OLD.to_number
-                 OR NEW.recording_url IS DISTINCT FROM OLD.recording_url);
+        IF inserting OR NEW.customer_id IS DISTINCT FROM OLD.customer_id
+           OR NEW.from_number IS DISTINCT FROM OLD.from_number
+           OR NEW.to_number IS DISTINCT FROM OLD.to_number
+           OR NEW.recording_url IS DISTINCT FROM OLD.recording_url
+           OR NEW.disposition IS DISTINCT FROM OLD.disposition THEN
+            customer := NEW.customer_id;
+        END IF;
     END IF;
-    IF personal THEN
+    IF customer IS NULL THEN
+        RETURN NEW;
+    END IF;
+    PERFORM 1 FROM customers WHERE id IN (customer, callCustomer) FOR KEY SHARE;
+    -- A plain read of a statement of its own: it sees an erasure that committed while we waited.
+    IF EXISTS (SELECT 1 FROM customer_erasures e WHERE e.customer_id IN (customer, callCustomer))
+    THEN
         RAISE EXCEPTION 'the customer was erased: nothing personal can be written about them again'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'customer_erased';
     END IF;
@@ -76,7 +94,7 @@ CREATE TRIGGER customer_erasure_guard BEFORE INSERT OR UPDATE ON tasks
 CREATE TRIGGER customer_erasure_guard BEFORE INSERT OR UPDATE ON appointments
     FOR EACH ROW EXECUTE FUNCTION customer_erasure_guard();
 CREATE TRIGGER customer_erasure_guard BEFORE INSERT OR UPDATE OF customer_id, from_number,
-    to_number, recording_url ON calls
+    to_number, recording_url, disposition ON calls
     FOR EACH ROW EXECUTE FUNCTION customer_erasure_guard();
 
 -- The key of each person's offline cache on each device (docs/security.md, "The cache at rest"):
