@@ -1044,17 +1044,12 @@ struct LocalStore::Impl {
     // value (docs/sync-protocol.md, "Tombstones"): what an erasure sends, so that no key left in
     // the server's change log names a customer's phone number. Expanded into one tombstone per
     // row this device holds, so pending writes and rebases treat them as any other deletion.
-    static bool isWildcard(const protocol::SyncRow& row)
-    {
-        return row.deleted && row.key.size() > 2 && row.key.ends_with("/*");
-    }
-
     std::vector<protocol::SyncRow> expandWildcards(const std::vector<protocol::SyncRow>& rows)
     {
         std::vector<protocol::SyncRow> out;
         out.reserve(rows.size());
         for (const auto& row : rows) {
-            if (!isWildcard(row)) {
+            if (!protocol::isWildcardTombstone(row)) {
                 out.push_back(row);
                 continue;
             }
@@ -1121,8 +1116,9 @@ struct LocalStore::Impl {
             std::optional<sync::Hlc> newest;
             Table* t = nullptr;
             std::vector<protocol::SyncRow> expanded;
-            const bool wildcards = std::any_of(changes.rows.begin(), changes.rows.end(),
-                                               [](const auto& r) { return isWildcard(r); });
+            const bool wildcards =
+                std::any_of(changes.rows.begin(), changes.rows.end(),
+                            [](const auto& r) { return protocol::isWildcardTombstone(r); });
             if (wildcards) {
                 expanded = expandWildcards(changes.rows);
             }

@@ -224,6 +224,9 @@ void ServerConnection::sendHello()
     hello.clientVersion = kVersion;
     hello.deviceId = m_deviceId.toStdString();
     hello.token = m_accessToken.toStdString();
+    for (const auto& feature : m_features) {
+        hello.features.push_back(feature.toStdString());
+    }
     m_tokenInHello = m_accessToken;
     const std::string text = protocol::encode(
         protocol::Envelope{protocol::kMaxProtocolVersion, "hello", std::move(hello)});

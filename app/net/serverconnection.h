@@ -5,6 +5,7 @@
 
 #include <QObject>
 #include <QSslCertificate>
+#include <QStringList>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
@@ -70,6 +71,9 @@ public:
     void setExtraCaCertificates(const QList<QSslCertificate>& certificates);
     QList<QSslCertificate> extraCaCertificates() const { return m_extraCas; }
     void setDeviceId(const QString& deviceId) { m_deviceId = deviceId; }
+    // What the hello says this client understands (protocol::kFeature...): all this build does,
+    // unless a test plays an older client.
+    void setFeatures(const QStringList& features) { m_features = features; }
     QString deviceId() const { return m_deviceId; }
     // The access token hello carries. A new one while connected is sent as a reauth, so the
     // connection outlives the token it started with.
@@ -124,6 +128,7 @@ private:
     std::unique_ptr<QWebSocket> m_socket;
     QUrl m_url;
     QString m_deviceId;
+    QStringList m_features{QString::fromLatin1(protocol::kFeatureWildcardTombstones)};
     QString m_accessToken;
     QString m_tokenInHello; // the token the current connection was opened with
     QList<QSslCertificate> m_extraCas;

@@ -125,6 +125,7 @@ ProtocolOutcome ClientProtocol::onText(std::string_view text)
         }
         m_protocol = *version;
         m_deviceId = hello->deviceId;
+        m_features = hello->features;
         m_pending = std::move(claims).value();
         m_pendingId = env.id;
         ProtocolOutcome out;

@@ -3,6 +3,7 @@
 #include "server/auth/tokens.h"
 #include "shared/protocol/messages.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -56,6 +57,11 @@ public:
     // Who this connection speaks for, once greeted.
     const std::optional<auth::Claims>& principal() const { return m_principal; }
     const std::string& deviceId() const { return m_deviceId; }
+    // Whether the client named `feature` in its hello (protocol::kFeature...).
+    bool understands(std::string_view feature) const
+    {
+        return std::find(m_features.begin(), m_features.end(), feature) != m_features.end();
+    }
 
 private:
     Identity m_identity;
@@ -66,6 +72,7 @@ private:
     std::optional<auth::Claims> m_pending; // awaiting the session check
     std::string m_pendingId;               // the id of the message being checked
     std::string m_deviceId;
+    std::vector<std::string> m_features; // as the hello named them
 };
 
 } // namespace cc::server::net

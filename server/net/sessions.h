@@ -338,6 +338,8 @@ private:
     void closeDisabled(const std::string& id);
     bool changesOwnAccess(const std::vector<protocol::SyncRow>& rows) const;
     void closeForAccessChange();
+    bool understandsWildcards() const;
+    void downloadAgain();
 
     void onAccept(error_code ec);
     void doRead();
@@ -372,6 +374,7 @@ private:
     SyncMode m_syncMode = SyncMode::Idle;
     std::optional<sync::SyncScope> m_scope;
     std::int64_t m_cursor = 0;       // the client holds everything of its scope up to here
+    bool m_snapshotting = false;     // the pages sent since the last reset are not complete yet
     std::int64_t m_scopeVersion = 0; // m_scope reflects every change numbered up to here
     std::int64_t m_remaining = 0;    // rows left in the current catch-up (for progress)
     bool m_registered = false;       // with the hub

@@ -118,8 +118,8 @@ void WsSession::subscribe(const std::string& id, const protocol::Subscribe& requ
     };
     const std::string userId = m_protocol.principal()->userId;
     m_ctx.database.submit(
-        [resume, userId, organisationId = m_protocol.principal()->organisationId,
-         request](pqxx::connection& conn) {
+        [resume, userId, organisationId = m_protocol.principal()->organisationId, request,
+         wildcards = understandsWildcards()](pqxx::connection& conn) {
             Start start;
             // Number what has committed (so the first page includes it), note how far that goes,
             // and only then read who the user is: a change of their access numbered after
@@ -137,6 +137,11 @@ void WsSession::subscribe(const std::string& id, const protocol::Subscribe& requ
                     // or one whose cursor is older than the kept tombstones starts over.
                     start.reset = request.scopeKey != start.scope->key || request.cursor == 0 ||
                                   request.cursor < check.purgedBefore;
+                    // A client that cannot apply a wildcard tombstone due to it downloads again
+                    // instead (it keeps its unsent writes).
+                    start.reset =
+                        start.reset ||
+                        (!wildcards && sync::wildcardAfter(conn, organisationId, request.cursor));
                     start.page = sync::readPage(conn, *start.scope,
                                                 start.reset ? 0 : request.cursor, kPageRows, true);
                 }
@@ -233,6 +238,16 @@ void WsSession::sendPage(sync::Page&& page, bool reset)
         closeForAccessChange();
         return;
     }
+    if (!understandsWildcards()) {
+        if (reset || m_snapshotting) {
+            // A download starts from nothing: a wildcard tombstone has nothing to delete.
+            std::erase_if(page.rows, protocol::isWildcardTombstone);
+        } else if (std::any_of(page.rows.begin(), page.rows.end(), protocol::isWildcardTombstone)) {
+            downloadAgain();
+            return;
+        }
+    }
+    m_snapshotting = (reset || m_snapshotting) && !page.complete;
     changes.rows = std::move(page.rows);
     m_cursor = page.to;
     enqueue(std::make_shared<const std::string>(protocol::encode(
@@ -267,6 +282,20 @@ void WsSession::closeForAccessChange()
                         std::nullopt,
                         std::nullopt,
                         std::nullopt});
+}
+
+bool WsSession::understandsWildcards() const
+{
+    return m_protocol.understands(protocol::kFeatureWildcardTombstones);
+}
+
+void WsSession::downloadAgain()
+{
+    // A wildcard tombstone (an erasure) is due to a client too old to apply it: it downloads its
+    // scopes again on a fresh connection, keeping its unsent writes, as after a purge.
+    m_syncMode = SyncMode::Idle;
+    replyError(protocol::ErrorCode::InvalidCursor,
+               "this server no longer holds changes that old; download again", {});
 }
 
 void WsSession::goLive()
@@ -333,6 +362,11 @@ void WsSession::onSyncBatch(const std::shared_ptr<const sync::SharedBatch>& batc
     if (changesOwnAccess(fresh)) {
         // Rows after the change were chosen by the old scope: send none of them.
         closeForAccessChange();
+        return;
+    }
+    if (!understandsWildcards() &&
+        std::any_of(fresh.begin(), fresh.end(), protocol::isWildcardTombstone)) {
+        downloadAgain();
         return;
     }
     auto message = batch->messageFor(*m_scope, m_cursor);

@@ -667,6 +667,15 @@ void fillVersions(pqxx::connection& conn, const SyncScope& scope,
                   const std::vector<protocol::Mutation>& mutations, protocol::PushResult& out);
 }
 
+bool wildcardAfter(pqxx::connection& conn, const std::string& organisationId, std::int64_t after)
+{
+    pqxx::read_transaction tx(conn);
+    return !tx.exec_params("SELECT 1 FROM sync_log WHERE organisation_id = $1::uuid AND version > "
+                           "$2 AND deleted AND row_key LIKE '%/*' LIMIT 1",
+                           organisationId, after)
+                .empty();
+}
+
 protocol::PushResult applyPush(pqxx::connection& conn, const SyncScope& scope,
                                const std::string& deviceId,
                                const std::vector<protocol::Mutation>& mutations,

@@ -38,6 +38,10 @@ struct CursorCheck {
 
 CursorCheck checkCursor(pqxx::connection& conn, const std::string& organisationId);
 
+// Whether a wildcard tombstone (protocol::isWildcardTombstone) was numbered after `after`: a
+// client that does not understand them downloads its scopes again instead.
+bool wildcardAfter(pqxx::connection& conn, const std::string& organisationId, std::int64_t after);
+
 // Runs the sequencer for one organisation (its own transaction): committed changes get their
 // versions. Returns how many were numbered.
 std::int64_t sequence(pqxx::connection& conn, const std::string& organisationId);

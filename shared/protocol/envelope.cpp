@@ -118,11 +118,19 @@ json::object rangeToJson(VersionRange r)
 
 json::object bodyToJson(const Hello& m)
 {
-    return {{"protocol", rangeToJson(m.protocol)},
-            {"client", m.client},
-            {"clientVersion", m.clientVersion},
-            {"deviceId", m.deviceId},
-            {"token", m.token}};
+    json::object o{{"protocol", rangeToJson(m.protocol)},
+                   {"client", m.client},
+                   {"clientVersion", m.clientVersion},
+                   {"deviceId", m.deviceId},
+                   {"token", m.token}};
+    if (!m.features.empty()) {
+        json::array features;
+        for (const auto& f : m.features) {
+            features.emplace_back(f);
+        }
+        o["features"] = std::move(features);
+    }
+    return o;
 }
 
 json::object bodyToJson(const Reauth& m)
@@ -440,6 +448,21 @@ Hello helloFromJson(const json::object& o)
     m.clientVersion = readString(o, "clientVersion", "hello", kMaxNameLength);
     m.deviceId = readString(o, "deviceId", "hello", kMaxIdLength);
     m.token = readString(o, "token", "hello", kMaxTokenLength, false);
+    if (const json::value* v = o.if_contains("features")) {
+        const json::array* a = v->if_array();
+        if (a == nullptr || a->size() > kMaxFeatures) {
+            throw Invalid{"hello: \"features\" must be a list of at most " +
+                          std::to_string(kMaxFeatures) + " names"};
+        }
+        for (const auto& item : *a) {
+            const json::string* name = item.if_string();
+            if (name == nullptr || name->empty() || name->size() > kMaxNameLength) {
+                throw Invalid{"hello: every feature must be a name of 1 to " +
+                              std::to_string(kMaxNameLength) + " characters"};
+            }
+            m.features.emplace_back(sv(*name));
+        }
+    }
     return m;
 }
 

@@ -19,10 +19,14 @@ namespace cc::protocol {
 // answers with the highest version both sides know, or `unsupported_version`.
 inline constexpr int kMinProtocolVersion = 1;
 inline constexpr int kMaxProtocolVersion = 1;
+// A client that applies tombstones keyed "<first key part>/*" (docs/sync-protocol.md §4). One
+// that does not say so is sent a fresh download instead, when such a tombstone is due to it.
+inline constexpr const char* kFeatureWildcardTombstones = "wildcard-tombstones";
 
 // Bounds on what a peer may send us (validated on decode).
 inline constexpr std::size_t kMaxIdLength = 64;
 inline constexpr std::size_t kMaxNameLength = 128;
+inline constexpr std::size_t kMaxFeatures = 16; // names in hello.features
 inline constexpr std::size_t kMaxMessageLength = 1024;
 inline constexpr std::size_t kMaxTokenLength = 4096;
 inline constexpr std::size_t kMaxKeyLength = 200; // a synced row's key
@@ -76,6 +80,9 @@ struct Hello {
     std::string clientVersion; // e.g. "0.1.0"
     std::string deviceId;      // stable per installation
     std::string token;         // access token from POST /v1/auth/login or /v1/auth/refresh
+    // What this client understands beyond its protocol version (at most kMaxFeatures, each at most
+    // kMaxNameLength characters; unknown ones are ignored): kFeatureWildcardTombstones.
+    std::vector<std::string> features;
     friend bool operator==(const Hello&, const Hello&) = default;
 };
 
@@ -129,6 +136,13 @@ struct SyncRow {
     std::string hlc;        // the newest field stamp of the row
     friend bool operator==(const SyncRow&, const SyncRow&) = default;
 };
+
+// A tombstone keyed "<first key part>/*": it stands for every row of its entity whose key starts
+// with its own but the "*" (docs/sync-protocol.md §4, kFeatureWildcardTombstones).
+inline bool isWildcardTombstone(const SyncRow& row)
+{
+    return row.deleted && row.key.size() > 2 && row.key.ends_with("/*");
+}
 
 // server -> client: the rows of the device's scopes whose version is in [from, to], in version
 // order. After it the device holds everything up to `to` (its new cursor). While catching up

@@ -405,10 +405,24 @@ private Q_SLOTS:
         const QString pathB = m_caches.filePath(QStringLiteral("tablet-b.sqlite"));
         auto a = device(m_chain.staffA, "privacy-tablet-a", pathA);
         auto b = device(m_chain.staffB, "privacy-tablet-b", pathB);
-        a->connect();
-        b->connect();
-        QVERIFY(a->waitLive());
-        QVERIFY(b->waitLive());
+        // Two tablets of an earlier build, which do not apply wildcard tombstones: one online
+        // through the erasure, one away and back after it. Each downloads its stores again
+        // instead, and nothing of Zoe stays on either.
+        auto old = device(m_chain.staffA2, "privacy-old-tablet", QStringLiteral(":memory:"));
+        old->connection().setFeatures({});
+        auto away = device(m_chain.manager, "privacy-away-tablet", QStringLiteral(":memory:"));
+        away->connection().setFeatures({});
+        for (auto* d : {a.get(), b.get(), old.get(), away.get()}) {
+            d->connect();
+        }
+        for (auto* d : {a.get(), b.get(), old.get(), away.get()}) {
+            QVERIFY(d->waitLive());
+        }
+        QCOMPARE(old->store().rowsWhere("customer_phones", "customer_id", {Value{m_zoe}}).size(),
+                 std::size_t(2));
+        QCOMPARE(away->store().rowsWhere("customer_phones", "customer_id", {Value{m_zoe}}).size(),
+                 std::size_t(2));
+        away->disconnect();
         QCOMPARE(textOf(a->store().row("customers", m_zoe), "display_name"),
                  std::optional<std::string>("Zoe Marker"));
         QCOMPARE(b->store().rowsWhere("customer_phones", "customer_id", {Value{m_zoe}}).size(),
@@ -435,6 +449,8 @@ private Q_SLOTS:
                                    {"body", Value{std::string("Bob asked about laces")}}}));
         QCOMPARE(b->store().pendingCount(), std::size_t(3));
 
+        const std::size_t oldReceivedBefore = old->received().size();
+        const std::size_t awayReceivedBefore = away->received().size();
         const std::string figuresBefore = figures();
         const auto r = erase(m_chain.admin, m_zoe);
         QCOMPARE(r.status, 200);
@@ -466,6 +482,41 @@ private Q_SLOTS:
             10000));
         QVERIFY(cc::test::syncBarrier(*m_db, m_chain.storeA, *a));
         verifyCacheErased(*a);
+        // The older builds: a fresh download each, not a stuck page.
+        away->connect();
+        for (auto* d : {old.get(), away.get()}) {
+            QVERIFY(SyncDevice::waitFor(
+                [&] {
+                    return d->store()
+                               .rowsWhere("customer_phones", "customer_id", {Value{m_zoe}})
+                               .empty() &&
+                           textOf(d->store().row("customers", m_zoe), "display_name") ==
+                               std::optional<std::string>("Erased customer");
+                },
+                15000));
+            QVERIFY(d->waitLive());
+            verifyCacheErased(*d);
+        }
+        QVERIFY(cc::test::syncBarrier(*m_db, m_chain.storeA, *old));
+        // What the server sent them: never a wildcard; a fresh download (reset) after the erasure.
+        for (auto* d : {old.get(), away.get()}) {
+            bool reset = false;
+            const std::size_t from = d == old.get() ? oldReceivedBefore : awayReceivedBefore;
+            for (std::size_t i = from; i < d->received().size(); ++i) {
+                if (const auto* c = std::get_if<cc::protocol::Changes>(&d->received()[i].body)) {
+                    reset = reset || c->reset;
+                    for (const auto& row : c->rows) {
+                        QVERIFY2(!cc::protocol::isWildcardTombstone(row), row.key.c_str());
+                    }
+                }
+            }
+            QVERIFY(reset);
+        }
+        for (const auto& [d, user] : std::vector<std::pair<SyncDevice*, std::string>>{
+                 {old.get(), m_chain.staffA2}, {away.get(), m_chain.manager}}) {
+            const std::string diff = cc::test::differencesFromServer(*m_db, user, d->store());
+            QVERIFY2(diff.empty(), diff.c_str());
+        }
 
         // The offline tablet comes back: its edits of Zoe are refused, rolled back and listed.
         b->connect();

@@ -46,7 +46,7 @@ std::string g_token; // an access token of the main test server's user
 std::string helloText(int v = 1, int min = 1, int max = 1, const std::string& token = g_token)
 {
     return protocol::encode(protocol::Envelope{
-        v, "t1", protocol::Hello{{min, max}, "tst_server", "0", "device-t", token}});
+        v, "t1", protocol::Hello{{min, max}, "tst_server", "0", "device-t", token, {}}});
 }
 
 QJsonObject json(const QByteArray& body);

@@ -32,7 +32,8 @@ std::string hello(int min = 1, int max = 1, int v = 1, std::string accessToken =
 {
     return proto::encode(proto::Envelope{
         v, "h1",
-        proto::Hello{{min, max}, "callcommander", "0.1.0", "device-1", std::move(accessToken)}});
+        proto::Hello{
+            {min, max}, "callcommander", "0.1.0", "device-1", std::move(accessToken), {}}});
 }
 
 proto::Envelope only(const ProtocolOutcome& out)

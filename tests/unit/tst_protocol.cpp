@@ -10,8 +10,9 @@ class TestProtocol : public QObject {
 private Q_SLOTS:
     void helloRoundTrip()
     {
-        const Envelope sent{1, "c-1",
-                            Hello{{1, 3}, "callcommander", "0.1.0", "dev-42", "tok.en.x"}};
+        const Envelope sent{
+            1, "c-1",
+            Hello{{1, 3}, "callcommander", "0.1.0", "dev-42", "tok.en.x", {"wildcard-tombstones"}}};
         const std::string wire = encode(sent);
         QVERIFY(wire.find("\"type\":\"hello\"") != std::string::npos);
         QVERIFY(wire.find("\"v\":1") != std::string::npos);
@@ -85,6 +86,15 @@ private Q_SLOTS:
         QTest::newRow("client not string")
             << R"({"v":1,"type":"hello","body":{"protocol":{"min":1,"max":1},"client":5,"clientVersion":"b","deviceId":"c"}})"
             << malformed << "must be a string";
+        QTest::newRow("features not a list")
+            << R"({"v":1,"type":"hello","body":{"protocol":{"min":1,"max":1},"client":"a","clientVersion":"b","deviceId":"c","features":"all"}})"
+            << malformed << "features";
+        QTest::newRow("feature not a name")
+            << R"({"v":1,"type":"hello","body":{"protocol":{"min":1,"max":1},"client":"a","clientVersion":"b","deviceId":"c","features":[7]}})"
+            << malformed << "feature";
+        QTest::newRow("too many features")
+            << R"({"v":1,"type":"hello","body":{"protocol":{"min":1,"max":1},"client":"a","clientVersion":"b","deviceId":"c","features":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}})"
+            << malformed << "at most 16";
         QTest::newRow("negative version")
             << R"({"v":-1,"type":"hello","body":{}})" << malformed << "out of range";
         QTest::newRow("unsupported version")
