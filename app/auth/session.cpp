@@ -212,8 +212,11 @@ void Session::onSignInFinished(QNetworkReply* reply)
         fetchCacheKey();
         return;
     }
-    if (status == 0 && !m_vaultFolder.isEmpty()) {
-        signInOffline(); // the server cannot be reached: this device's vault may let them in
+    // The server cannot be reached (no answer, or a load balancer with no server behind it):
+    // this device's vault may let them in.
+    const bool unreachable = status == 0 || status == 502 || status == 503 || status == 504;
+    if (unreachable && !m_vaultFolder.isEmpty()) {
+        signInOffline();
         return;
     }
     forgetPassword();

@@ -132,11 +132,12 @@ json::array findCustomers(pqxx::connection& conn, const auth::Claims& caller,
         prefix.push_back(c);
     }
     const pqxx::result rows = tx.exec_params(
-        "WITH found AS (SELECT c.id FROM customers c WHERE c.organisation_id = $1::uuid AND ("
-        "c.id IN (SELECT p.customer_id FROM customer_phones p WHERE p.organisation_id = "
-        "$1::uuid AND p.number = nullif($2::text, '')) OR lower(c.email) = lower($3) OR "
-        "lower(c.display_name) LIKE "
-        "lower($4) || '%') LIMIT 200) "
+        "WITH found AS ((SELECT p.customer_id AS id FROM customer_phones p WHERE "
+        "p.organisation_id = $1::uuid AND p.number = nullif($2::text, '')) UNION (SELECT c.id "
+        "FROM customers c WHERE c.organisation_id = $1::uuid AND lower(c.email) = lower($3) AND "
+        "c.email IS NOT NULL LIMIT 200) UNION (SELECT c.id FROM customers c WHERE "
+        "c.organisation_id = $1::uuid AND lower(c.display_name) LIKE lower($4) || '%' LIMIT "
+        "200)) "
         "SELECT jsonb_build_object('id', c.id, 'displayName', c.display_name, 'email', c.email, "
         "'phones', coalesce((SELECT jsonb_agg(p.number ORDER BY p.number) FROM customer_phones p "
         "WHERE p.customer_id = c.id), '[]'), 'stores', coalesce((SELECT jsonb_agg(l.name ORDER "
