@@ -574,14 +574,29 @@ DisableOutcome disableUser(pqxx::connection& conn, const Claims& caller, const s
         return DisableOutcome::Self; // an admin cannot lock themselves out by accident
     }
     pqxx::work txn(conn);
-    const pqxx::result found = txn.exec_params(
-        "SELECT active FROM users WHERE id = $1::uuid AND organisation_id = $2::uuid "
-        "AND id <> $3::uuid FOR UPDATE",
+    // The caller's row and the target's, locked in id order like every change of a person
+    // (user_admin.cpp): two admins disabling each other at the same moment are serialised, and
+    // the second finds they are no longer an admin, so the organisation keeps one.
+    const pqxx::result rows = txn.exec_params(
+        "SELECT id::text, active, role FROM users WHERE id IN ($1::uuid, $3::uuid) AND "
+        "organisation_id = $2::uuid ORDER BY id FOR UPDATE",
         userId, caller.organisationId, caller.userId);
-    if (found.empty()) {
+    std::optional<bool> targetActive;
+    bool callerAdmin = false;
+    for (const auto& row : rows) {
+        if (row[0].as<std::string>() == caller.userId) {
+            callerAdmin = row[1].as<bool>() && row[2].as<std::string>() == "admin";
+        } else {
+            targetActive = row[1].as<bool>();
+        }
+    }
+    if (!callerAdmin) {
+        return DisableOutcome::Forbidden;
+    }
+    if (!targetActive) {
         return DisableOutcome::NotFound; // another organisation's user does not exist for us
     }
-    if (!found[0][0].as<bool>()) {
+    if (!*targetActive) {
         return DisableOutcome::AlreadyDisabled;
     }
     // The users trigger ends the user's sign-ins, and NOTIFY closes their sockets everywhere.

@@ -74,7 +74,9 @@ std::optional<domain::Role> liveRole(pqxx::connection& conn, const Claims& calle
 
 std::vector<UserSummary> listUsers(pqxx::connection& conn, const Claims& caller);
 
-enum class DisableOutcome { Disabled, AlreadyDisabled, NotFound, Self };
+// Forbidden: the caller stopped being an active admin before the change could be made (another
+// admin disabled or demoted them at the same moment).
+enum class DisableOutcome { Disabled, AlreadyDisabled, NotFound, Self, Forbidden };
 DisableOutcome disableUser(pqxx::connection& conn, const Claims& caller, const std::string& rawId,
                            const std::string& sourceIp);
 

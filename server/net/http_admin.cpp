@@ -449,6 +449,9 @@ void HttpSession::handleAdmin(Request&& req, std::string_view path)
                 case auth::DisableOutcome::NotFound:
                     answer(http::status::not_found, json::object{{"error", "no such user"}});
                     return;
+                case auth::DisableOutcome::Forbidden:
+                    answer(http::status::forbidden, json::object{{"error", "forbidden"}});
+                    return;
                 }
             }
             answer(http::status::not_found, json::object{{"error", "no such endpoint"}});

@@ -4,6 +4,7 @@
 // own) is visible to or changeable by another, whatever the caller tries; and the setup codes
 // with which invited people choose their passwords.
 
+#include "server/auth/admin_service.h"
 #include "tests/support/seed.h"
 #include "tests/support/serverfixture.h"
 #include "tests/support/serverprocess.h"
@@ -297,6 +298,42 @@ private Q_SLOTS:
                      .status,
                  409);
         QVERIFY(active("acme-admin"));
+    }
+
+    // Two admins disabling each other at the same moment: the second change finds its admin no
+    // longer active (or no longer an admin) once it holds the rows, and changes nothing.
+    void anAdminNoLongerAnAdminDisablesNobody()
+    {
+        const std::string second = cc::test::scalar(
+            db(),
+            "INSERT INTO users (id, organisation_id, email, display_name, role) VALUES "
+            "(gen_random_uuid(), '" +
+                m_ids.at("acme-org") +
+                "', 'second-admin@acme.example', 'Second Admin', 'admin') RETURNING id::text");
+        cc::server::auth::Claims caller;
+        caller.userId = second;
+        caller.organisationId = m_ids.at("acme-org");
+        caller.role = cc::domain::Role::Admin;
+        caller.sessionId = "00000000-0000-4000-8000-000000000000";
+        {
+            pqxx::work tx(db());
+            tx.exec0("UPDATE users SET active = false WHERE id = '" + second + "'");
+            tx.commit();
+        }
+        QVERIFY(cc::server::auth::disableUser(db(), caller, m_ids.at("acme-admin"), "") ==
+                cc::server::auth::DisableOutcome::Forbidden);
+        QVERIFY(active("acme-admin"));
+        {
+            pqxx::work tx(db());
+            tx.exec0("UPDATE users SET active = true, role = 'staff' WHERE id = '" + second + "'");
+            tx.commit();
+        }
+        QVERIFY(cc::server::auth::disableUser(db(), caller, m_ids.at("acme-admin"), "") ==
+                cc::server::auth::DisableOutcome::Forbidden);
+        QVERIFY(active("acme-admin"));
+        pqxx::work tx(db());
+        tx.exec0("DELETE FROM users WHERE id = '" + second + "'");
+        tx.commit();
     }
 
     void routingRulesStayInsideTheirOrganisationAndStores()
