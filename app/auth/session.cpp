@@ -49,6 +49,9 @@ Session::Session(ServerConnection* connection, QObject* parent)
     connect(&m_refreshTimer, &QTimer::timeout, this, &Session::refreshNow);
     m_revalidateTimer.setSingleShot(true);
     connect(&m_revalidateTimer, &QTimer::timeout, this, &Session::revalidate);
+    // Vault files are read, written and removed one at a time, in the order asked, off the GUI
+    // thread: a removal can never be overtaken by a save started before it.
+    m_vaultWork.setMaxThreadCount(1);
     if (m_connection != nullptr) {
         connect(m_connection, &ServerConnection::tokenRejected, this,
                 &Session::onConnectionRefusedToken);
@@ -223,9 +226,7 @@ void Session::onSignInFinished(QNetworkReply* reply)
     setState(State::SignedOut);
     if (status == 401) {
         // Whatever this device remembered for this account no longer holds offline either.
-        if (!m_vaultFolder.isEmpty()) {
-            DeviceVault(m_vaultFolder, m_organisation, m_email).forget();
-        }
+        forgetVault();
         setError(tr("The company code, e-mail or password is not right"));
     } else if (status == 429) {
         const QByteArray retry = reply->rawHeader("Retry-After");
@@ -268,7 +269,7 @@ void Session::onCacheKeyFinished(QNetworkReply* reply)
         if (!ok || decoded.decoded != m_cacheKey) {
             // The server no longer knows this device's cache under that key: what is open was
             // sealed with another one. Start again online.
-            DeviceVault(m_vaultFolder, m_organisation, m_email).forget();
+            forgetVault();
             clear();
             setError(tr("This device's offline data was reset by the server. Sign in again."));
             return;
@@ -324,15 +325,14 @@ void Session::rememberForOffline()
     contents.verifiedAtMs = QDateTime::currentMSecsSinceEpoch();
     // Sealing derives a key from the password on purpose slowly: off the GUI thread. The worker
     // has its own copy of the password; this one goes now.
-    QThreadPool::globalInstance()->start(
-        [vault = DeviceVault(m_vaultFolder, m_organisation, m_email), password = m_password,
-         contents = std::move(contents)]() mutable {
-            if (!vault.save(password, contents)) {
-                qWarning("callcommander: the offline sign-in could not be saved");
-            }
-            password.fill(QChar(0));
-            contents.cacheKey.fill('\0');
-        });
+    m_vaultWork.start([vault = DeviceVault(m_vaultFolder, m_organisation, m_email),
+                       password = m_password, contents = std::move(contents)]() mutable {
+        if (!vault.save(password, contents)) {
+            qWarning("callcommander: the offline sign-in could not be saved");
+        }
+        password.fill(QChar(0));
+        contents.cacheKey.fill('\0');
+    });
     forgetPassword();
 }
 
@@ -349,67 +349,67 @@ void Session::signInOffline()
     }
     const quint64 generation = m_generation;
     QPointer<Session> self(this);
-    QThreadPool::globalInstance()->start(
-        [self, generation, vault = DeviceVault(m_vaultFolder, m_organisation, m_email),
-         password = m_password, now]() mutable {
-            auto opened = vault.open(password, now);
-            password.fill(QChar(0));
-            QMetaObject::invokeMethod(
-                self.data(),
-                [self, generation, opened = std::move(opened)]() mutable {
-                    if (!self || generation != self->m_generation ||
-                        self->m_state != State::SigningIn) {
-                        return;
-                    }
-                    Session& s = *self;
-                    if (const auto* error = std::get_if<VaultError>(&opened)) {
-                        s.forgetPassword();
-                        s.setState(State::SignedOut);
-                        switch (*error) {
-                        case VaultError::WrongPassword:
-                            if (++s.m_offlineFailures >= kOfflineFailuresBeforePause) {
-                                const int doublings =
-                                    std::min(s.m_offlineFailures - kOfflineFailuresBeforePause, 10);
-                                s.m_offlineLockedUntil =
-                                    QDateTime::currentMSecsSinceEpoch() +
-                                    std::min(kFirstOfflinePauseMs << doublings, kMaxOfflinePauseMs);
-                            }
-                            s.setError(tr("Cannot reach the server, and the password is not the "
-                                          "one last used on this device"));
-                            break;
-                        case VaultError::NotFound:
-                            s.setError(tr("Cannot reach the server, and this account has not "
-                                          "signed in on this device before"));
-                            break;
-                        case VaultError::Expired:
-                            s.setError(tr("Cannot reach the server, and this account has not "
-                                          "signed in online on this device for 14 days. Sign in "
-                                          "when the server is back."));
-                            break;
-                        case VaultError::Unreadable:
-                            s.setError(tr("Cannot reach the server, and this device's offline "
-                                          "sign-in is damaged"));
-                            break;
+    m_vaultWork.start([self, generation,
+                       vault = DeviceVault(m_vaultFolder, m_organisation, m_email),
+                       password = m_password, now]() mutable {
+        auto opened = vault.open(password, now);
+        password.fill(QChar(0));
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, generation, opened = std::move(opened)]() mutable {
+                if (!self || generation != self->m_generation ||
+                    self->m_state != State::SigningIn) {
+                    return;
+                }
+                Session& s = *self;
+                if (const auto* error = std::get_if<VaultError>(&opened)) {
+                    s.forgetPassword();
+                    s.setState(State::SignedOut);
+                    switch (*error) {
+                    case VaultError::WrongPassword:
+                        if (++s.m_offlineFailures >= kOfflineFailuresBeforePause) {
+                            const int doublings =
+                                std::min(s.m_offlineFailures - kOfflineFailuresBeforePause, 10);
+                            s.m_offlineLockedUntil =
+                                QDateTime::currentMSecsSinceEpoch() +
+                                std::min(kFirstOfflinePauseMs << doublings, kMaxOfflinePauseMs);
                         }
-                        return;
+                        s.setError(tr("Cannot reach the server, and the password is not the "
+                                      "one last used on this device"));
+                        break;
+                    case VaultError::NotFound:
+                        s.setError(tr("Cannot reach the server, and this account has not "
+                                      "signed in on this device before"));
+                        break;
+                    case VaultError::Expired:
+                        s.setError(tr("Cannot reach the server, and this account has not "
+                                      "signed in online on this device for 14 days. Sign in "
+                                      "when the server is back."));
+                        break;
+                    case VaultError::Unreadable:
+                        s.setError(tr("Cannot reach the server, and this device's offline "
+                                      "sign-in is damaged"));
+                        break;
                     }
-                    auto& c = std::get<VaultContents>(opened);
-                    s.m_offlineFailures = 0;
-                    s.m_userId = c.userId;
-                    s.m_userName = c.userName;
-                    s.m_role = c.role;
-                    s.m_organisationName = c.organisationName;
-                    s.m_storeNames = c.storeNames;
-                    s.m_cacheKey = c.cacheKey;
-                    c.cacheKey.fill('\0');
-                    s.m_offline = true;
-                    s.m_revalidateDelaySeconds = kFirstRevalidateSeconds;
-                    s.m_revalidateTimer.start(std::chrono::seconds(s.m_revalidateDelaySeconds));
-                    s.setState(State::SignedIn);
-                    Q_EMIT s.signedIn();
-                },
-                Qt::QueuedConnection);
-        });
+                    return;
+                }
+                auto& c = std::get<VaultContents>(opened);
+                s.m_offlineFailures = 0;
+                s.m_userId = c.userId;
+                s.m_userName = c.userName;
+                s.m_role = c.role;
+                s.m_organisationName = c.organisationName;
+                s.m_storeNames = c.storeNames;
+                s.m_cacheKey = c.cacheKey;
+                c.cacheKey.fill('\0');
+                s.m_offline = true;
+                s.m_revalidateDelaySeconds = kFirstRevalidateSeconds;
+                s.m_revalidateTimer.start(std::chrono::seconds(s.m_revalidateDelaySeconds));
+                s.setState(State::SignedIn);
+                Q_EMIT s.signedIn();
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 void Session::revalidate()
@@ -442,7 +442,7 @@ void Session::onRevalidated(QNetworkReply* reply)
     if (status == 401) {
         // The password changed, the account was disabled or removed: nothing done offline is
         // lost (it waits in the cache for the next sign-in), but this sign-in ends.
-        DeviceVault(m_vaultFolder, m_organisation, m_email).forget();
+        forgetVault();
         clear();
         setError(tr("The server did not accept your sign-in any more. Sign in again."));
         return;
@@ -454,6 +454,15 @@ void Session::onRevalidated(QNetworkReply* reply)
             m_revalidateDelaySeconds, QString::fromLatin1(reply->rawHeader("Retry-After")).toInt());
     }
     m_revalidateTimer.start(std::chrono::seconds(m_revalidateDelaySeconds));
+}
+
+void Session::forgetVault()
+{
+    if (m_vaultFolder.isEmpty()) {
+        return;
+    }
+    m_vaultWork.start(
+        [vault = DeviceVault(m_vaultFolder, m_organisation, m_email)] { vault.forget(); });
 }
 
 void Session::forgetPassword()

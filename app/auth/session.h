@@ -7,6 +7,7 @@
 #include <QObject>
 #include <QSslCertificate>
 #include <QStringList>
+#include <QThreadPool>
 #include <QTimer>
 #include <QUrl>
 #include <QtQml/qqmlregistration.h>
@@ -111,6 +112,7 @@ private:
     void revalidate();
     void onRevalidated(QNetworkReply* reply);
     void forgetPassword();
+    void forgetVault();
     void refreshNow();
     void onRefreshFinished(QNetworkReply* reply);
     bool takeTokens(const QJsonObject& body);
@@ -148,6 +150,9 @@ private:
     bool m_refreshing = false;
     quint64 m_generation = 0; // bumped by every sign-in and sign-out; stale replies are dropped
     int m_rejections = 0;     // tokens refused in a row since the last welcome
+    // Last, so it goes first: its destructor waits for vault work still running while the rest
+    // of the session exists.
+    QThreadPool m_vaultWork;
 };
 
 } // namespace cc::app

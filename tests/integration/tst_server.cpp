@@ -793,7 +793,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(session.state(), app::Session::State::SignedOut, 30000);
         QVERIFY2(session.error().contains(QStringLiteral("did not accept")),
                  qPrintable(session.error()));
-        QVERIFY(!QFile::exists(vault.path()));
+        QTRY_VERIFY_WITH_TIMEOUT(!QFile::exists(vault.path()), 10000); // removed off the GUI thread
         QVERIFY(session.cacheKey().isEmpty());
 
         // Nobody signed in here with this address: nothing to open offline.
