@@ -132,47 +132,47 @@ std::string parseStoreId(const json::value& v, std::string_view field)
     return id;
 }
 
-std::vector<std::string> parseStoreIds(const json::value& v)
+// A JSON list of at most `max` distinct items, each read by `item` (which throws for a bad one).
+template <typename ReadItem>
+std::vector<std::string> parseDistinctList(const json::value& v, std::string_view field,
+                                           std::size_t max, std::string_view what, ReadItem item)
 {
     const json::array* a = v.if_array();
-    if (a == nullptr || a->size() > kMaxUserStores) {
-        throw std::invalid_argument("storeIds must be a list of at most " +
-                                    std::to_string(kMaxUserStores) + " store ids");
+    if (a == nullptr || a->size() > max) {
+        throw std::invalid_argument(std::string(field) + " must be a list of at most " +
+                                    std::to_string(max) + " " + std::string(what) + "s");
     }
     std::vector<std::string> out;
     std::set<std::string> seen;
-    for (const auto& item : *a) {
-        std::string id = parseStoreId(item, "every entry of storeIds");
-        if (!seen.insert(id).second) {
-            throw std::invalid_argument("storeIds names a store twice");
+    for (const auto& entry : *a) {
+        std::string value = item(entry);
+        if (!seen.insert(value).second) {
+            throw std::invalid_argument(std::string(field) + " names a " + std::string(what) +
+                                        " twice");
         }
-        out.push_back(std::move(id));
+        out.push_back(std::move(value));
     }
     return out;
 }
 
+std::vector<std::string> parseStoreIds(const json::value& v)
+{
+    return parseDistinctList(v, "storeIds", kMaxUserStores, "store id", [](const json::value& e) {
+        return parseStoreId(e, "every entry of storeIds");
+    });
+}
+
 std::vector<std::string> parseSkills(const json::value& v)
 {
-    const json::array* a = v.if_array();
-    if (a == nullptr || a->size() > kMaxUserSkills) {
-        throw std::invalid_argument("skills must be a list of at most " +
-                                    std::to_string(kMaxUserSkills) + " skills");
-    }
-    std::vector<std::string> out;
-    std::set<std::string> seen;
-    for (const auto& item : *a) {
-        const json::string* s = item.if_string();
+    return parseDistinctList(v, "skills", kMaxUserSkills, "skill", [](const json::value& e) {
+        const json::string* s = e.if_string();
         const std::string_view text = s != nullptr ? std::string_view(s->data(), s->size()) : "";
         if (s == nullptr || text.empty() || text.size() > kMaxSkill || blank(text) ||
             !printable(text)) {
             throw std::invalid_argument("every skill must be a word or two of 1 to 64 bytes");
         }
-        if (!seen.insert(std::string(text)).second) {
-            throw std::invalid_argument("skills names a skill twice");
-        }
-        out.emplace_back(text);
-    }
-    return out;
+        return std::string(text);
+    });
 }
 
 constexpr std::string_view kInviteFields =
